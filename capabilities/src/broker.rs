@@ -1,0 +1,391 @@
+//! The capability broker: the one place a guest's request becomes an effect.
+//!
+//! [`CapabilityBroker::invoke`] runs the same steps for every runtime (brief
+//! section 5): resolve the capability, check the effective grants, check the
+//! call's budgets, run the provider with the time left, write one audit record
+//! (allowed or denied) and return. **Only the broker grants a capability**;
+//! **a call whose audit record cannot be written fails**; **a panicking
+//! provider fails only its own call**.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use futures::FutureExt;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::audit::{AuditEntry, AuditSink, Decision};
+use crate::call::{CallContext, LogLine};
+use crate::capability::Capability;
+use crate::error::{Error, ErrorCode, Result, truncate_for_message};
+use crate::providers::Providers;
+use crate::providers::events::{EmitRequest, Event, MAX_EVENT_DATA_BYTES, MAX_EVENT_MESSAGE_BYTES};
+use crate::providers::files::{FsList, FsPath, FsWrite, MAX_PATH_BYTES};
+use crate::providers::http::{BodyEncoding, HttpRequest};
+use crate::providers::log::{LogRequest, normalise_level};
+use crate::providers::tasks::{NewTask, TaskId, TaskPatch, TaskQuery};
+use crate::providers::vault::{MAX_VAULT_KEY_BYTES, MAX_VAULT_VALUE_BYTES, VaultGet, VaultSet};
+
+/// Hard cap on one capability request's JSON, whatever the limits say.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
+/// Dispatches capability calls to providers under the caller's grants.
+pub struct CapabilityBroker {
+    providers: Providers,
+    audit: Arc<dyn AuditSink>,
+}
+
+impl std::fmt::Debug for CapabilityBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CapabilityBroker")
+            .field("providers", &self.providers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CapabilityBroker {
+    /// A broker over `providers`, auditing into `audit`.
+    pub fn new(providers: Providers, audit: Arc<dyn AuditSink>) -> CapabilityBroker {
+        CapabilityBroker { providers, audit }
+    }
+
+    /// The providers.
+    pub fn providers(&self) -> &Providers {
+        &self.providers
+    }
+
+    /// Invokes `capability` (a wire name) with a JSON `request` for `ctx`.
+    ///
+    /// # Errors
+    /// `unknown_capability`, `invalid_params`, `permission_denied`,
+    /// `host_not_allowed`, `rate_limited`, `timeout`, `output_too_large`
+    /// (refusals, audited as denied), the provider's error (audited as
+    /// allowed), or `io` when the audit record cannot be written.
+    pub async fn invoke(
+        &self,
+        ctx: &CallContext,
+        capability: &str,
+        request: Value,
+    ) -> Result<Value> {
+        self.audited(ctx, capability, Ok(request)).await
+    }
+
+    /// Like [`CapabilityBroker::invoke`] for a request still in bytes, as
+    /// runtimes receive it from a guest: the size is checked before parsing.
+    ///
+    /// # Errors
+    /// As [`CapabilityBroker::invoke`]; `invalid_params` for oversize or
+    /// malformed JSON (audited as denied).
+    pub async fn invoke_bytes(
+        &self,
+        ctx: &CallContext,
+        capability: &str,
+        request: &[u8],
+    ) -> Result<Value> {
+        let parsed = if request.len() > MAX_REQUEST_BYTES {
+            Err(Error::params(
+                "request",
+                format!("larger than {MAX_REQUEST_BYTES} bytes"),
+            ))
+        } else {
+            serde_json::from_slice::<Value>(request)
+                .map_err(|e| Error::params("request", format!("not JSON: {e}")))
+        };
+        self.audited(ctx, capability, parsed).await
+    }
+
+    async fn audited(
+        &self,
+        ctx: &CallContext,
+        capability: &str,
+        request: Result<Value>,
+    ) -> Result<Value> {
+        let started = Instant::now();
+        let outcome = match (Capability::from_wire(capability), request) {
+            (None, _) => Err(Error::UnknownCapability {
+                name: truncate_for_message(capability, 64),
+            }),
+            (Some(_), Err(e)) => Err(e),
+            (Some(cap), Ok(request)) => match ctx.check_deadline() {
+                Err(e) => Err(e),
+                Ok(()) => self.dispatch(ctx, cap, request).await,
+            },
+        };
+        let (decision, code, reason) = match &outcome {
+            Ok(_) => (Decision::Allowed, "ok".to_owned(), None),
+            Err(e) => (
+                if is_refusal(e.code()) {
+                    Decision::Denied
+                } else {
+                    Decision::Allowed
+                },
+                e.code().as_str().to_owned(),
+                Some(truncate_for_message(&e.to_string(), 512)),
+            ),
+        };
+        let ext = ctx.extension();
+        let entry = AuditEntry {
+            ts_ms: now_ms(),
+            extension: ext.id.clone(),
+            version: ext.version.clone(),
+            runtime: ext.runtime.clone(),
+            action: ctx.action().to_owned(),
+            call_id: ctx.call_id().to_owned(),
+            capability: truncate_for_message(capability, 64),
+            decision,
+            outcome: code,
+            reason,
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        };
+        match self.audit.append(entry) {
+            Ok(record) => ctx.push_audit(record),
+            Err(e) => {
+                return Err(Error::internal(format!(
+                    "audit record could not be written, capability call refused: {e}"
+                )));
+            }
+        }
+        outcome
+    }
+
+    async fn dispatch(&self, ctx: &CallContext, cap: Capability, request: Value) -> Result<Value> {
+        if let Some(p) = cap.fixed_permission()
+            && !ctx.grants().has(p)
+        {
+            return Err(Error::PermissionDenied {
+                capability: cap.wire_name().to_owned(),
+                permission: p.as_str().to_owned(),
+            });
+        }
+        let ns = ctx.extension().id.as_str();
+        let p = &self.providers;
+        let run = async {
+            match cap {
+                Capability::HttpFetch => {
+                    let req: HttpRequest = parse(cap, request)?;
+                    to_json(crate::http::fetch::fetch(p, ctx, req).await?)
+                }
+                Capability::VaultGet => {
+                    let req: VaultGet = parse(cap, request)?;
+                    check_len("key", &req.key, 1, MAX_VAULT_KEY_BYTES)?;
+                    Ok(json!({ "value": p.vault.get(ns, &req.key).await? }))
+                }
+                Capability::VaultSet => {
+                    let req: VaultSet = parse(cap, request)?;
+                    check_len("key", &req.key, 1, MAX_VAULT_KEY_BYTES)?;
+                    check_len("value", &req.value, 0, MAX_VAULT_VALUE_BYTES)?;
+                    p.vault.set(ns, &req.key, &req.value).await?;
+                    Ok(Value::Null)
+                }
+                Capability::EventsEmit => {
+                    let req: EmitRequest = parse(cap, request)?;
+                    let level = level(req.level.as_deref())?;
+                    check_len("message", &req.message, 0, MAX_EVENT_MESSAGE_BYTES)?;
+                    let data = req.data.unwrap_or(Value::Null);
+                    if serde_json::to_vec(&data).map_or(true, |b| b.len() > MAX_EVENT_DATA_BYTES) {
+                        return Err(Error::params("data", "event data too large"));
+                    }
+                    p.events
+                        .emit(Event {
+                            source: ns.to_owned(),
+                            level: level.to_owned(),
+                            message: req.message,
+                            data,
+                            ts_ms: now_ms(),
+                        })
+                        .await?;
+                    Ok(Value::Null)
+                }
+                Capability::FsRead => {
+                    let req: FsPath = parse(cap, request)?;
+                    check_len("path", &req.path, 1, MAX_PATH_BYTES)?;
+                    let bytes = p
+                        .files
+                        .read(ns, &req.path, ctx.limits().file_bytes())
+                        .await?;
+                    Ok(encode_content(bytes))
+                }
+                Capability::FsWrite => {
+                    let req: FsWrite = parse(cap, request)?;
+                    check_len("path", &req.path, 1, MAX_PATH_BYTES)?;
+                    let bytes = decode_content(req.content, req.encoding)?;
+                    p.files
+                        .write(ns, &req.path, bytes, ctx.limits().file_bytes())
+                        .await?;
+                    Ok(Value::Null)
+                }
+                Capability::FsList => {
+                    let req: FsList = parse(cap, request)?;
+                    if let Some(path) = &req.path {
+                        check_len("path", path, 0, MAX_PATH_BYTES)?;
+                    }
+                    Ok(json!({ "entries": p.files.list(ns, req.path.as_deref()).await? }))
+                }
+                Capability::FsDelete => {
+                    let req: FsPath = parse(cap, request)?;
+                    check_len("path", &req.path, 1, MAX_PATH_BYTES)?;
+                    p.files.delete(ns, &req.path).await?;
+                    Ok(Value::Null)
+                }
+                Capability::DataCreateTask => {
+                    let req: NewTask = parse(cap, request)?;
+                    to_json(p.tasks.create(ns, req).await?)
+                }
+                Capability::DataGetTask => {
+                    let req: TaskId = parse(cap, request)?;
+                    let task = p.tasks.get(ns, req.id).await?;
+                    task.map_or_else(|| Err(not_found(cap, req.id)), to_json)
+                }
+                Capability::DataListTasks => {
+                    let req: TaskQuery = parse(cap, request)?;
+                    Ok(json!({ "tasks": p.tasks.list(ns, req).await? }))
+                }
+                Capability::DataUpdateTask => {
+                    let req: TaskPatch = parse(cap, request)?;
+                    let id = req.id;
+                    let task = p.tasks.update(ns, req).await?;
+                    task.map_or_else(|| Err(not_found(cap, id)), to_json)
+                }
+                Capability::Log => {
+                    let req: LogRequest = parse(cap, request)?;
+                    let level = level(req.level.as_deref())?;
+                    ctx.charge_output(req.message.len())?;
+                    let line = LogLine {
+                        level: level.to_owned(),
+                        message: req.message,
+                    };
+                    p.log.log(ctx.extension(), &line);
+                    ctx.push_log(line);
+                    Ok(Value::Null)
+                }
+                Capability::Config => Ok(ctx.config().clone()),
+            }
+        };
+        let guarded = AssertUnwindSafe(run).catch_unwind();
+        match tokio::time::timeout(ctx.remaining(), guarded).await {
+            Err(_) => Err(ctx.timeout_error()),
+            Ok(Err(_panic)) => Err(Error::capability(
+                cap.wire_name(),
+                "the provider panicked; the call was abandoned",
+            )),
+            Ok(Ok(result)) => result,
+        }
+    }
+}
+
+/// A handle on the broker for one call: what a runtime holds while a guest runs.
+///
+/// **A runtime reaches capabilities only through this handle**, which carries
+/// the host-made [`CallContext`]: it cannot pick its own grants or limits.
+#[derive(Debug, Clone)]
+pub struct Call {
+    broker: Arc<CapabilityBroker>,
+    ctx: Arc<CallContext>,
+}
+
+impl Call {
+    /// Binds `ctx` to `broker`. Only the host should create calls.
+    pub fn new(broker: Arc<CapabilityBroker>, ctx: Arc<CallContext>) -> Call {
+        Call { broker, ctx }
+    }
+
+    /// The call's context (identity, grants, deadline, counters).
+    pub fn context(&self) -> &CallContext {
+        &self.ctx
+    }
+
+    /// Invokes a capability for this call.
+    ///
+    /// # Errors
+    /// See [`CapabilityBroker::invoke`].
+    pub async fn invoke(&self, capability: &str, request: Value) -> Result<Value> {
+        self.broker.invoke(&self.ctx, capability, request).await
+    }
+
+    /// Invokes a capability with a request still in bytes.
+    ///
+    /// # Errors
+    /// See [`CapabilityBroker::invoke_bytes`].
+    pub async fn invoke_bytes(&self, capability: &str, request: &[u8]) -> Result<Value> {
+        self.broker
+            .invoke_bytes(&self.ctx, capability, request)
+            .await
+    }
+}
+
+/// Codes that mean "the broker refused before any provider ran".
+fn is_refusal(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::UnknownCapability
+            | ErrorCode::InvalidParams
+            | ErrorCode::PermissionDenied
+            | ErrorCode::HostNotAllowed
+            | ErrorCode::RateLimited
+            | ErrorCode::OutputTooLarge
+    )
+}
+
+fn parse<T: DeserializeOwned>(cap: Capability, request: Value) -> Result<T> {
+    let request = if request.is_null() {
+        json!({})
+    } else {
+        request
+    };
+    serde_json::from_value(request)
+        .map_err(|e| Error::params(cap.wire_name(), truncate_for_message(&e.to_string(), 200)))
+}
+
+fn to_json<T: serde::Serialize>(value: T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::internal(format!("serialising a response: {e}")))
+}
+
+fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
+    if s.len() < min || s.len() > max {
+        return Err(Error::params(
+            field,
+            format!("length {} is outside {min}..={max} bytes", s.len()),
+        ));
+    }
+    Ok(())
+}
+
+fn level(level: Option<&str>) -> Result<&'static str> {
+    normalise_level(level)
+        .ok_or_else(|| Error::params("level", "must be debug, info, warn or error"))
+}
+
+fn not_found(cap: Capability, id: i64) -> Error {
+    Error::capability(cap.wire_name(), format!("task {id} not found"))
+}
+
+fn encode_content(bytes: Vec<u8>) -> Value {
+    match String::from_utf8(bytes) {
+        Ok(text) => json!({ "content": text, "encoding": "utf8" }),
+        Err(e) => {
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(e.into_bytes());
+            json!({ "content": b64, "encoding": "base64" })
+        }
+    }
+}
+
+/// Decodes a guest-supplied body or file content.
+pub(crate) fn decode_content(content: String, encoding: Option<BodyEncoding>) -> Result<Vec<u8>> {
+    match encoding {
+        None | Some(BodyEncoding::Utf8) => Ok(content.into_bytes()),
+        Some(BodyEncoding::Base64) => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(content.as_bytes())
+                .map_err(|e| Error::params("content", format!("invalid base64: {e}")))
+        }
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

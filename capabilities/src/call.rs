@@ -1,0 +1,273 @@
+//! Per-call state: who is calling, what they were granted, and what is left.
+//!
+//! The host creates one [`CallContext`] for each `execute` (and for `init` and
+//! `on_event`); runtimes receive it inside a [`crate::Call`] and cannot build
+//! their own grants. **Grants are fixed when the extension is loaded, from the
+//! manifest that was approved, intersected with the host policy**: nothing the
+//! guest does during a call widens them.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::audit::AuditRecord;
+use crate::error::{Error, LimitKind, Result};
+use crate::http::allowlist::HostPattern;
+use crate::limits::ResourceLimits;
+use crate::permission::{Permission, PermissionSet};
+
+/// The identity of a loaded extension, stamped on every audit record and event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExtensionIdentity {
+    /// `extension_id` from the manifest.
+    pub id: String,
+    /// Its version.
+    pub version: String,
+    /// The id of the runtime that runs it (e.g. `wasm`, `js`).
+    pub runtime: String,
+    /// SHA-256 (hex) of the manifest bytes that were approved.
+    pub manifest_digest: String,
+}
+
+/// What an extension may do: effective permissions, hosts and limits.
+#[derive(Debug, Clone, Default)]
+pub struct Grants {
+    /// Manifest permissions ∩ host policy.
+    pub permissions: PermissionSet,
+    /// Parsed `allowed_hosts` (after host policy).
+    pub allowed_hosts: Vec<HostPattern>,
+    /// The extension's limits.
+    pub limits: ResourceLimits,
+}
+
+impl Grants {
+    /// Whether `p` was granted.
+    pub fn has(&self, p: Permission) -> bool {
+        self.permissions.contains(p)
+    }
+}
+
+/// The kind of entry point a call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallKind {
+    /// The guest's `init(config)`.
+    Init,
+    /// The guest's `execute(action, params)`.
+    Execute,
+    /// The guest's `on_event(event)`.
+    Event,
+}
+
+/// One line the guest logged during a call.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LogLine {
+    /// `debug`, `info`, `warn` or `error`.
+    pub level: String,
+    /// The message.
+    pub message: String,
+}
+
+/// State of one call. Created by the host; shared by the runtime and the broker.
+#[derive(Debug)]
+pub struct CallContext {
+    extension: Arc<ExtensionIdentity>,
+    grants: Arc<Grants>,
+    config: Arc<serde_json::Value>,
+    kind: CallKind,
+    action: String,
+    call_id: String,
+    started: Instant,
+    deadline: Instant,
+    http_requests: AtomicU32,
+    output_bytes: AtomicU64,
+    logs: Mutex<Vec<LogLine>>,
+    audit: Mutex<Vec<AuditRecord>>,
+}
+
+impl CallContext {
+    /// Starts a call now; the deadline is `now + limits.max_execution_ms`.
+    pub fn new(
+        extension: Arc<ExtensionIdentity>,
+        grants: Arc<Grants>,
+        config: Arc<serde_json::Value>,
+        kind: CallKind,
+        action: impl Into<String>,
+    ) -> CallContext {
+        let started = Instant::now();
+        let deadline = started + grants.limits.execution_time();
+        CallContext {
+            extension,
+            grants,
+            config,
+            kind,
+            action: action.into(),
+            call_id: uuid::Uuid::new_v4().to_string(),
+            started,
+            deadline,
+            http_requests: AtomicU32::new(0),
+            output_bytes: AtomicU64::new(0),
+            logs: Mutex::new(Vec::new()),
+            audit: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The calling extension.
+    pub fn extension(&self) -> &ExtensionIdentity {
+        &self.extension
+    }
+
+    /// What it was granted.
+    pub fn grants(&self) -> &Grants {
+        &self.grants
+    }
+
+    /// Its limits.
+    pub fn limits(&self) -> &ResourceLimits {
+        &self.grants.limits
+    }
+
+    /// The host-supplied, schema-validated config.
+    pub fn config(&self) -> &serde_json::Value {
+        &self.config
+    }
+
+    /// Init, execute or event.
+    pub fn kind(&self) -> CallKind {
+        self.kind
+    }
+
+    /// The action name (`init` / `on_event` for those kinds).
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    /// A unique id for this call (UUID v4).
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
+    /// When the call started.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// When the call must be over.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Time left before the deadline (zero once passed).
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// `Err(timeout)` once the deadline has passed.
+    ///
+    /// # Errors
+    /// [`Error::Limit`] with [`LimitKind::Time`].
+    pub fn check_deadline(&self) -> Result<()> {
+        if Instant::now() >= self.deadline {
+            Err(self.timeout_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The error a call past its deadline ends with.
+    pub fn timeout_error(&self) -> Error {
+        Error::limit(
+            LimitKind::Time,
+            format!(
+                "call exceeded max_execution_ms = {}",
+                self.grants.limits.max_execution_ms
+            ),
+        )
+    }
+
+    /// Takes one HTTP request from the per-call budget.
+    ///
+    /// # Errors
+    /// `rate_limited` once `max_http_requests` are spent.
+    pub fn take_http_request(&self) -> Result<()> {
+        let max = self.grants.limits.max_http_requests;
+        let prev = self
+            .http_requests
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            });
+        prev.map(|_| ()).map_err(|_| {
+            Error::limit(
+                LimitKind::HttpRequests,
+                format!("max_http_requests = {max} reached for this call"),
+            )
+        })
+    }
+
+    /// HTTP requests made so far.
+    pub fn http_requests(&self) -> u32 {
+        self.http_requests.load(Ordering::SeqCst)
+    }
+
+    /// Counts `bytes` of output (logs, result) against `max_output_kb`.
+    ///
+    /// # Errors
+    /// `output_too_large` when the total would pass the limit; nothing is
+    /// counted then.
+    pub fn charge_output(&self, bytes: usize) -> Result<()> {
+        let max = self.grants.limits.output_bytes();
+        let bytes = bytes as u64;
+        self.output_bytes
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                n.checked_add(bytes).filter(|&t| t <= max)
+            })
+            .map(|_| ())
+            .map_err(|_| {
+                Error::limit(
+                    LimitKind::Output,
+                    format!(
+                        "output exceeds max_output_kb = {}",
+                        self.grants.limits.max_output_kb
+                    ),
+                )
+            })
+    }
+
+    /// Output bytes counted so far.
+    pub fn output_bytes(&self) -> u64 {
+        self.output_bytes.load(Ordering::SeqCst)
+    }
+
+    /// Output bytes still allowed.
+    pub fn output_left(&self) -> u64 {
+        self.grants
+            .limits
+            .output_bytes()
+            .saturating_sub(self.output_bytes())
+    }
+
+    pub(crate) fn push_log(&self, line: LogLine) {
+        lock(&self.logs).push(line);
+    }
+
+    /// The lines logged during this call.
+    pub fn logs(&self) -> Vec<LogLine> {
+        lock(&self.logs).clone()
+    }
+
+    pub(crate) fn push_audit(&self, record: AuditRecord) {
+        lock(&self.audit).push(record);
+    }
+
+    /// The audit records written for this call, in order.
+    pub fn audit_records(&self) -> Vec<AuditRecord> {
+        lock(&self.audit).clone()
+    }
+}
+
+/// Locks a mutex whose data stays valid even if a holder panicked (the data
+/// here are append-only vectors).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,111 @@
+//! Host policy: what the app or its user takes away from every manifest.
+//!
+//! Effective grants are **manifest ∩ host policy**: a policy can only narrow
+//! what a manifest asks for, never widen it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::call::Grants;
+use crate::http::allowlist::HostPattern;
+use crate::limits::ResourceLimits;
+use crate::permission::{Permission, PermissionSet};
+
+/// Revocations applied to every manifest the host loads.
+#[derive(Debug, Clone)]
+pub struct HostPolicy {
+    allowed: PermissionSet,
+    revoked: BTreeMap<String, PermissionSet>,
+    blocked_hosts: BTreeSet<String>,
+}
+
+impl Default for HostPolicy {
+    fn default() -> Self {
+        HostPolicy::permissive()
+    }
+}
+
+impl HostPolicy {
+    /// A policy that takes nothing away.
+    pub fn permissive() -> HostPolicy {
+        HostPolicy {
+            allowed: PermissionSet::all(),
+            revoked: BTreeMap::new(),
+            blocked_hosts: BTreeSet::new(),
+        }
+    }
+
+    /// A policy that grants nothing, whatever a manifest asks.
+    pub fn deny_all() -> HostPolicy {
+        HostPolicy {
+            allowed: PermissionSet::new(),
+            ..HostPolicy::permissive()
+        }
+    }
+
+    /// Takes `p` away from every extension.
+    pub fn deny(&mut self, p: Permission) -> &mut Self {
+        self.allowed.remove(p);
+        self
+    }
+
+    /// Takes `p` away from one extension (a user's revocation).
+    pub fn revoke(&mut self, extension_id: &str, p: Permission) -> &mut Self {
+        self.revoked
+            .entry(extension_id.to_owned())
+            .or_default()
+            .insert(p);
+        self
+    }
+
+    /// Removes an `allowed_hosts` entry (by its normalised spelling) from every extension.
+    pub fn block_host(&mut self, entry: &HostPattern) -> &mut Self {
+        self.blocked_hosts.insert(entry.to_string());
+        self
+    }
+
+    /// The effective grants for `extension_id` asking for `requested`.
+    pub fn effective(
+        &self,
+        extension_id: &str,
+        requested: &PermissionSet,
+        hosts: &[HostPattern],
+        limits: ResourceLimits,
+    ) -> Grants {
+        let mut permissions = requested.intersection(&self.allowed);
+        if let Some(revoked) = self.revoked.get(extension_id) {
+            permissions = permissions.difference(revoked);
+        }
+        let allowed_hosts = hosts
+            .iter()
+            .filter(|h| !self.blocked_hosts.contains(&h.to_string()))
+            .cloned()
+            .collect();
+        Grants {
+            permissions,
+            allowed_hosts,
+            limits,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_only_narrows() {
+        let requested: PermissionSet = [Permission::HttpRead, Permission::VaultRead]
+            .into_iter()
+            .collect();
+        let mut policy = HostPolicy::permissive();
+        policy
+            .deny(Permission::FsWrite)
+            .revoke("a", Permission::VaultRead);
+        let g = policy.effective("a", &requested, &[], ResourceLimits::default());
+        assert!(g.has(Permission::HttpRead));
+        assert!(!g.has(Permission::VaultRead));
+        assert!(!g.has(Permission::FsWrite), "policy never adds");
+        let g = policy.effective("b", &requested, &[], ResourceLimits::default());
+        assert!(g.has(Permission::VaultRead), "revocation is per extension");
+    }
+}
