@@ -328,10 +328,15 @@ fn is_refusal(code: ErrorCode) -> bool {
 }
 
 fn parse<T: DeserializeOwned>(cap: Capability, request: Value) -> Result<T> {
-    let request = if request.is_null() {
-        json!({})
-    } else {
-        request
+    let request = match request {
+        Value::Null => json!({}),
+        Value::Object(_) => request,
+        _ => {
+            return Err(Error::params(
+                cap.wire_name(),
+                "the request must be a JSON object",
+            ));
+        }
     };
     serde_json::from_value(request)
         .map_err(|e| Error::params(cap.wire_name(), truncate_for_message(&e.to_string(), 200)))

@@ -1,1 +1,51 @@
-//! placeholder
+//! Morph's core: the [`MorphRuntime`] trait, manifests, packages, the runtime
+//! registry and the [`Host`] facade.
+//!
+//! # Core concepts
+//!
+//! - [`Manifest`]: the validated `manifest.yaml`.
+//! - [`ExtensionPackage`]: a package directory (manifest, entry, assets).
+//! - [`MorphRuntime`] / [`LoadedExtension`]: what a language runtime implements.
+//! - [`RuntimeRegistry`]: runtimes linked into the binary (via
+//!   [`register_runtime!`]) or registered by hand.
+//! - [`Host`]: loads extensions, checks actions and parameters, runs calls
+//!   under the [`CapabilityBroker`](morph_capabilities::CapabilityBroker).
+//! - [`Error`]: the one error type with stable codes, from `morph-capabilities`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> morph_runtime_core::Result<()> {
+//! use morph_runtime_core::Host;
+//!
+//! let host = Host::builder().with_data_dir("/var/lib/my-app/morph").build()?;
+//! let id = host.load("extensions/github-issues", serde_json::json!({})).await?;
+//! let issue = host
+//!     .execute(&id, "get_issue", serde_json::json!({"issue_id": "42"}))
+//!     .await?;
+//! println!("{issue}");
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod host;
+mod host_builder;
+pub mod manifest;
+mod package;
+mod registry;
+mod runtime;
+mod tools;
+
+pub use host::{DEADLINE_GRACE, Execution, Host};
+pub use host_builder::HostBuilder;
+pub use manifest::Manifest;
+pub use package::{ExtensionPackage, MANIFEST_FILE, MAX_PACKAGE_FILE_BYTES};
+pub use registry::{RuntimeRegistration, RuntimeRegistry};
+pub use runtime::{
+    Isolation, LoadOptions, LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo,
+};
+pub use tools::ToolDefinition;
+
+#[doc(hidden)]
+pub use inventory;
+pub use morph_capabilities::{self as capabilities, Call, Error, ErrorCode, Result};

@@ -4,6 +4,7 @@
 //! **Every hop is authorised here** (method permission, `allowed_hosts`,
 //! resolved addresses, request budget) before a provider sees it.
 
+pub mod address;
 pub mod allowlist;
 pub(crate) mod fetch;
 pub mod resolver;

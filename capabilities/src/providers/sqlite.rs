@@ -1,51 +1,592 @@
-//! Vault and tasks in one SQLite file (being written).
+//! [`SqliteStore`]: the default vault and task providers, in one SQLite file.
+//!
+//! **Every statement is parameterised and scoped by namespace** (the calling
+//! extension's id, passed by the broker): one extension never sees, changes
+//! or learns the existence of another's vault keys or tasks. **Vault values
+//! never appear in an error, a log line or `Debug` output.** Each change runs
+//! in one transaction, so a failure (or a panic) leaves nothing half-written.
+//!
+//! The connection is hardened at open: WAL journal, `synchronous=NORMAL`, a
+//! busy timeout, `SQLITE_DBCONFIG_DEFENSIVE`, no attached databases
+//! (`SQLITE_LIMIT_ATTACHED = 0`), `trusted_schema=OFF`, foreign keys on, no
+//! double-quoted string literals; extension loading is never enabled. The
+//! schema is created and migrated at open, versioned by `PRAGMA user_version`.
+//!
+//! SQLite is blocking: every operation runs on tokio's blocking pool with the
+//! one connection behind a [`Mutex`]. A panic there fails only that call
+//! (`internal`); a poisoned lock is recovered and any transaction the panic
+//! left open is rolled back before the connection is used again.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::config::DbConfig;
+use rusqlite::limits::Limit;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::error::{Error, Result};
-use crate::providers::tasks::{NewTask, Task, TaskPatch, TaskProvider, TaskQuery};
+use crate::providers::tasks::{
+    MAX_DESCRIPTION_BYTES, MAX_LIST_LIMIT, MAX_STATUS_BYTES, MAX_TASK_DATA_BYTES, MAX_TITLE_BYTES,
+    NewTask, Task, TaskPatch, TaskProvider, TaskQuery,
+};
 use crate::providers::vault::VaultProvider;
 
-/// Vault and tasks in SQLite.
-#[derive(Debug)]
-pub struct SqliteStore;
+/// The schema version this code writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
 
-impl SqliteStore {
-    /// Opens (or creates) the database at `path`.
-    ///
-    /// # Errors
-    /// `io` when it cannot be opened.
-    pub fn open(_path: &Path) -> Result<SqliteStore> {
-        Ok(SqliteStore)
+/// How long a statement waits for a lock held by another connection.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Largest string or blob SQLite accepts on this connection: above every
+/// per-field cap, far below SQLite's default of 1 GB.
+const MAX_SQL_VALUE_BYTES: i32 = 4 * 1024 * 1024;
+
+/// Tasks listed when the query names no limit.
+pub const DEFAULT_LIST_LIMIT: u32 = 100;
+
+/// Most bytes (titles, descriptions, data) one `list` returns: the page ends
+/// early once reached (always with at least one task), and the caller pages
+/// on with `offset`. Keeps one call from copying up to 1000 × 320 KiB.
+pub const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
+
+/// Schema migrations; entry `i` moves the database from version `i` to `i + 1`.
+const MIGRATIONS: [&str; 1] = ["
+    CREATE TABLE vault (
+        namespace  TEXT    NOT NULL,
+        key        TEXT    NOT NULL,
+        value      TEXT    NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (namespace, key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE tasks (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        namespace   TEXT    NOT NULL,
+        title       TEXT    NOT NULL,
+        description TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        data        TEXT    NOT NULL,
+        created_ms  INTEGER NOT NULL,
+        updated_ms  INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX tasks_by_namespace ON tasks (namespace, id);
+"];
+
+/// Vault and tasks in one SQLite file.
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The path only: never rows, keys or values.
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
-fn unbuilt() -> Error {
-    Error::internal("sqlite store not built yet")
+impl SqliteStore {
+    /// Opens (or creates, readable by the owner only) the database at `path`,
+    /// hardens the connection and migrates the schema.
+    ///
+    /// # Errors
+    /// `io` when the file cannot be opened or configured, or was written by a
+    /// newer schema version.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let opening = || format!("opening {}", path.display());
+        create_private(path).map_err(|e| Error::io(opening(), e))?;
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| Error::io(opening(), std::io::Error::other(e)))?;
+        harden(&conn).map_err(|e| Error::io(opening(), e))?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn with_conn<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        let job = tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            if !guard.is_autocommit() {
+                // Only a panic mid-transaction leaves one open; undo it.
+                let _ = guard.execute_batch("ROLLBACK");
+            }
+            f(&mut guard)
+        });
+        match job.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => Err(Error::internal(
+                "the SQLite store panicked; the operation was rolled back",
+            )),
+            Err(_) => Err(Error::internal("the SQLite store task was cancelled")),
+        }
+    }
+}
+
+/// Creates the database file with mode 0600 if it does not exist yet: it
+/// holds every extension's secrets.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn harden(conn: &Connection) -> std::io::Result<()> {
+    let sql = |e: rusqlite::Error| std::io::Error::other(e);
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+    for (option, on) in [
+        (DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true),
+        (DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false),
+        (DbConfig::SQLITE_DBCONFIG_ENABLE_FKEY, true),
+        (DbConfig::SQLITE_DBCONFIG_DQS_DML, false),
+        (DbConfig::SQLITE_DBCONFIG_DQS_DDL, false),
+    ] {
+        if conn.set_db_config(option, on).map_err(sql)? != on {
+            return Err(std::io::Error::other(format!(
+                "{option:?} could not be set"
+            )));
+        }
+    }
+    conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)
+        .map_err(sql)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_SQL_VALUE_BYTES)
+        .map_err(sql)?;
+    conn.pragma_update(None, "trusted_schema", false)
+        .map_err(sql)?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(sql)?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(sql)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(std::io::Error::other(format!(
+            "journal_mode stayed {mode}, WAL is required"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sql)?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let failed =
+        |e: rusqlite::Error| Error::io("migrating the SQLite schema", std::io::Error::other(e));
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(failed)?;
+    let version: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(failed)?;
+    if version > SCHEMA_VERSION {
+        return Err(Error::io(
+            "opening the SQLite store",
+            std::io::Error::other(format!(
+                "schema version {version} is newer than this Morph ({SCHEMA_VERSION})"
+            )),
+        ));
+    }
+    let from = usize::try_from(version).unwrap_or(0);
+    for sql in MIGRATIONS.iter().skip(from) {
+        tx.execute_batch(sql).map_err(failed)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(failed)?;
+    tx.commit().map_err(failed)
+}
+
+/// A storage failure for `capability`. Only SQLite's error code reaches the
+/// message, never a value.
+fn storage(capability: &str, e: &rusqlite::Error) -> Error {
+    let reason = match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            "the store is busy; try again".to_owned()
+        }
+        Some(rusqlite::ErrorCode::DiskFull) => "the store's disk is full".to_owned(),
+        Some(code) => format!("storage error ({code:?})"),
+        None => "storage error".to_owned(),
+    };
+    Error::capability(capability, reason)
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(crate::broker::now_ms()).unwrap_or(i64::MAX)
+}
+
+fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<()> {
+    if value.len() < min || value.len() > max {
+        return Err(Error::params(
+            field,
+            format!("length {} is outside {min}..={max} bytes", value.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// Serialises task data, enforcing [`MAX_TASK_DATA_BYTES`].
+fn data_text(data: &serde_json::Value) -> Result<String> {
+    let text = serde_json::to_string(data)
+        .map_err(|e| Error::params("data", format!("not serialisable: {e}")))?;
+    if text.len() > MAX_TASK_DATA_BYTES {
+        return Err(Error::params(
+            "data",
+            format!(
+                "serialised size {} exceeds {MAX_TASK_DATA_BYTES} bytes",
+                text.len()
+            ),
+        ));
+    }
+    Ok(text)
+}
+
+const TASK_COLUMNS: &str = "id, title, description, status, data, created_ms, updated_ms";
+
+/// A task row, with `data` still as text.
+struct TaskRow {
+    id: i64,
+    title: String,
+    description: String,
+    status: String,
+    data: String,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+impl TaskRow {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<TaskRow> {
+        Ok(TaskRow {
+            id: row.get(0)?,
+            title: row.get(1)?,
+            description: row.get(2)?,
+            status: row.get(3)?,
+            data: row.get(4)?,
+            created_ms: row.get(5)?,
+            updated_ms: row.get(6)?,
+        })
+    }
+
+    fn size(&self) -> usize {
+        self.title.len() + self.description.len() + self.status.len() + self.data.len()
+    }
+
+    fn into_task(self, capability: &str) -> Result<Task> {
+        let data = serde_json::from_str(&self.data).map_err(|_| {
+            Error::capability(capability, format!("task {} holds corrupt data", self.id))
+        })?;
+        Ok(Task {
+            id: self.id,
+            title: self.title,
+            description: self.description,
+            status: self.status,
+            data,
+            created_ms: self.created_ms,
+            updated_ms: self.updated_ms,
+        })
+    }
+}
+
+fn select_task(
+    conn: &Connection,
+    capability: &str,
+    namespace: &str,
+    id: i64,
+) -> Result<Option<TaskRow>> {
+    conn.query_row(
+        &format!("SELECT {TASK_COLUMNS} FROM tasks WHERE namespace = ?1 AND id = ?2"),
+        params![namespace, id],
+        TaskRow::from_row,
+    )
+    .optional()
+    .map_err(|e| storage(capability, &e))
 }
 
 #[async_trait::async_trait]
 impl VaultProvider for SqliteStore {
-    async fn get(&self, _namespace: &str, _key: &str) -> Result<Option<String>> {
-        Err(unbuilt())
+    async fn get(&self, namespace: &str, key: &str) -> Result<Option<String>> {
+        let (namespace, key) = (namespace.to_owned(), key.to_owned());
+        self.with_conn(move |conn| {
+            conn.query_row(
+                "SELECT value FROM vault WHERE namespace = ?1 AND key = ?2",
+                params![namespace, key],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| storage("vault.get", &e))
+        })
+        .await
     }
-    async fn set(&self, _namespace: &str, _key: &str, _value: &str) -> Result<()> {
-        Err(unbuilt())
+
+    async fn set(&self, namespace: &str, key: &str, value: &str) -> Result<()> {
+        let (namespace, key, value) = (namespace.to_owned(), key.to_owned(), value.to_owned());
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO vault (namespace, key, value, updated_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (namespace, key)
+                 DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
+                params![namespace, key, value, now_ms()],
+            )
+            .map(|_| ())
+            .map_err(|e| storage("vault.set", &e))
+        })
+        .await
     }
 }
 
 #[async_trait::async_trait]
 impl TaskProvider for SqliteStore {
-    async fn create(&self, _namespace: &str, _task: NewTask) -> Result<Task> {
-        Err(unbuilt())
+    async fn create(&self, namespace: &str, task: NewTask) -> Result<Task> {
+        const CAP: &str = "data.create_task";
+        check_text("title", &task.title, 1, MAX_TITLE_BYTES)?;
+        check_text("description", &task.description, 0, MAX_DESCRIPTION_BYTES)?;
+        let status = task.status.unwrap_or_else(|| "open".to_owned());
+        check_text("status", &status, 1, MAX_STATUS_BYTES)?;
+        let data = task.data.unwrap_or(serde_json::Value::Null);
+        let data_text = data_text(&data)?;
+        let namespace = namespace.to_owned();
+        self.with_conn(move |conn| {
+            let now = now_ms();
+            let tx = conn.transaction().map_err(|e| storage(CAP, &e))?;
+            tx.execute(
+                "INSERT INTO tasks
+                 (namespace, title, description, status, data, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                params![
+                    namespace,
+                    task.title,
+                    task.description,
+                    status,
+                    data_text,
+                    now
+                ],
+            )
+            .map_err(|e| storage(CAP, &e))?;
+            let id = tx.last_insert_rowid();
+            tx.commit().map_err(|e| storage(CAP, &e))?;
+            Ok(Task {
+                id,
+                title: task.title,
+                description: task.description,
+                status,
+                data,
+                created_ms: now,
+                updated_ms: now,
+            })
+        })
+        .await
     }
-    async fn get(&self, _namespace: &str, _id: i64) -> Result<Option<Task>> {
-        Err(unbuilt())
+
+    async fn get(&self, namespace: &str, id: i64) -> Result<Option<Task>> {
+        const CAP: &str = "data.get_task";
+        let namespace = namespace.to_owned();
+        self.with_conn(move |conn| {
+            select_task(conn, CAP, &namespace, id)?
+                .map(|row| row.into_task(CAP))
+                .transpose()
+        })
+        .await
     }
-    async fn list(&self, _namespace: &str, _query: TaskQuery) -> Result<Vec<Task>> {
-        Err(unbuilt())
+
+    async fn list(&self, namespace: &str, query: TaskQuery) -> Result<Vec<Task>> {
+        const CAP: &str = "data.list_tasks";
+        let limit = query.limit.unwrap_or(DEFAULT_LIST_LIMIT);
+        if limit > MAX_LIST_LIMIT {
+            return Err(Error::params(
+                "limit",
+                format!("{limit} is above the maximum of {MAX_LIST_LIMIT}"),
+            ));
+        }
+        if let Some(status) = &query.status {
+            check_text("status", status, 0, MAX_STATUS_BYTES)?;
+        }
+        let offset = query.offset.unwrap_or(0);
+        let namespace = namespace.to_owned();
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {TASK_COLUMNS} FROM tasks
+                     WHERE namespace = ?1 AND (?2 IS NULL OR status = ?2)
+                     ORDER BY id LIMIT ?3 OFFSET ?4"
+                ))
+                .map_err(|e| storage(CAP, &e))?;
+            let rows = stmt
+                .query_map(
+                    params![namespace, query.status, limit, offset],
+                    TaskRow::from_row,
+                )
+                .map_err(|e| storage(CAP, &e))?;
+            let mut tasks = Vec::new();
+            let mut bytes = 0usize;
+            for row in rows {
+                let row = row.map_err(|e| storage(CAP, &e))?;
+                bytes = bytes.saturating_add(row.size());
+                if bytes > MAX_LIST_BYTES && !tasks.is_empty() {
+                    break;
+                }
+                tasks.push(row.into_task(CAP)?);
+            }
+            Ok(tasks)
+        })
+        .await
     }
-    async fn update(&self, _namespace: &str, _patch: TaskPatch) -> Result<Option<Task>> {
-        Err(unbuilt())
+
+    async fn update(&self, namespace: &str, patch: TaskPatch) -> Result<Option<Task>> {
+        const CAP: &str = "data.update_task";
+        if let Some(title) = &patch.title {
+            check_text("title", title, 1, MAX_TITLE_BYTES)?;
+        }
+        if let Some(description) = &patch.description {
+            check_text("description", description, 0, MAX_DESCRIPTION_BYTES)?;
+        }
+        if let Some(status) = &patch.status {
+            check_text("status", status, 1, MAX_STATUS_BYTES)?;
+        }
+        let data_text = patch.data.as_ref().map(data_text).transpose()?;
+        let namespace = namespace.to_owned();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(|e| storage(CAP, &e))?;
+            let Some(current) = select_task(&tx, CAP, &namespace, patch.id)? else {
+                return Ok(None);
+            };
+            let next = TaskRow {
+                id: current.id,
+                title: patch.title.unwrap_or(current.title),
+                description: patch.description.unwrap_or(current.description),
+                status: patch.status.unwrap_or(current.status),
+                data: data_text.unwrap_or(current.data),
+                created_ms: current.created_ms,
+                updated_ms: now_ms(),
+            };
+            tx.execute(
+                "UPDATE tasks SET title = ?3, description = ?4, status = ?5, data = ?6,
+                 updated_ms = ?7 WHERE namespace = ?1 AND id = ?2",
+                params![
+                    namespace,
+                    next.id,
+                    next.title,
+                    next.description,
+                    next.status,
+                    next.data,
+                    next.updated_ms
+                ],
+            )
+            .map_err(|e| storage(CAP, &e))?;
+            let task = next.into_task(CAP)?;
+            tx.commit().map_err(|e| storage(CAP, &e))?;
+            Ok(Some(task))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("morph.db")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn the_connection_is_hardened() {
+        let (_dir, store) = store();
+        let conn = store.conn.lock().unwrap();
+        assert!(conn.db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE).unwrap());
+        assert_eq!(conn.limit(Limit::SQLITE_LIMIT_ATTACHED).unwrap(), 0);
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let trusted: bool = conn
+            .pragma_query_value(None, "trusted_schema", |r| r.get(0))
+            .unwrap();
+        assert!(!trusted);
+        assert!(
+            conn.execute_batch("ATTACH DATABASE ':memory:' AS other")
+                .is_err()
+        );
+        assert!(
+            conn.query_row("SELECT load_extension('nope')", [], |_| Ok(()))
+                .is_err()
+        );
+        assert!(
+            conn.execute_batch("PRAGMA writable_schema = ON; DELETE FROM sqlite_schema")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let (dir, store) = store();
+        store
+            .conn
+            .lock()
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(store);
+        let err = SqliteStore::open(&dir.path().join("morph.db")).unwrap_err();
+        assert_eq!(err.code().as_str(), "io");
+    }
+
+    #[test]
+    fn debug_shows_no_data() {
+        let (_dir, store) = store();
+        let text = format!("{store:?}");
+        assert!(text.starts_with("SqliteStore"));
+        assert!(!text.contains("conn"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, _store) = store();
+        let mode = std::fs::metadata(dir.path().join("morph.db"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0);
+    }
+
+    #[tokio::test]
+    async fn a_panic_mid_transaction_is_rolled_back() {
+        let (_dir, store) = store();
+        let err = store
+            .with_conn(|conn| -> Result<()> {
+                let tx = conn.transaction().unwrap();
+                tx.execute("INSERT INTO vault VALUES ('ns', 'k', 'v', 0)", [])
+                    .unwrap();
+                std::mem::forget(tx); // the panic below must not rely on Drop
+                panic!("boom");
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code().as_str(), "internal");
+        assert_eq!(VaultProvider::get(&store, "ns", "k").await.unwrap(), None);
     }
 }

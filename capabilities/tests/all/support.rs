@@ -46,7 +46,10 @@ pub fn ctx_with(
     });
     let grants = Arc::new(Grants {
         permissions: permissions.iter().copied().collect::<PermissionSet>(),
-        allowed_hosts: hosts.iter().map(|h| HostPattern::parse(h).unwrap()).collect(),
+        allowed_hosts: hosts
+            .iter()
+            .map(|h| HostPattern::parse(h).unwrap())
+            .collect(),
         limits,
     });
     CallContext::new(

@@ -1,0 +1,173 @@
+//! The durable audit log: hash-chained JSON lines with signed checkpoints.
+//!
+//! [`FileAuditLog`] writes one [`AuditRecord`] per line, each chained to the
+//! SHA-256 of the one before, and after each record (or every N) a signed
+//! checkpoint to a separate file (see [`super::checkpoint`]). Invariants:
+//!
+//! - **A record is returned only once it is on disk** (`sync_data`); if it
+//!   cannot be written the append fails, the in-memory chain does not move,
+//!   and the broker fails the capability call.
+//! - **Appends are serialised** by one mutex, and one exclusive file lock
+//!   keeps a second writer (another process) off the same log.
+//! - **A crash mid-append leaves a log that verifies up to the last committed
+//!   record**: the torn line is cut off on the next open and the chain
+//!   continues from the last complete record.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ed25519_dalek::VerifyingKey;
+
+use super::checkpoint::CheckpointWriter;
+use super::key::load_or_create_signing_key;
+use super::line_file::LineFile;
+use super::record::{AuditEntry, AuditRecord, AuditSink, GENESIS_HASH};
+use crate::call::lock;
+use crate::error::{Error, Result};
+
+/// The log's file name inside the directory given to [`FileAuditLog::open_in`].
+pub const LOG_FILE: &str = "audit.log";
+/// The checkpoint file's name inside that directory.
+pub const CHECKPOINTS_FILE: &str = "audit.checkpoints";
+/// The signing key's file name inside that directory.
+pub const KEY_FILE: &str = "audit.key";
+
+/// An [`AuditSink`] writing a hash-chained JSON-lines file. See the module docs.
+#[derive(Debug)]
+pub struct FileAuditLog {
+    path: PathBuf,
+    verifying_key: VerifyingKey,
+    torn_bytes_cut: u64,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    log: LineFile,
+    checkpoints: CheckpointWriter,
+    /// Sequence number of the last committed record (0 if none).
+    seq: u64,
+    /// Hash of the last committed record ([`GENESIS_HASH`] if none).
+    hash: String,
+}
+
+impl FileAuditLog {
+    /// Opens (creating if absent) the log at `log_path`, checkpointing
+    /// through `checkpoints`. The last complete record gives the chain's head;
+    /// a torn last line is cut off first.
+    ///
+    /// Opening reads only the last record; run [`verify`](super::verify) to
+    /// check the whole file.
+    ///
+    /// # Errors
+    /// `io` if the file cannot be opened, locked (another writer holds it),
+    /// read or repaired, or if its last line is not a record.
+    pub fn open(log_path: &Path, checkpoints: CheckpointWriter) -> Result<FileAuditLog> {
+        let opened = LineFile::open(log_path)?;
+        let (seq, hash) = match opened.last_line {
+            None => (0, GENESIS_HASH.to_owned()),
+            Some(line) => {
+                let record: AuditRecord = serde_json::from_slice(&line).map_err(|e| {
+                    Error::io(
+                        format!("reading the last record of {}", log_path.display()),
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                    )
+                })?;
+                (record.seq, record.hash)
+            }
+        };
+        Ok(FileAuditLog {
+            path: log_path.to_owned(),
+            verifying_key: checkpoints.verifying_key(),
+            torn_bytes_cut: opened.cut_bytes,
+            state: Mutex::new(State {
+                log: opened.file,
+                checkpoints,
+                seq,
+                hash,
+            }),
+        })
+    }
+
+    /// Opens the log kept in `dir` (created if absent): [`LOG_FILE`],
+    /// checkpoints in [`CHECKPOINTS_FILE`] after every record, signed with the
+    /// key in [`KEY_FILE`] (created, mode `0600`, on first use).
+    ///
+    /// # Errors
+    /// `io` as for [`FileAuditLog::open`], or if the directory or key cannot
+    /// be created or read.
+    pub fn open_in(dir: &Path) -> Result<FileAuditLog> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        let key = load_or_create_signing_key(&dir.join(KEY_FILE))?;
+        let checkpoints = CheckpointWriter::open(&dir.join(CHECKPOINTS_FILE), key)?;
+        FileAuditLog::open(&dir.join(LOG_FILE), checkpoints)
+    }
+
+    /// The log file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The public key checkpoints are signed with.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.verifying_key
+    }
+
+    /// How many bytes of a torn last line (an interrupted append) were cut
+    /// off the log when it was opened; 0 if it ended cleanly.
+    pub fn torn_bytes_cut(&self) -> u64 {
+        self.torn_bytes_cut
+    }
+
+    /// The chain's head: the last committed sequence number (0 for an empty
+    /// log) and its hash ([`GENESIS_HASH`] for an empty log).
+    pub fn head(&self) -> (u64, String) {
+        let state = lock(&self.state);
+        (state.seq, state.hash.clone())
+    }
+
+    /// Writes a checkpoint for the current head now (for instance at
+    /// shutdown when checkpointing every N records). Does nothing for an
+    /// empty log or when the head is already checkpointed.
+    ///
+    /// # Errors
+    /// `io` if the checkpoint cannot be written.
+    pub fn checkpoint(&self) -> Result<()> {
+        let mut state = lock(&self.state);
+        if state.seq == 0 {
+            return Ok(());
+        }
+        let State {
+            checkpoints,
+            seq,
+            hash,
+            ..
+        } = &mut *state;
+        checkpoints.write(*seq, hash)
+    }
+}
+
+impl AuditSink for FileAuditLog {
+    /// Chains `entry` after the head, writes and syncs it, then checkpoints.
+    ///
+    /// # Errors
+    /// `io` if the record cannot be written (the head does not move), or if
+    /// the record was written but its checkpoint could not be (the head
+    /// moves: the record is in the log).
+    fn append(&self, entry: AuditEntry) -> Result<AuditRecord> {
+        let mut state = lock(&self.state);
+        let seq = state
+            .seq
+            .checked_add(1)
+            .ok_or_else(|| Error::internal("audit sequence number overflow"))?;
+        let record = AuditRecord::chain(seq, entry, &state.hash);
+        let line = serde_json::to_vec(&record)
+            .map_err(|e| Error::internal(format!("serialising an audit record: {e}")))?;
+        state.log.append(&line)?;
+        state.seq = seq;
+        state.hash.clone_from(&record.hash);
+        state.checkpoints.after_record(seq, &record.hash)?;
+        Ok(record)
+    }
+}

@@ -1,0 +1,264 @@
+//! An append-only file of newline-terminated lines, written durably.
+//!
+//! Both the audit log and its checkpoint file are [`LineFile`]s. The invariant
+//! it keeps: **the file's committed length always ends on a complete line**.
+//! A torn final line (a crash mid-append) is cut off when the file is opened;
+//! a failed append is rolled back to the previous committed length, and if the
+//! rollback itself fails the file refuses every later append until it is
+//! reopened (and repaired). An append succeeds only after `sync_data`.
+//!
+//! Before each append the file also checks that its path still names the file
+//! it holds open and that nobody else changed its length: records written to
+//! a file that was deleted, replaced or concurrently appended to would be lost
+//! or would fork the chain, so such an append fails instead.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The longest line the audit files read back (records and checkpoints are a
+/// few hundred bytes; this bounds memory on a hostile file).
+pub(crate) const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// Chunk size for scanning a file backwards.
+const SCAN_CHUNK: u64 = 8 * 1024;
+
+/// A durable, append-only, line-oriented file. See the module docs.
+#[derive(Debug)]
+pub(crate) struct LineFile {
+    path: PathBuf,
+    file: File,
+    /// Committed length: 0 or just past a `\n`.
+    len: u64,
+    /// Set when a failed append could not be rolled back.
+    broken: bool,
+}
+
+/// What [`LineFile::open`] found.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    /// The file, positioned for appends.
+    pub(crate) file: LineFile,
+    /// The last complete line, without its `\n`, if any.
+    pub(crate) last_line: Option<Vec<u8>>,
+    /// Bytes of a torn final line that were cut off.
+    pub(crate) cut_bytes: u64,
+}
+
+impl LineFile {
+    /// Opens (creating if absent) `path`, takes an exclusive lock on it, cuts
+    /// a torn final line and reads back the last complete one.
+    ///
+    /// # Errors
+    /// `io` if the file cannot be opened, locked, read or repaired, if it is
+    /// locked by another writer, or if its last line is longer than
+    /// [`MAX_LINE_BYTES`].
+    pub(crate) fn open(path: &Path) -> Result<Opened> {
+        let ctx = |what: &str| format!("{what} {}", path.display());
+        let existed = path.exists();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| Error::io(ctx("opening"), e))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io(ctx("inspecting"), e))?;
+        if !meta.is_file() {
+            return Err(Error::io(
+                ctx("opening"),
+                io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
+            ));
+        }
+        file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => Error::io(
+                ctx("locking"),
+                io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "already open for writing by another audit log",
+                ),
+            ),
+            std::fs::TryLockError::Error(e) => Error::io(ctx("locking"), e),
+        })?;
+        if !existed {
+            sync_parent(path)?;
+        }
+
+        let mut len = meta.len();
+        let mut cut_bytes = 0;
+        if len > 0
+            && read_byte_at(&mut file, len - 1).map_err(|e| Error::io(ctx("reading"), e))? != b'\n'
+        {
+            let keep = last_newline_before(&mut file, len)
+                .map_err(|e| Error::io(ctx("reading"), e))?
+                .map_or(0, |p| p + 1);
+            file.set_len(keep)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| Error::io(ctx("cutting the torn last line of"), e))?;
+            cut_bytes = len - keep;
+            len = keep;
+            tracing::warn!(
+                path = %path.display(),
+                cut_bytes,
+                "cut a torn last line (an append was interrupted)"
+            );
+        }
+
+        let last_line = if len == 0 {
+            None
+        } else {
+            let start = last_newline_before(&mut file, len - 1)
+                .map_err(|e| Error::io(ctx("reading"), e))?
+                .map_or(0, |p| p + 1);
+            let line_len = len - 1 - start;
+            if line_len > MAX_LINE_BYTES as u64 {
+                return Err(Error::io(
+                    ctx("reading"),
+                    io::Error::new(io::ErrorKind::InvalidData, "last line is too long"),
+                ));
+            }
+            let mut buf = vec![0; usize::try_from(line_len).unwrap_or(MAX_LINE_BYTES)];
+            file.seek(SeekFrom::Start(start))
+                .and_then(|_| file.read_exact(&mut buf))
+                .map_err(|e| Error::io(ctx("reading"), e))?;
+            Some(buf)
+        };
+
+        Ok(Opened {
+            file: LineFile {
+                path: path.to_owned(),
+                file,
+                len,
+                broken: false,
+            },
+            last_line,
+            cut_bytes,
+        })
+    }
+
+    /// The path this file was opened at.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `line` and a `\n`, then `sync_data`. On failure the file is
+    /// rolled back to its previous length.
+    ///
+    /// # Errors
+    /// `io` when the path no longer names this file, the file changed length
+    /// behind our back, the write or sync fails, or an earlier failure could
+    /// not be rolled back.
+    pub(crate) fn append(&mut self, line: &[u8]) -> Result<()> {
+        let ctx = || format!("appending to {}", self.path.display());
+        if self.broken {
+            return Err(Error::io(
+                ctx(),
+                io::Error::other(
+                    "an earlier failed append could not be rolled back; reopen the file",
+                ),
+            ));
+        }
+        self.check_still_ours().map_err(|e| Error::io(ctx(), e))?;
+        let mut buf = Vec::with_capacity(line.len() + 1);
+        buf.extend_from_slice(line);
+        buf.push(b'\n');
+        match self
+            .file
+            .write_all(&buf)
+            .and_then(|()| self.file.sync_data())
+        {
+            Ok(()) => {
+                self.len += buf.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                if self
+                    .file
+                    .set_len(self.len)
+                    .and_then(|()| self.file.sync_data())
+                    .is_err()
+                {
+                    self.broken = true;
+                }
+                Err(Error::io(ctx(), e))
+            }
+        }
+    }
+
+    /// Checks that the path still names the open file and that its length is
+    /// the one we committed.
+    fn check_still_ours(&self) -> io::Result<()> {
+        let open = self.file.metadata()?;
+        let named = std::fs::metadata(&self.path).map_err(|e| {
+            io::Error::new(e.kind(), format!("the file was removed or replaced: {e}"))
+        })?;
+        if !same_file(&open, &named) {
+            return Err(io::Error::other("the file was removed or replaced"));
+        }
+        if open.len() != self.len {
+            return Err(io::Error::other(format!(
+                "the file changed length behind the audit log ({} bytes, expected {})",
+                open.len(),
+                self.len
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_open: &std::fs::Metadata, named: &std::fs::Metadata) -> bool {
+    // Without inode numbers, settle for "the path is still a regular file".
+    named.is_file()
+}
+
+/// Makes a newly created file's directory entry durable.
+#[cfg(unix)]
+fn sync_parent(path: &Path) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(format!("syncing directory {}", parent.display()), e))
+}
+
+#[cfg(not(unix))]
+fn sync_parent(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+fn read_byte_at(file: &mut File, pos: u64) -> io::Result<u8> {
+    let mut b = [0u8; 1];
+    file.seek(SeekFrom::Start(pos))?;
+    file.read_exact(&mut b)?;
+    Ok(b[0])
+}
+
+/// The position of the last `\n` strictly before `end`, scanning backwards.
+fn last_newline_before(file: &mut File, end: u64) -> io::Result<Option<u64>> {
+    let mut hi = end;
+    let mut buf = vec![0u8; SCAN_CHUNK as usize];
+    while hi > 0 {
+        let lo = hi.saturating_sub(SCAN_CHUNK);
+        let n = usize::try_from(hi - lo).unwrap_or(buf.len()).min(buf.len());
+        let chunk = &mut buf[..n];
+        file.seek(SeekFrom::Start(lo))?;
+        file.read_exact(chunk)?;
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(Some(lo + i as u64));
+        }
+        hi = lo;
+    }
+    Ok(None)
+}

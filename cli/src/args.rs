@@ -1,0 +1,104 @@
+//! The command line, as clap parses it. Spellings here are the public contract.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Morph: run sandboxed extensions in WebAssembly, JavaScript or Python.
+#[derive(Debug, Parser)]
+#[command(name = "morph", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one action of an extension and print its result.
+    Run(RunArgs),
+    /// Check a package and its manifest.
+    Validate(PackageArgs),
+    /// Show what a package asks for: permissions, hosts, limits, actions.
+    Inspect(PackageArgs),
+    /// Show or verify the audit log of a data dir.
+    Audit(AuditArgs),
+}
+
+/// `morph audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Check the hash chain and the signed checkpoints; name the first bad record.
+    #[arg(long)]
+    pub verify: bool,
+    /// Show at most this many of the latest records.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// The data dir whose `audit/` to read.
+    #[arg(long, env = "MORPH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// An extension directory (development) or a `.morph` file.
+    pub package: PathBuf,
+    /// The action to run.
+    pub action: String,
+    /// Action parameters, as JSON.
+    #[arg(long, default_value = "{}")]
+    pub params: String,
+    /// Extension config, as JSON (validated against `config_schema`).
+    #[arg(long, default_value = "{}")]
+    pub config: String,
+    /// Where vault, tasks, files and the audit log live.
+    #[arg(long, env = "MORPH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The wasm engine.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
+    /// How instances are isolated.
+    #[arg(long, value_enum)]
+    pub isolation: Option<IsolationArg>,
+    /// Run a `.morph` package even if it is unsigned or untrusted.
+    #[arg(long)]
+    pub allow_unsigned: bool,
+    /// Print one JSON envelope on stdout, whatever happens.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph validate` / `morph inspect`.
+#[derive(Debug, clap::Args)]
+pub struct PackageArgs {
+    /// An extension directory.
+    pub package: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--engine`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EngineArg {
+    /// wasmer with Cranelift.
+    Wasmer,
+    /// the wasmi interpreter.
+    Wasmi,
+}
+
+/// `--isolation`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum IsolationArg {
+    /// A fresh instance per call.
+    PerCall,
+    /// Warm instances per extension.
+    Pooled,
+    /// A worker child process.
+    Process,
+}

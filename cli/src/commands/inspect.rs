@@ -1,0 +1,157 @@
+//! `morph inspect PACKAGE`: what a package asks for, each item explained.
+//!
+//! Shows the effective grants under the CLI's host policy (which narrows
+//! nothing), the hosts, every limit with its default and range, and the
+//! actions with their AI access.
+
+use std::io::Write;
+
+use morph_capabilities::{HostPolicy, LIMIT_RANGES, Permission};
+use morph_runtime_core::{ExtensionPackage, RuntimeRegistry};
+use serde_json::{Value, json};
+
+use crate::args::PackageArgs;
+use crate::output::{EXIT_OK, failure};
+
+pub fn inspect(args: &PackageArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let package = match ExtensionPackage::open_dir(&args.package) {
+        Ok(p) => p,
+        Err(e) => return failure(out, err, args.json, &e, &[]),
+    };
+    let doc = describe(&package);
+    if args.json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        );
+    } else {
+        let _ = write!(out, "{}", render(&doc));
+    }
+    EXIT_OK
+}
+
+fn describe(package: &ExtensionPackage) -> Value {
+    let m = package.manifest();
+    let grants = HostPolicy::permissive().effective(
+        &m.extension_id,
+        &m.permissions,
+        &m.allowed_hosts,
+        m.resource_limits,
+    );
+    let runtime_linked = RuntimeRegistry::linked()
+        .for_kind(m.runtime.as_str())
+        .is_some();
+    let permissions: Vec<Value> = Permission::ALL
+        .into_iter()
+        .map(|p| {
+            json!({
+                "permission": p.as_str(),
+                "requested": m.permissions.contains(p),
+                "granted": grants.has(p),
+                "explain": p.explain(),
+            })
+        })
+        .collect();
+    let limits: Vec<Value> = LIMIT_RANGES
+        .iter()
+        .zip(m.resource_limits.values())
+        .map(|(r, v)| {
+            json!({
+                "limit": r.field, "value": v, "default": r.default,
+                "min": r.min, "max": r.max, "explain": r.explain,
+            })
+        })
+        .collect();
+    let actions: Vec<Value> = m
+        .actions
+        .iter()
+        .map(|a| {
+            json!({
+                "name": a.name, "description": a.description,
+                "ai_access": a.ai_access, "parameters": a.parameters_schema(),
+            })
+        })
+        .collect();
+    json!({
+        "extension_id": m.extension_id,
+        "version": m.version.to_string(),
+        "name": m.metadata.name,
+        "runtime": m.runtime.as_str(),
+        "runtime_linked": runtime_linked,
+        "entry": m.entry,
+        "manifest_digest": package.manifest_digest(),
+        "permissions": permissions,
+        "allowed_hosts": m.allowed_hosts.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "limits": limits,
+        "actions": actions,
+    })
+}
+
+fn render(doc: &Value) -> String {
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut text = format!(
+        "{} {} ({})\n  runtime: {}{}\n  entry:   {}\n  digest:  {}\n\nPermissions:\n",
+        s(&doc["extension_id"]),
+        s(&doc["version"]),
+        s(&doc["name"]),
+        s(&doc["runtime"]),
+        if doc["runtime_linked"] == json!(true) {
+            ""
+        } else {
+            " (not linked into this build)"
+        },
+        s(&doc["entry"]),
+        s(&doc["manifest_digest"]),
+    );
+    for p in doc["permissions"].as_array().into_iter().flatten() {
+        if p["requested"] == json!(true) {
+            let state = if p["granted"] == json!(true) {
+                "granted"
+            } else {
+                "revoked"
+            };
+            text += &format!(
+                "  {:<13} {state}: may {}\n",
+                s(&p["permission"]),
+                s(&p["explain"])
+            );
+        }
+    }
+    if !doc["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p["requested"] == json!(true))
+    {
+        text += "  (none: the extension can only log and read its config)\n";
+    }
+    text += "\nAllowed hosts:\n";
+    let hosts = doc["allowed_hosts"].as_array().cloned().unwrap_or_default();
+    if hosts.is_empty() {
+        text += "  (none: HTTP reaches nothing)\n";
+    }
+    for h in hosts {
+        text += &format!("  {}\n", s(&h));
+    }
+    text += "\nLimits:\n";
+    for l in doc["limits"].as_array().into_iter().flatten() {
+        text += &format!(
+            "  {:<18} {:>8}  (default {}) {}\n",
+            s(&l["limit"]),
+            l["value"],
+            l["default"],
+            s(&l["explain"])
+        );
+    }
+    text += "\nActions:\n";
+    for a in doc["actions"].as_array().into_iter().flatten() {
+        text += &format!(
+            "  {:<20} ai_access={:<8} {}\n",
+            s(&a["name"]),
+            s(&a["ai_access"]),
+            s(&a["description"])
+        );
+    }
+    text
+}

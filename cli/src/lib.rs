@@ -1,0 +1,76 @@
+//! The `morph` command-line tool (brief section 9).
+//!
+//! The CLI's contract is relied on by outside tests: the subcommands and
+//! flags, the `--json` envelope (`{"ok":true,"result":..,"audit":[..]}` or
+//! `{"ok":false,"error":{"code":..,"message":..},"audit":[..]}`) and the exit
+//! codes (0 ok, 1 the extension failed, 2 usage or host error) stay stable.
+//! [`run`] takes its output streams as arguments so that tests can drive the
+//! same code in-process with a runtime of their own.
+
+mod args;
+mod commands;
+mod data_dir;
+mod output;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command};
+pub use output::{EXIT_EXTENSION_FAILED, EXIT_HOST_ERROR, EXIT_OK, exit_code_for};
+
+/// Runs the CLI on the process's arguments and standard streams.
+pub fn main_from_env() -> ExitCode {
+    init_tracing();
+    let code = run(
+        std::env::args_os(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    ExitCode::from(code)
+}
+
+/// Runs the CLI on `args` (the first is the program name), writing to `out`
+/// and `err`; returns the exit code.
+pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = write!(err, "{}", e.render().ansi());
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    let _ = write!(out, "{e}");
+                    EXIT_OK
+                }
+                _ => EXIT_HOST_ERROR,
+            };
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = writeln!(err, "error[internal]: cannot start the async runtime: {e}");
+            return EXIT_HOST_ERROR;
+        }
+    };
+    runtime.block_on(commands::dispatch(cli, out, err))
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MORPH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,morph::guest=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

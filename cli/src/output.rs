@@ -1,0 +1,79 @@
+//! The `--json` envelope, human-readable errors and exit codes.
+
+use std::io::Write;
+
+use morph_capabilities::audit::AuditRecord;
+use morph_runtime_core::{Error, ErrorCode};
+use serde_json::{Value, json};
+
+/// The call succeeded.
+pub const EXIT_OK: u8 = 0;
+/// The extension failed (guest error, limit, denied capability, ...).
+pub const EXIT_EXTENSION_FAILED: u8 = 1;
+/// A usage or host error (bad manifest, missing runtime, bad arguments, ...).
+pub const EXIT_HOST_ERROR: u8 = 2;
+
+/// The exit code for an error: 1 when the extension itself failed while
+/// running, 2 for everything the caller or the host got wrong.
+pub fn exit_code_for(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::InitFailed
+        | ErrorCode::PermissionDenied
+        | ErrorCode::HostNotAllowed
+        | ErrorCode::RateLimited
+        | ErrorCode::Timeout
+        | ErrorCode::MemoryLimit
+        | ErrorCode::StackOverflow
+        | ErrorCode::OutputTooLarge
+        | ErrorCode::GuestError
+        | ErrorCode::GuestCrash
+        | ErrorCode::CapabilityFailed
+        | ErrorCode::UnknownCapability => EXIT_EXTENSION_FAILED,
+        _ => EXIT_HOST_ERROR,
+    }
+}
+
+/// Writes the success form (envelope or bare result) and returns 0.
+pub fn success(out: &mut dyn Write, json_mode: bool, result: &Value, audit: &[AuditRecord]) -> u8 {
+    let doc = if json_mode {
+        json!({ "ok": true, "result": result, "audit": audit })
+    } else {
+        result.clone()
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "null".to_owned())
+    );
+    EXIT_OK
+}
+
+/// Writes the failure form (envelope on stdout, or a message on stderr) and
+/// returns the exit code for the error.
+pub fn failure(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    json_mode: bool,
+    error: &Error,
+    audit: &[AuditRecord],
+) -> u8 {
+    let wire = error.to_wire();
+    if json_mode {
+        let mut error_doc = json!({ "code": wire.code, "message": wire.message });
+        if let Some(stack) = &wire.stack {
+            error_doc["stack"] = json!(stack);
+        }
+        let doc = json!({ "ok": false, "error": error_doc, "audit": audit });
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "null".to_owned())
+        );
+    } else {
+        let _ = writeln!(err, "error[{}]: {}", wire.code, wire.message);
+        if let Some(stack) = &wire.stack {
+            let _ = writeln!(err, "{stack}");
+        }
+    }
+    exit_code_for(wire.code)
+}

@@ -1,0 +1,131 @@
+//! `morph run --json` through `morph_cli::run` with the test runtime linked
+//! into this test binary (registered by `register_runtime!`).
+
+use serde_json::{Value, json};
+
+use crate::test_runtime::{manifest, package};
+
+struct Outcome {
+    code: u8,
+    stdout: String,
+    stderr: String,
+}
+
+fn morph(args: &[&str]) -> Outcome {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut argv = vec!["morph"];
+    argv.extend_from_slice(args);
+    let code = morph_cli::run(argv, &mut out, &mut err);
+    Outcome {
+        code,
+        stdout: String::from_utf8(out).unwrap(),
+        stderr: String::from_utf8(err).unwrap(),
+    }
+}
+
+fn envelope(o: &Outcome) -> Value {
+    serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", o.stdout))
+}
+
+fn fixture(permissions: &[&str]) -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    package(&pkg, &manifest("cli-test", permissions, ""));
+    let data = dir.path().join("data");
+    (
+        dir,
+        pkg.to_string_lossy().into_owned(),
+        data.to_string_lossy().into_owned(),
+    )
+}
+
+#[test]
+fn success_envelope_carries_result_and_audit() {
+    let (_d, pkg, data) = fixture(&["vault:write"]);
+    let o = morph(&[
+        "run",
+        &pkg,
+        "call",
+        "--json",
+        "--data-dir",
+        &data,
+        "--params",
+        r#"{"capability":"vault.set","request":{"key":"k","value":"v"}}"#,
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let env = envelope(&o);
+    assert_eq!(env["ok"], json!(true));
+    assert_eq!(env["result"], Value::Null);
+    let audit = env["audit"].as_array().unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0]["capability"], "vault.set");
+    assert_eq!(audit[0]["decision"], "allowed");
+    assert!(o.stderr.contains("unsigned development package"));
+}
+
+#[test]
+fn plain_mode_prints_the_result_json() {
+    let (_d, pkg, data) = fixture(&[]);
+    let o = morph(&[
+        "run",
+        &pkg,
+        "echo",
+        "--data-dir",
+        &data,
+        "--params",
+        r#"{"text":"hi"}"#,
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v, json!({"text": "hi", "times": 1}));
+}
+
+#[test]
+fn a_denied_capability_is_exit_1_with_its_code_and_audit() {
+    let (_d, pkg, data) = fixture(&[]);
+    let o = morph(&[
+        "run",
+        &pkg,
+        "call",
+        "--json",
+        "--data-dir",
+        &data,
+        "--params",
+        r#"{"capability":"vault.get","request":{"key":"k"}}"#,
+    ]);
+    assert_eq!(o.code, 1);
+    let env = envelope(&o);
+    assert_eq!(env["ok"], json!(false));
+    assert_eq!(env["error"]["code"], "permission_denied");
+    assert_eq!(env["audit"][0]["decision"], "denied");
+}
+
+#[test]
+fn guest_errors_are_exit_1_and_usage_errors_exit_2() {
+    let (_d, pkg, data) = fixture(&[]);
+    let o = morph(&["run", &pkg, "fail", "--json", "--data-dir", &data]);
+    assert_eq!(o.code, 1);
+    assert_eq!(envelope(&o)["error"]["code"], "guest_error");
+
+    let o = morph(&["run", &pkg, "nope", "--json", "--data-dir", &data]);
+    assert_eq!(o.code, 2);
+    assert_eq!(envelope(&o)["error"]["code"], "unknown_action");
+
+    let o = morph(&[
+        "run",
+        &pkg,
+        "echo",
+        "--json",
+        "--data-dir",
+        &data,
+        "--params",
+        "{not json",
+    ]);
+    assert_eq!(o.code, 2);
+    assert_eq!(envelope(&o)["error"]["code"], "invalid_params");
+
+    let o = morph(&["run", &pkg, "echo", "--data-dir", &data]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("error[invalid_params]"), "{}", o.stderr);
+}

@@ -1,0 +1,7 @@
+//! CLI tests: the envelope and exit codes in-process with a test runtime, and
+//! the real `morph` binary for what needs no runtime.
+
+mod binary;
+mod envelope;
+#[path = "../../../runtime-core/tests/all/test_runtime.rs"]
+mod test_runtime;

@@ -1,0 +1,367 @@
+//! `Host`: the facade an application uses to load and call extensions.
+//!
+//! Data flows one way: app -> `Host` -> runtime -> broker -> provider. The
+//! host validates the package, manifest and config, fixes the grants (manifest
+//! ∩ policy, bound to the approved manifest's digest), picks the runtime by the
+//! manifest's `runtime:`, and for every call checks the action and its
+//! parameters before the guest runs, creates the [`CallContext`], enforces the
+//! deadline as a backstop and counts the result against `max_output_kb`.
+//! **A guest never panics the host**: a panicking runtime fails its own call.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use futures::FutureExt;
+use morph_capabilities::audit::AuditRecord;
+use morph_capabilities::providers::Event;
+use morph_capabilities::{
+    Call, CallContext, CallKind, CapabilityBroker, Error, ExtensionIdentity, Grants, HostPolicy,
+    LogLine, Permission, Result,
+};
+use serde_json::Value;
+
+use crate::host_builder::HostBuilder;
+use crate::manifest::Manifest;
+use crate::package::ExtensionPackage;
+use crate::registry::RuntimeRegistry;
+use crate::runtime::{LoadOptions, LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo};
+use crate::tools::ToolDefinition;
+
+/// How long the host waits past a call's deadline for its runtime to stop
+/// on its own before it abandons the call with `timeout`.
+pub const DEADLINE_GRACE: Duration = Duration::from_millis(250);
+
+/// One loaded extension as the host keeps it.
+struct Loaded {
+    manifest: Arc<Manifest>,
+    identity: Arc<ExtensionIdentity>,
+    grants: Arc<Grants>,
+    config: Arc<Value>,
+    runtime: RuntimeInfo,
+    extension: Arc<dyn LoadedExtension>,
+}
+
+struct Inner {
+    broker: Arc<CapabilityBroker>,
+    registry: RuntimeRegistry,
+    policy: HostPolicy,
+    options: LoadOptions,
+    loaded: RwLock<BTreeMap<String, Arc<Loaded>>>,
+}
+
+/// The outcome of one call with what it left behind.
+#[derive(Debug)]
+pub struct Execution {
+    /// The call's id (as in its audit records).
+    pub call_id: String,
+    /// The guest's result or the error.
+    pub result: Result<Value>,
+    /// Audit records written during the call, in order.
+    pub audit: Vec<AuditRecord>,
+    /// Lines the guest logged.
+    pub logs: Vec<LogLine>,
+}
+
+/// Loads extensions and runs their actions under one capability broker.
+/// Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct Host {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("runtimes", &self.inner.registry)
+            .field("extensions", &self.extensions())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// Starts building a host.
+    pub fn builder() -> HostBuilder {
+        HostBuilder::default()
+    }
+
+    pub(crate) fn from_parts(
+        broker: Arc<CapabilityBroker>,
+        registry: RuntimeRegistry,
+        policy: HostPolicy,
+        options: LoadOptions,
+    ) -> Host {
+        Host {
+            inner: Arc::new(Inner {
+                broker,
+                registry,
+                policy,
+                options,
+                loaded: RwLock::new(BTreeMap::new()),
+            }),
+        }
+    }
+
+    /// The broker every runtime's calls go through.
+    pub fn broker(&self) -> &Arc<CapabilityBroker> {
+        &self.inner.broker
+    }
+
+    /// The runtimes this host can use.
+    pub fn runtimes(&self) -> &RuntimeRegistry {
+        &self.inner.registry
+    }
+
+    /// Loads the package directory at `path` with `config` and returns the
+    /// extension id. Loading an id that is already loaded replaces it.
+    ///
+    /// # Errors
+    /// `invalid_package`, `invalid_manifest`, `invalid_params` (config does
+    /// not match `config_schema`), `runtime_unavailable`, `init_failed`.
+    pub async fn load(&self, path: impl AsRef<Path>, config: Value) -> Result<String> {
+        let package = ExtensionPackage::open_dir(path)?;
+        self.load_package(&package, config).await
+    }
+
+    /// Loads an already opened package.
+    ///
+    /// # Errors
+    /// As [`Host::load`].
+    pub async fn load_package(&self, package: &ExtensionPackage, config: Value) -> Result<String> {
+        let manifest = package.manifest();
+        let config = Arc::new(manifest.validate_config(&config)?);
+        let kind = manifest.runtime.as_str();
+        let runtime = self.runtime_for(kind)?;
+        let info = runtime.info();
+        let identity = Arc::new(ExtensionIdentity {
+            id: manifest.extension_id.clone(),
+            version: manifest.version.to_string(),
+            runtime: info.id.clone(),
+            manifest_digest: package.manifest_digest().to_owned(),
+        });
+        let grants = Arc::new(self.inner.policy.effective(
+            &manifest.extension_id,
+            &manifest.permissions,
+            &manifest.allowed_hosts,
+            manifest.resource_limits,
+        ));
+        let init_ctx = Arc::new(CallContext::new(
+            identity.clone(),
+            grants.clone(),
+            config.clone(),
+            CallKind::Init,
+            "init",
+        ));
+        let request = LoadRequest {
+            package,
+            config: config.clone(),
+            options: &self.inner.options,
+            init: Call::new(self.inner.broker.clone(), init_ctx.clone()),
+        };
+        let extension = guarded(&init_ctx, runtime.load(request))
+            .await
+            .map_err(|e| match e.code() {
+                morph_capabilities::ErrorCode::Timeout => Error::InitFailed(Box::new(e)),
+                _ => e,
+            })?;
+        let loaded = Arc::new(Loaded {
+            manifest: Arc::new(manifest.clone()),
+            identity,
+            grants,
+            config,
+            runtime: info,
+            extension,
+        });
+        let id = manifest.extension_id.clone();
+        write(&self.inner.loaded).insert(id.clone(), loaded);
+        Ok(id)
+    }
+
+    /// Runs `action` of extension `id` with `params`.
+    ///
+    /// # Errors
+    /// `unknown_extension`, `unknown_action`, `invalid_params` before the
+    /// guest runs; then whatever the call ends with (see [`LoadedExtension::execute`]).
+    pub async fn execute(&self, id: &str, action: &str, params: Value) -> Result<Value> {
+        self.execute_traced(id, action, params).await.result
+    }
+
+    /// Like [`Host::execute`], also returning the call's audit records and logs.
+    pub async fn execute_traced(&self, id: &str, action: &str, params: Value) -> Execution {
+        let loaded = match self.get(id) {
+            Ok(l) => l,
+            Err(e) => return Execution::failed_before_start(e),
+        };
+        let params = match loaded.manifest.action(action) {
+            None => Err(Error::UnknownAction {
+                extension: id.to_owned(),
+                action: morph_capabilities::truncate_for_message(action, 64),
+            }),
+            Some(spec) => spec.validate_params(&params),
+        };
+        let params = match params {
+            Ok(p) => p,
+            Err(e) => return Execution::failed_before_start(e),
+        };
+        let ctx = Arc::new(self.context(&loaded, CallKind::Execute, action));
+        let call = Call::new(self.inner.broker.clone(), ctx.clone());
+        let result = guarded(&ctx, loaded.extension.execute(call, action, params))
+            .await
+            .and_then(|value| charge_result(&ctx, value));
+        Execution {
+            call_id: ctx.call_id().to_owned(),
+            result,
+            audit: ctx.audit_records(),
+            logs: ctx.logs(),
+        }
+    }
+
+    /// Delivers `event` to every loaded extension that was granted
+    /// `event:listen` and defines `on_event` (never back to its source).
+    /// Returns each recipient's id with its outcome.
+    pub async fn deliver_event(&self, event: &Event) -> Vec<(String, Result<()>)> {
+        let recipients: Vec<Arc<Loaded>> = read(&self.inner.loaded)
+            .values()
+            .filter(|l| {
+                l.grants.has(Permission::EventListen)
+                    && l.extension.handles_events()
+                    && l.identity.id != event.source
+            })
+            .cloned()
+            .collect();
+        let mut outcomes = Vec::with_capacity(recipients.len());
+        for loaded in recipients {
+            let ctx = Arc::new(self.context(&loaded, CallKind::Event, "on_event"));
+            let call = Call::new(self.inner.broker.clone(), ctx.clone());
+            let outcome = guarded(&ctx, loaded.extension.on_event(call, event.clone())).await;
+            outcomes.push((loaded.identity.id.clone(), outcome));
+        }
+        outcomes
+    }
+
+    /// Unloads extension `id`; its in-flight calls finish on their own.
+    ///
+    /// # Errors
+    /// `unknown_extension`.
+    pub fn unload(&self, id: &str) -> Result<()> {
+        write(&self.inner.loaded)
+            .remove(id)
+            .map(|_| ())
+            .ok_or_else(|| Error::UnknownExtension { id: id.to_owned() })
+    }
+
+    /// Ids of the loaded extensions, sorted.
+    pub fn extensions(&self) -> Vec<String> {
+        read(&self.inner.loaded).keys().cloned().collect()
+    }
+
+    /// The manifest extension `id` was loaded with.
+    pub fn manifest(&self, id: &str) -> Option<Arc<Manifest>> {
+        read(&self.inner.loaded).get(id).map(|l| l.manifest.clone())
+    }
+
+    /// The effective grants of extension `id`.
+    pub fn grants(&self, id: &str) -> Option<Arc<Grants>> {
+        read(&self.inner.loaded).get(id).map(|l| l.grants.clone())
+    }
+
+    /// The identity (version, runtime, manifest digest) of extension `id`.
+    pub fn identity(&self, id: &str) -> Option<Arc<ExtensionIdentity>> {
+        read(&self.inner.loaded).get(id).map(|l| l.identity.clone())
+    }
+
+    /// What runtime runs extension `id`.
+    pub fn runtime_of(&self, id: &str) -> Option<RuntimeInfo> {
+        read(&self.inner.loaded).get(id).map(|l| l.runtime.clone())
+    }
+
+    /// Every loaded action an AI agent may see, as a tool definition
+    /// (`blocked` actions are left out).
+    pub fn tools(&self) -> Vec<ToolDefinition> {
+        read(&self.inner.loaded)
+            .values()
+            .flat_map(|l| ToolDefinition::for_manifest(&l.manifest))
+            .collect()
+    }
+
+    fn runtime_for(&self, kind: &str) -> Result<Arc<dyn MorphRuntime>> {
+        self.inner
+            .registry
+            .for_kind(kind)
+            .ok_or_else(|| Error::RuntimeUnavailable {
+                reason: format!(
+                    "no runtime for `runtime: {kind}` is linked into this host (available: {})",
+                    match self.inner.registry.kinds() {
+                        k if k.is_empty() => "none".to_owned(),
+                        k => k.join(", "),
+                    }
+                ),
+            })
+    }
+
+    fn get(&self, id: &str) -> Result<Arc<Loaded>> {
+        read(&self.inner.loaded)
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::UnknownExtension {
+                id: morph_capabilities::truncate_for_message(id, 64),
+            })
+    }
+
+    fn context(&self, loaded: &Loaded, kind: CallKind, action: &str) -> CallContext {
+        CallContext::new(
+            loaded.identity.clone(),
+            loaded.grants.clone(),
+            loaded.config.clone(),
+            kind,
+            action,
+        )
+    }
+}
+
+impl Execution {
+    fn failed_before_start(error: Error) -> Execution {
+        Execution {
+            call_id: String::new(),
+            result: Err(error),
+            audit: Vec::new(),
+            logs: Vec::new(),
+        }
+    }
+}
+
+/// Runs a runtime future with a panic guard and the deadline backstop.
+async fn guarded<T>(
+    ctx: &CallContext,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let budget = ctx.remaining() + DEADLINE_GRACE;
+    match tokio::time::timeout(budget, AssertUnwindSafe(fut).catch_unwind()).await {
+        Err(_) => Err(ctx.timeout_error()),
+        Ok(Err(_panic)) => Err(Error::internal(
+            "the runtime panicked during this call; the call was abandoned",
+        )),
+        Ok(Ok(result)) => result,
+    }
+}
+
+/// Counts the serialised result against `max_output_kb` (logs already count).
+fn charge_result(ctx: &CallContext, value: Value) -> Result<Value> {
+    let size = serde_json::to_vec(&value)
+        .map_err(|e| Error::internal(format!("serialising the result: {e}")))?
+        .len();
+    ctx.charge_output(size)?;
+    Ok(value)
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

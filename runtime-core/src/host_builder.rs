@@ -1,0 +1,110 @@
+//! `HostBuilder`: one-shot construction of a [`Host`].
+//!
+//! Long-lived choices (where state lives, which providers, which policy,
+//! which runtimes, which audit sink) are fixed here and cannot change under a
+//! running host.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use morph_capabilities::audit::{AuditSink, FileAuditLog};
+use morph_capabilities::{CapabilityBroker, Error, HostPolicy, Providers, Result};
+
+use crate::host::Host;
+use crate::registry::RuntimeRegistry;
+use crate::runtime::{LoadOptions, MorphRuntime};
+
+/// Builds a [`Host`]. See [`Host::builder`].
+#[derive(Default)]
+pub struct HostBuilder {
+    data_dir: Option<PathBuf>,
+    providers: Option<Providers>,
+    policy: HostPolicy,
+    runtimes: Vec<Arc<dyn MorphRuntime>>,
+    without_linked: bool,
+    audit: Option<Arc<dyn AuditSink>>,
+    options: LoadOptions,
+}
+
+impl HostBuilder {
+    /// Where the host keeps its state: `morph.db` (vault, tasks), `files/`,
+    /// `audit/`. Required unless both providers and an audit sink are given.
+    pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Replaces the default providers.
+    pub fn with_providers(mut self, providers: Providers) -> Self {
+        self.providers = Some(providers);
+        self
+    }
+
+    /// Narrows every manifest's grants (a user's revocations).
+    pub fn with_policy(mut self, policy: HostPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Registers a runtime by hand (it wins over a linked one of the same kind).
+    pub fn with_runtime(mut self, runtime: Arc<dyn MorphRuntime>) -> Self {
+        self.runtimes.push(runtime);
+        self
+    }
+
+    /// Ignores the runtimes registered at link time.
+    pub fn without_linked_runtimes(mut self) -> Self {
+        self.without_linked = true;
+        self
+    }
+
+    /// Replaces the default audit log (`<data dir>/audit/audit.log`).
+    pub fn with_audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
+        self
+    }
+
+    /// Options passed to every load (isolation, engine).
+    pub fn with_load_options(mut self, options: LoadOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Builds the host.
+    ///
+    /// # Errors
+    /// `internal` when neither a data dir nor providers and audit sink were
+    /// given; `io` when the data dir, the database or the audit log cannot
+    /// be opened.
+    pub fn build(self) -> Result<Host> {
+        let missing = || {
+            Error::internal("HostBuilder needs with_data_dir (or both providers and an audit sink)")
+        };
+        let providers = match self.providers {
+            Some(p) => p,
+            None => Providers::open(self.data_dir.as_deref().ok_or_else(missing)?)?,
+        };
+        let audit: Arc<dyn AuditSink> = match self.audit {
+            Some(a) => a,
+            None => {
+                let dir = self.data_dir.as_deref().ok_or_else(missing)?.join("audit");
+                Arc::new(FileAuditLog::open_in(&dir)?)
+            }
+        };
+        let mut registry = if self.without_linked {
+            RuntimeRegistry::empty()
+        } else {
+            RuntimeRegistry::linked()
+        };
+        for runtime in self.runtimes {
+            registry.register(runtime);
+        }
+        let broker = Arc::new(CapabilityBroker::new(providers, audit));
+        Ok(Host::from_parts(
+            broker,
+            registry,
+            self.policy,
+            self.options,
+        ))
+    }
+}

@@ -1,0 +1,133 @@
+//! The `MorphRuntime` trait: what a language runtime implements.
+//!
+//! A runtime turns a package into a [`LoadedExtension`] and runs guest entry
+//! points. **A runtime holds no permission logic**: every guest request goes
+//! through the [`Call`] it is handed, which carries the host-made grants,
+//! deadline and budgets. **runtime-core knows no engine**: no engine type
+//! appears here.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use morph_capabilities::providers::Event;
+use morph_capabilities::{Call, Result};
+use serde_json::Value;
+
+use crate::package::ExtensionPackage;
+
+/// How guest instances are reused between calls (brief section 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// A fresh instance for every call.
+    PerCall,
+    /// Warm instances per extension, never shared between extensions,
+    /// recycled after any violation or a number of uses.
+    Pooled,
+    /// The engine runs in a `morph worker` child process.
+    Process,
+}
+
+impl Isolation {
+    /// The CLI spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Isolation::PerCall => "per-call",
+            Isolation::Pooled => "pooled",
+            Isolation::Process => "process",
+        }
+    }
+}
+
+impl std::str::FromStr for Isolation {
+    type Err = morph_capabilities::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "per-call" => Ok(Isolation::PerCall),
+            "pooled" => Ok(Isolation::Pooled),
+            "process" => Ok(Isolation::Process),
+            other => Err(morph_capabilities::Error::params(
+                "isolation",
+                format!("`{other}` is not one of per-call, pooled, process"),
+            )),
+        }
+    }
+}
+
+/// Options the app passes to every load.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The isolation mode; `None` lets the runtime pick its default.
+    pub isolation: Option<Isolation>,
+    /// An engine choice within the runtime (for wasm: `wasmer` or `wasmi`).
+    pub engine: Option<String>,
+}
+
+/// What a runtime says about itself (certificates, `morph inspect`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuntimeInfo {
+    /// Runtime id, e.g. `wasm`.
+    pub id: String,
+    /// The manifest `runtime:` kind it serves.
+    pub kind: String,
+    /// Engine name, e.g. `wasmi`.
+    pub engine: String,
+    /// Engine version.
+    pub engine_version: String,
+}
+
+/// Everything a runtime needs to load one extension.
+pub struct LoadRequest<'a> {
+    /// The validated package.
+    pub package: &'a ExtensionPackage,
+    /// The validated config (also reachable by the guest as `config`).
+    pub config: Arc<Value>,
+    /// App options.
+    pub options: &'a LoadOptions,
+    /// The call under which the guest's `init` runs (deadline, grants).
+    pub init: Call,
+}
+
+/// A language runtime.
+#[async_trait]
+pub trait MorphRuntime: Send + Sync + 'static {
+    /// Identity, engine and version.
+    fn info(&self) -> RuntimeInfo;
+
+    /// Loads the package: compiles, instantiates as the isolation mode
+    /// requires, and runs the guest's `init` (if any) under `request.init`.
+    ///
+    /// # Errors
+    /// `invalid_package` for code the engine refuses; `init_failed` (wrapping
+    /// the cause) when the guest's `init` fails; `runtime_unavailable` for an
+    /// unsupported engine or isolation mode.
+    async fn load(&self, request: LoadRequest<'_>) -> Result<Arc<dyn LoadedExtension>>;
+}
+
+/// A loaded extension, ready for calls.
+#[async_trait]
+pub trait LoadedExtension: Send + Sync + 'static {
+    /// Runs `execute(action, params)` under `call`. The host has already
+    /// checked that the action exists and that `params` match its schema.
+    ///
+    /// # Errors
+    /// `guest_error` with the guest's message and stack, a limit code
+    /// (`timeout`, `memory_limit`, `stack_overflow`, `output_too_large`),
+    /// `guest_crash`, or a capability error the guest did not handle.
+    async fn execute(&self, call: Call, action: &str, params: Value) -> Result<Value>;
+
+    /// Whether the guest defines `on_event`.
+    fn handles_events(&self) -> bool {
+        false
+    }
+
+    /// Runs `on_event(event)` under `call`.
+    ///
+    /// # Errors
+    /// As [`LoadedExtension::execute`].
+    async fn on_event(&self, call: Call, event: Event) -> Result<()> {
+        let _ = (call, event);
+        Ok(())
+    }
+}
