@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "build the wasm guests (examples, test guests)"
+./scripts/build-guests.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -15,6 +18,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (workspace)"
 cargo test --workspace --locked
+
+step "wasmi-only build (no JIT linked, as on iOS): same tests"
+cargo test -p morph-runtime-wasm --no-default-features --features wasmi --locked
 
 step "doc tests and docs build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet

@@ -141,9 +141,10 @@ impl CapabilityBroker {
         match self.audit.append(entry) {
             Ok(record) => ctx.push_audit(record),
             Err(e) => {
-                return Err(Error::internal(format!(
-                    "audit record could not be written, capability call refused: {e}"
-                )));
+                return Err(Error::io(
+                    "writing the audit record; the capability call is refused",
+                    std::io::Error::other(e.to_string()),
+                ));
             }
         }
         outcome

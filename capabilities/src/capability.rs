@@ -100,10 +100,10 @@ impl Capability {
     }
 }
 
-/// The permission an HTTP method needs: `http:read` for GET and HEAD (and
-/// OPTIONS), `http:write` for everything else.
+/// The permission an HTTP method needs: `http:read` for GET and HEAD,
+/// `http:write` for everything else (brief section 4).
 pub fn http_permission(method: &str) -> Permission {
-    if ["GET", "HEAD", "OPTIONS"].contains(&method) {
+    if ["GET", "HEAD"].contains(&method) {
         Permission::HttpRead
     } else {
         Permission::HttpWrite

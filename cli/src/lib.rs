@@ -23,6 +23,7 @@ pub use output::{EXIT_EXTENSION_FAILED, EXIT_HOST_ERROR, EXIT_OK, exit_code_for}
 
 /// Runs the CLI on the process's arguments and standard streams.
 pub fn main_from_env() -> ExitCode {
+    link_runtimes();
     init_tracing();
     let code = run(
         std::env::args_os(),
@@ -39,17 +40,29 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = write!(err, "{}", e.render().ansi());
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    let _ = write!(out, "{e}");
-                    EXIT_OK
-                }
-                _ => EXIT_HOST_ERROR,
-            };
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) {
+                let _ = write!(out, "{e}");
+                return EXIT_OK;
+            }
+            // `--json` promises one envelope on stdout, whatever happens.
+            if args.iter().any(|a| a == "--json") {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or("invalid command line");
+                let usage = morph_runtime_core::Error::params(
+                    "command line",
+                    first.trim_start_matches("error: "),
+                );
+                return output::failure(out, err, true, &usage, &[]);
+            }
+            let _ = write!(err, "{e}");
+            return EXIT_HOST_ERROR;
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -63,6 +76,12 @@ where
         }
     };
     runtime.block_on(commands::dispatch(cli, out, err))
+}
+
+/// The runtimes this binary ships; each registers itself with `inventory`
+/// once linked.
+pub fn link_runtimes() {
+    morph_runtime_wasm::ensure_linked();
 }
 
 fn init_tracing() {

@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use crate::host_builder::HostBuilder;
 use crate::manifest::Manifest;
+use crate::ownership::Ownership;
 use crate::package::ExtensionPackage;
 use crate::registry::RuntimeRegistry;
 use crate::runtime::{LoadOptions, LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo};
@@ -46,6 +47,7 @@ struct Loaded {
 
 struct Inner {
     broker: Arc<CapabilityBroker>,
+    ownership: Ownership,
     registry: RuntimeRegistry,
     policy: HostPolicy,
     options: LoadOptions,
@@ -89,6 +91,7 @@ impl Host {
 
     pub(crate) fn from_parts(
         broker: Arc<CapabilityBroker>,
+        ownership: Ownership,
         registry: RuntimeRegistry,
         policy: HostPolicy,
         options: LoadOptions,
@@ -96,6 +99,7 @@ impl Host {
         Host {
             inner: Arc::new(Inner {
                 broker,
+                ownership,
                 registry,
                 policy,
                 options,
@@ -115,10 +119,12 @@ impl Host {
     }
 
     /// Loads the package directory at `path` with `config` and returns the
-    /// extension id. Loading an id that is already loaded replaces it.
+    /// extension id. Loading an id that is already loaded replaces it; an id
+    /// is bound to the package that first used it in this data dir, so
+    /// another package declaring it is refused.
     ///
     /// # Errors
-    /// `invalid_package`, `invalid_manifest`, `invalid_params` (config does
+    /// `invalid_package` (also for an id owned by another package), `invalid_manifest`, `invalid_params` (config does
     /// not match `config_schema`), `runtime_unavailable`, `init_failed`.
     pub async fn load(&self, path: impl AsRef<Path>, config: Value) -> Result<String> {
         let package = ExtensionPackage::open_dir(path)?;
@@ -132,6 +138,9 @@ impl Host {
     pub async fn load_package(&self, package: &ExtensionPackage, config: Value) -> Result<String> {
         let manifest = package.manifest();
         let config = Arc::new(manifest.validate_config(&config)?);
+        self.inner
+            .ownership
+            .claim(&manifest.extension_id, &package.origin())?;
         let kind = manifest.runtime.as_str();
         let runtime = self.runtime_for(kind)?;
         let info = runtime.info();

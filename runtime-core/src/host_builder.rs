@@ -11,6 +11,7 @@ use morph_capabilities::audit::{AuditSink, FileAuditLog};
 use morph_capabilities::{CapabilityBroker, Error, HostPolicy, Providers, Result};
 
 use crate::host::Host;
+use crate::ownership::Ownership;
 use crate::registry::RuntimeRegistry;
 use crate::runtime::{LoadOptions, MorphRuntime};
 
@@ -100,8 +101,10 @@ impl HostBuilder {
             registry.register(runtime);
         }
         let broker = Arc::new(CapabilityBroker::new(providers, audit));
+        let ownership = Ownership::new(self.data_dir.map(|d| d.join("extensions.json")));
         Ok(Host::from_parts(
             broker,
+            ownership,
             registry,
             self.policy,
             self.options,

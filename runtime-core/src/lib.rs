@@ -31,6 +31,7 @@
 mod host;
 mod host_builder;
 pub mod manifest;
+mod ownership;
 mod package;
 mod registry;
 mod runtime;

@@ -134,16 +134,19 @@ pub enum ParamType {
     Object,
     /// A JSON array.
     Array,
+    /// Any JSON value, `null` included (no `type` in the JSON Schema).
+    Any,
 }
 
 impl ParamType {
-    const ALL: [ParamType; 6] = [
+    const ALL: [ParamType; 7] = [
         ParamType::String,
         ParamType::Integer,
         ParamType::Number,
         ParamType::Boolean,
         ParamType::Object,
         ParamType::Array,
+        ParamType::Any,
     ];
 
     /// The manifest (and JSON Schema) spelling.
@@ -155,6 +158,7 @@ impl ParamType {
             ParamType::Boolean => "boolean",
             ParamType::Object => "object",
             ParamType::Array => "array",
+            ParamType::Any => "any",
         }
     }
 
@@ -167,6 +171,7 @@ impl ParamType {
             ParamType::Boolean => value.is_boolean(),
             ParamType::Object => value.is_object(),
             ParamType::Array => value.is_array(),
+            ParamType::Any => true,
         }
     }
 }

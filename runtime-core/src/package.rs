@@ -7,7 +7,6 @@
 //! asset must stay inside it after symlinks are resolved, and reads are
 //! capped before anything is allocated.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -55,7 +54,7 @@ impl ExtensionPackage {
             manifest,
             manifest_digest,
         };
-        package.resolve(&package.manifest.entry)?;
+        open_beneath(&package.root, &package.manifest.entry)?;
         Ok(package)
     }
 
@@ -67,6 +66,12 @@ impl ExtensionPackage {
     /// SHA-256 (hex) of the manifest bytes: the grants are bound to it.
     pub fn manifest_digest(&self) -> &str {
         &self.manifest_digest
+    }
+
+    /// Where the package comes from, the identity its extension id is bound
+    /// to in a data dir: `dir:<canonical path>` for a package directory.
+    pub fn origin(&self) -> String {
+        format!("dir:{}", self.root.display())
     }
 
     /// The package root (canonical).
@@ -89,16 +94,10 @@ impl ExtensionPackage {
     pub fn read_file(&self, relative: &str) -> Result<Vec<u8>> {
         read_beneath(&self.root, relative, MAX_PACKAGE_FILE_BYTES)
     }
-
-    fn resolve(&self, relative: &str) -> Result<PathBuf> {
-        resolve_beneath(&self.root, relative)
-    }
 }
 
-/// Resolves `relative` beneath `root` (canonical), following symlinks, and
-/// refuses anything that ends up outside it or is not a regular file.
-fn resolve_beneath(root: &Path, relative: &str) -> Result<PathBuf> {
-    let bad = |reason: String| Error::InvalidPackage { reason };
+/// Checks that `relative` is a plain relative path (no `..`, no root, no NUL).
+fn plain_relative(relative: &str) -> Result<&Path> {
     let rel = Path::new(relative);
     if relative.is_empty()
         || relative.contains('\0')
@@ -106,26 +105,38 @@ fn resolve_beneath(root: &Path, relative: &str) -> Result<PathBuf> {
             .components()
             .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
     {
-        return Err(bad(format!("`{relative}` is not a plain relative path")));
+        return Err(Error::InvalidPackage {
+            reason: format!("`{relative}` is not a plain relative path"),
+        });
     }
-    let resolved = root
-        .join(rel)
-        .canonicalize()
-        .map_err(|e| bad(format!("`{relative}`: {e}")))?;
-    if !resolved.starts_with(root) {
-        return Err(bad(format!("`{relative}` resolves outside the package")));
-    }
-    if !resolved.is_file() {
-        return Err(bad(format!("`{relative}` is not a regular file")));
-    }
-    Ok(resolved)
+    Ok(rel)
 }
 
+/// Opens the regular file `relative` beneath `root` with cap-std, which
+/// refuses any path or symlink that leads outside the root while it resolves
+/// (no check-then-open race).
+fn open_beneath(root: &Path, relative: &str) -> Result<cap_std::fs::File> {
+    let bad = |reason: String| Error::InvalidPackage { reason };
+    let rel = plain_relative(relative)?;
+    let dir = cap_std::fs::Dir::open_ambient_dir(root, cap_std::ambient_authority())
+        .map_err(|e| Error::io(format!("opening package {}", root.display()), e))?;
+    let file = dir
+        .open(rel)
+        .map_err(|e| bad(format!("`{relative}`: {e} (it must exist inside the package)")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(format!("reading `{relative}`"), e))?;
+    if !meta.is_file() {
+        return Err(bad(format!("`{relative}` is not a regular file")));
+    }
+    Ok(file)
+}
+
+/// Reads at most `max` bytes of the regular file `relative` beneath `root`.
 fn read_beneath(root: &Path, relative: &str, max: u64) -> Result<Vec<u8>> {
-    let path = resolve_beneath(root, relative)?;
-    let file = File::open(&path).map_err(|e| Error::io(format!("opening `{relative}`"), e))?;
     let mut bytes = Vec::new();
-    file.take(max + 1)
+    open_beneath(root, relative)?
+        .take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(format!("reading `{relative}`"), e))?;
     if bytes.len() as u64 > max {

@@ -66,7 +66,8 @@ pub(crate) async fn fetch(
     let mut url = Url::parse(&request.url).map_err(|e| {
         Error::params(
             "url",
-            format!("`{}` is not a valid URL: {e}", shorten(&request.url)),
+            // Never echo the URL: its query string may hold a secret.
+            format!("not a valid URL ({} bytes): {e}", request.url.len()),
         )
     })?;
 

@@ -129,3 +129,39 @@ fn guest_errors_are_exit_1_and_usage_errors_exit_2() {
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("error[invalid_params]"), "{}", o.stderr);
 }
+
+#[test]
+fn usage_errors_still_print_one_envelope_with_json() {
+    let (_d, pkg, _data) = fixture(&[]);
+    let o = morph(&["run", &pkg, "echo", "--json", "--engine", "bogus"]);
+    assert_eq!(o.code, 2);
+    let env = envelope(&o);
+    assert_eq!(env["ok"], json!(false));
+    assert_eq!(env["error"]["code"], "invalid_params");
+    assert!(env["error"]["message"].as_str().unwrap().contains("bogus"));
+    assert_eq!(env["audit"], json!([]));
+}
+
+#[test]
+fn the_audit_log_of_a_run_verifies_and_tampering_is_named() {
+    let (_d, pkg, data) = fixture(&["vault:write"]);
+    for i in 0..3 {
+        let params = format!(
+            r#"{{"capability":"vault.set","request":{{"key":"k{i}","value":"v"}}}}"#
+        );
+        let o = morph(&["run", &pkg, "call", "--data-dir", &data, "--params", &params]);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    let o = morph(&["audit", "--verify", "--json", "--data-dir", &data]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert_eq!(envelope(&o)["records"], json!(3));
+
+    let log = std::path::Path::new(&data).join("audit/audit.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replacen("\"ok\"", "\"denied\"", 1)).unwrap();
+    let o = morph(&["audit", "--verify", "--json", "--data-dir", &data]);
+    assert_eq!(o.code, 1);
+    let report = envelope(&o);
+    assert_eq!(report["problem"]["kind"], "bad_hash", "{report}");
+    assert_eq!(report["problem"]["seq"], json!(1));
+}

@@ -9,7 +9,7 @@ use morph_capabilities::{Error, Result, truncate_for_message};
 use serde_json::{Map, Value};
 
 use super::fields::{json_kind, one_of};
-use super::{ActionSpec, ParamSpec};
+use super::{ActionSpec, ParamSpec, ParamType};
 
 impl ActionSpec {
     /// The declared parameter called `name`.
@@ -49,7 +49,10 @@ impl ActionSpec {
         }
         let mut out = Map::new();
         for spec in &self.parameters {
-            let value = given.get(&spec.name).filter(|v| !v.is_null());
+            // An explicit `null` counts as absent, except where any value is allowed.
+            let value = given
+                .get(&spec.name)
+                .filter(|v| !v.is_null() || spec.r#type == ParamType::Any);
             let Some(value) = value.or(spec.default.as_ref()) else {
                 if spec.required {
                     return Err(Error::params(&spec.name, "is required"));
@@ -86,7 +89,9 @@ impl ActionSpec {
         let mut properties = Map::new();
         for p in &self.parameters {
             let mut prop = Map::new();
-            prop.insert("type".into(), Value::from(p.r#type.as_str()));
+            if p.r#type != ParamType::Any {
+                prop.insert("type".into(), Value::from(p.r#type.as_str()));
+            }
             if let Some(d) = &p.description {
                 prop.insert("description".into(), Value::from(d.as_str()));
             }

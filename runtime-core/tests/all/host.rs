@@ -367,3 +367,33 @@ async fn unload_forgets_the_extension() {
         "unknown_extension"
     );
 }
+
+#[tokio::test]
+async fn another_package_declaring_a_taken_id_cannot_inherit_its_data() {
+    let s = setup();
+    let id = s.load("owner", &["vault:write"], "").await;
+    s.host
+        .execute(
+            &id,
+            "call",
+            json!({"capability": "vault.set", "request": {"key": "token", "value": "ghp_secret"}}),
+        )
+        .await
+        .unwrap();
+    // An impostor elsewhere on disk declares the same id to read the token.
+    let impostor = s.root.join("impostor");
+    package(&impostor, &manifest("owner", &["vault:read"], ""));
+    let err = s.host.load(&impostor, json!({})).await.unwrap_err();
+    assert_eq!(err.code().as_str(), "invalid_package");
+    assert!(err.to_string().contains("already belongs"), "{err}");
+    // The binding survives a new host on the same data dir.
+    let again = Host::builder()
+        .with_data_dir(s.root.join("data"))
+        .with_audit_sink(s.audit.clone())
+        .build()
+        .unwrap();
+    let err = again.load(&impostor, json!({})).await.unwrap_err();
+    assert_eq!(err.code().as_str(), "invalid_package");
+    // The rightful package reloads fine.
+    again.load(s.root.join("owner"), json!({})).await.unwrap();
+}

@@ -1,0 +1,86 @@
+//! The seam between the shared runtime and an engine adapter.
+//!
+//! Everything engine-neutral (the ABI, the bridge to the broker, limit
+//! accounting, error mapping, pooling) lives outside the adapters; an adapter
+//! (`wasmer_engine.rs`, `wasmi_engine.rs`) only compiles modules, builds
+//! stores with the limits, links the three `morph` imports to the
+//! [`Bridge`](crate::bridge::Bridge), and calls exports. **An engine type never
+//! leaves its adapter.**
+
+use std::sync::Arc;
+
+use morph_capabilities::{Result, ResourceLimits};
+
+use crate::bridge::Bridge;
+
+/// The entry points a host calls (ABI.md, "Guest exports").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// `morph_init(ptr, len) -> i64`.
+    Init,
+    /// `morph_execute(ptr, len) -> i64`.
+    Execute,
+    /// `morph_on_event(ptr, len) -> i64`.
+    OnEvent,
+}
+
+impl Entry {
+    /// The export name.
+    pub fn export(self) -> &'static str {
+        match self {
+            Entry::Init => "morph_init",
+            Entry::Execute => "morph_execute",
+            Entry::OnEvent => "morph_on_event",
+        }
+    }
+}
+
+/// An engine: compiles validated modules for given limits.
+pub trait Engine: Send + Sync + 'static {
+    /// `wasmer` or `wasmi`.
+    fn name(&self) -> &'static str;
+
+    /// The engine crate's version.
+    fn version(&self) -> &'static str;
+
+    /// Compiles `wasm` (already validated by [`crate::validate`]) for an
+    /// extension with `limits`. Engines that need per-module configuration
+    /// (wasmer's metering) create it here.
+    ///
+    /// # Errors
+    /// `invalid_package` when the engine refuses the module.
+    fn compile(&self, wasm: &[u8], limits: &ResourceLimits) -> Result<Arc<dyn CompiledModule>>;
+}
+
+/// A compiled module, shareable across threads; instantiated per call
+/// (`PerCall`) or per pooled worker (`Pooled`).
+pub trait CompiledModule: Send + Sync + 'static {
+    /// Creates a store with the limits and an instance linked to `bridge`
+    /// (the start function, if any, runs here under the bridge's deadline).
+    ///
+    /// # Errors
+    /// `invalid_package` for link errors, a limit code or `guest_crash` when
+    /// the start function fails.
+    fn instantiate(&self, bridge: Bridge) -> Result<Box<dyn Instance>>;
+}
+
+/// One live instance. Not `Send` (wasmer stores are not): it stays on the
+/// thread that created it.
+pub trait Instance {
+    /// Whether the module exports `entry`.
+    fn has_entry(&self, entry: Entry) -> bool;
+
+    /// Copies `input` into guest memory (`morph_alloc`), calls `entry`, copies
+    /// the result envelope out (checking it against the output budget),
+    /// frees it (`morph_free`) and returns its bytes. The bridge (reachable
+    /// through [`Instance::bridge`]) carries the call for host imports; the
+    /// deadline and memory limits are enforced throughout.
+    ///
+    /// # Errors
+    /// A limit code (`timeout`, `memory_limit`, `stack_overflow`,
+    /// `output_too_large`), `guest_crash` for traps and ABI violations.
+    fn call(&mut self, entry: Entry, input: &[u8]) -> Result<Vec<u8>>;
+
+    /// The bridge state of this instance.
+    fn bridge(&mut self) -> &mut Bridge;
+}

@@ -1,0 +1,280 @@
+//! The on-disk cache of compiled modules (brief section 7).
+//!
+//! An entry is one file, `<dir>/<key>.bin`, keyed by the SHA-256 of the wasm
+//! bytes, the engine's name and version and a fingerprint of the compile
+//! configuration (see [`CacheKey`]). The file starts with a small header that
+//! repeats the key and carries the SHA-256 of the artifact that follows.
+//!
+//! **An artifact is handed out only as a [`VerifiedArtifact`], whose hash
+//! matched the header**: a truncated, corrupted or misplaced entry is
+//! reported as [`Lookup::Rejected`] and never reaches the engine's (unsafe)
+//! deserializer; the caller recompiles and overwrites it. Entries are
+//! written to a temporary file in the same directory and renamed into place,
+//! so a reader never sees half an entry.
+//!
+//! The hash protects against accidents (torn writes, bit rot, a file copied
+//! under another name), not against someone who can write the directory:
+//! the cache directory belongs to the host, like its binary.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sha2::{Digest, Sha256};
+
+/// First bytes of every entry (format version 1).
+const MAGIC: &[u8; 8] = b"MORPHMC1";
+/// Largest entry read back; bigger files are rejected unread.
+const MAX_ENTRY_BYTES: u64 = 1 << 30;
+/// Distinguishes temporary files of concurrent writers in one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The name of a cache entry: `<sha256(wasm)>-<engine>-<version>-<config>`,
+/// where `<config>` is the first 16 hex digits of the SHA-256 of the compile
+/// configuration's fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CacheKey(String);
+
+impl CacheKey {
+    /// The key of `wasm` compiled by `engine` `version` with the configuration
+    /// described by `config` (every setting that changes the artifact).
+    pub(crate) fn new(wasm: &[u8], engine: &str, version: &str, config: &str) -> CacheKey {
+        let wasm_hash = hex::encode(Sha256::digest(wasm));
+        let config_hash = hex::encode(Sha256::digest(config.as_bytes()));
+        let safe = |s: &str| -> String {
+            s.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect()
+        };
+        // A SHA-256 in hex is 64 ASCII digits: the slice below cannot fail.
+        CacheKey(format!(
+            "{wasm_hash}-{}-{}-{}",
+            safe(engine),
+            safe(version),
+            &config_hash[..16]
+        ))
+    }
+
+    /// The key as text (also the entry's file stem).
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Artifact bytes whose SHA-256 matched the one recorded when they were
+/// stored. Only [`ModuleCache::load`] creates one.
+#[derive(Debug)]
+pub(crate) struct VerifiedArtifact(Vec<u8>);
+
+impl VerifiedArtifact {
+    /// The artifact.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// What a lookup found.
+#[derive(Debug)]
+pub(crate) enum Lookup {
+    /// An intact entry.
+    Hit(VerifiedArtifact),
+    /// No entry.
+    Miss,
+    /// An entry that failed verification (the reason says how); it was not
+    /// handed out and should be overwritten.
+    Rejected(String),
+}
+
+/// A directory of compiled modules.
+#[derive(Debug)]
+pub(crate) struct ModuleCache {
+    dir: PathBuf,
+}
+
+impl ModuleCache {
+    /// A cache in `dir` (created on the first store).
+    pub(crate) fn new(dir: PathBuf) -> ModuleCache {
+        ModuleCache { dir }
+    }
+
+    fn path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(format!("{}.bin", key.as_str()))
+    }
+
+    /// Reads and verifies the entry for `key`.
+    pub(crate) fn load(&self, key: &CacheKey) -> Lookup {
+        let file = match File::open(self.path(key)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Lookup::Miss,
+            Err(e) => return Lookup::Rejected(format!("unreadable: {e}")),
+        };
+        let mut bytes = Vec::new();
+        if let Err(e) = file.take(MAX_ENTRY_BYTES + 1).read_to_end(&mut bytes) {
+            return Lookup::Rejected(format!("unreadable: {e}"));
+        }
+        if bytes.len() as u64 > MAX_ENTRY_BYTES {
+            return Lookup::Rejected(format!("larger than {MAX_ENTRY_BYTES} bytes"));
+        }
+        match decode(&bytes, key) {
+            Ok(range_start) => {
+                bytes.drain(..range_start);
+                Lookup::Hit(VerifiedArtifact(bytes))
+            }
+            Err(why) => Lookup::Rejected(why.to_owned()),
+        }
+    }
+
+    /// Stores `artifact` under `key`, atomically replacing any entry.
+    ///
+    /// # Errors
+    /// The I/O error; the cache is an optimisation, callers log and go on.
+    pub(crate) fn store(&self, key: &CacheKey, artifact: &[u8]) -> io::Result<()> {
+        fs::create_dir_all(&self.dir)?;
+        let temp = self.dir.join(format!(
+            ".{}.{}.{}.tmp",
+            key.as_str(),
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let result =
+            write_entry(&temp, key, artifact).and_then(|()| fs::rename(&temp, self.path(key)));
+        if result.is_err() {
+            // Best effort: a leftover temporary file is harmless (never read).
+            let _ = fs::remove_file(&temp);
+        }
+        result
+    }
+}
+
+/// Header: magic, key length (u16 LE), key, SHA-256 of the artifact,
+/// artifact length (u64 LE); then the artifact.
+fn encode_header(key: &CacheKey, artifact: &[u8]) -> Vec<u8> {
+    let key = key.as_str().as_bytes();
+    let mut header = Vec::with_capacity(8 + 2 + key.len() + 32 + 8);
+    header.extend_from_slice(MAGIC);
+    // Keys are ~100 ASCII bytes (two hex hashes and two short names).
+    header.extend_from_slice(&(key.len().min(usize::from(u16::MAX)) as u16).to_le_bytes());
+    header.extend_from_slice(key);
+    header.extend_from_slice(&Sha256::digest(artifact));
+    header.extend_from_slice(&(artifact.len() as u64).to_le_bytes());
+    header
+}
+
+/// Checks an entry against `key`; returns where the artifact starts.
+fn decode(bytes: &[u8], key: &CacheKey) -> Result<usize, &'static str> {
+    let rest = bytes
+        .strip_prefix(MAGIC)
+        .ok_or("bad magic (not an entry of this format)")?;
+    let (len, rest) = rest.split_first_chunk::<2>().ok_or("truncated header")?;
+    let key_len = usize::from(u16::from_le_bytes(*len));
+    let (stored_key, rest) = rest.split_at_checked(key_len).ok_or("truncated header")?;
+    if stored_key != key.as_str().as_bytes() {
+        return Err("the entry belongs to another key");
+    }
+    let (hash, rest) = rest.split_first_chunk::<32>().ok_or("truncated header")?;
+    let (len, artifact) = rest.split_first_chunk::<8>().ok_or("truncated header")?;
+    if u64::from_le_bytes(*len) != artifact.len() as u64 {
+        return Err("truncated artifact");
+    }
+    if Sha256::digest(artifact).as_slice() != hash {
+        return Err("artifact hash mismatch (corrupted)");
+    }
+    Ok(bytes.len() - artifact.len())
+}
+
+fn write_entry(path: &Path, key: &CacheKey, artifact: &[u8]) -> io::Result<()> {
+    let mut file = create_private(path)?;
+    file.write_all(&encode_header(key, artifact))?;
+    file.write_all(artifact)?;
+    file.sync_all()
+}
+
+/// Creates a new file readable by the host's user only.
+#[cfg(unix)]
+fn create_private(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Creates a new file.
+#[cfg(not(unix))]
+fn create_private(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(wasm: &[u8]) -> CacheKey {
+        CacheKey::new(wasm, "wasmer", "7.4.2", "budget=1")
+    }
+
+    #[test]
+    fn keys_separate_module_engine_version_and_config() {
+        let k = key(b"a");
+        assert!(k.as_str().contains("-wasmer-7.4.2-"), "{}", k.as_str());
+        assert_ne!(k, key(b"b"));
+        assert_ne!(k, CacheKey::new(b"a", "wasmer", "7.4.3", "budget=1"));
+        assert_ne!(k, CacheKey::new(b"a", "wasmi", "7.4.2", "budget=1"));
+        assert_ne!(k, CacheKey::new(b"a", "wasmer", "7.4.2", "budget=2"));
+    }
+
+    #[test]
+    fn entries_round_trip_and_damage_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ModuleCache::new(dir.path().join("nested"));
+        let k = key(b"module");
+        assert!(matches!(cache.load(&k), Lookup::Miss));
+        cache.store(&k, b"artifact bytes").unwrap();
+        match cache.load(&k) {
+            Lookup::Hit(a) => assert_eq!(a.bytes(), b"artifact bytes"),
+            other => panic!("{other:?}"),
+        }
+        let path = cache.path(&k);
+        let mut bytes = fs::read(&path).unwrap();
+
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert!(matches!(cache.load(&k), Lookup::Rejected(why) if why.contains("hash")));
+
+        fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(matches!(cache.load(&k), Lookup::Rejected(why) if why.contains("truncated")));
+
+        // An intact entry copied under another key's name.
+        cache.store(&k, b"artifact bytes").unwrap();
+        let other = key(b"other module");
+        fs::copy(&path, cache.path(&other)).unwrap();
+        assert!(matches!(cache.load(&other), Lookup::Rejected(why) if why.contains("another key")));
+
+        fs::write(&path, b"MORPH").unwrap();
+        assert!(matches!(cache.load(&k), Lookup::Rejected(_)));
+
+        // Overwriting repairs it, and leaves no temporary files behind.
+        cache.store(&k, b"fresh").unwrap();
+        assert!(matches!(cache.load(&k), Lookup::Hit(a) if a.bytes() == b"fresh"));
+        let leftovers = fs::read_dir(dir.path().join("nested"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".tmp")
+            })
+            .count();
+        assert_eq!(leftovers, 0);
+    }
+}

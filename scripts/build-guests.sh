@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds Morph's wasm guests (the example extension and runtime-wasm's test
+# guest) for wasm32-unknown-unknown and copies them where their users expect:
+#   examples/github-issues/extension.wasm
+#   runtime-wasm/tests/guest/morph_test_guest.wasm
+# Guests get their own target dir, so this never waits on a host build's lock.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+GUEST_TARGET_DIR="$CARGO_TARGET_DIR/guests"
+TARGET=wasm32-unknown-unknown
+
+# Idempotent; quiet when the targets are already installed.
+installed="$(rustup target list --installed)"
+for t in wasm32-unknown-unknown wasm32-wasip1; do
+    if ! grep -qx "$t" <<<"$installed"; then
+        rustup target add "$t"
+    fi
+done
+
+# Small guests: size-optimised, one codegen unit, LTO, no debug info. The
+# wasm name section stays, so engine traps can name guest functions. These
+# overrides apply to this build only; the workspace profiles are untouched.
+cargo build \
+    --target "$TARGET" \
+    --release \
+    --target-dir "$GUEST_TARGET_DIR" \
+    --config 'profile.release.opt-level="s"' \
+    --config 'profile.release.lto=true' \
+    --config 'profile.release.codegen-units=1' \
+    --config 'profile.release.debug=false' \
+    --config 'profile.release.strip="debuginfo"' \
+    -p github-issues \
+    -p morph-test-guest
+
+out="$GUEST_TARGET_DIR/$TARGET/release"
+cp "$out/github_issues.wasm" examples/github-issues/extension.wasm
+cp "$out/morph_test_guest.wasm" runtime-wasm/tests/guest/morph_test_guest.wasm
+
+for f in examples/github-issues/extension.wasm runtime-wasm/tests/guest/morph_test_guest.wasm; do
+    printf '%8d bytes  %s\n' "$(wc -c <"$f")" "$f"
+done
