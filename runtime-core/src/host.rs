@@ -28,12 +28,18 @@ use crate::manifest::Manifest;
 use crate::ownership::Ownership;
 use crate::package::ExtensionPackage;
 use crate::registry::RuntimeRegistry;
-use crate::runtime::{LoadOptions, LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo};
+use crate::runtime::{
+    InitCall, LoadOptions, LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo,
+};
 use crate::tools::ToolDefinition;
 
 /// How long the host waits past a call's deadline for its runtime to stop
 /// on its own before it abandons the call with `timeout`.
 pub const DEADLINE_GRACE: Duration = Duration::from_millis(250);
+
+/// Time a runtime may spend compiling on top of `max_execution_ms` before the
+/// host gives up on a load.
+pub const LOAD_GRACE: Duration = Duration::from_secs(120);
 
 /// One loaded extension as the host keeps it.
 struct Loaded {
@@ -156,25 +162,35 @@ impl Host {
             &manifest.allowed_hosts,
             manifest.resource_limits,
         ));
-        let init_ctx = Arc::new(CallContext::new(
-            identity.clone(),
-            grants.clone(),
-            config.clone(),
-            CallKind::Init,
-            "init",
-        ));
         let request = LoadRequest {
             package,
             config: config.clone(),
             options: &self.inner.options,
-            init: Call::new(self.inner.broker.clone(), init_ctx.clone()),
+            init: InitCall::new(
+                self.inner.broker.clone(),
+                identity.clone(),
+                grants.clone(),
+                config.clone(),
+            ),
         };
-        let extension = guarded(&init_ctx, runtime.load(request))
-            .await
-            .map_err(|e| match e.code() {
-                morph_capabilities::ErrorCode::Timeout => Error::InitFailed(Box::new(e)),
-                _ => e,
-            })?;
+        // The runtime enforces the init deadline itself (it starts after
+        // compiling); this backstop only stops a runtime that hangs.
+        let backstop = grants.limits.execution_time() + LOAD_GRACE;
+        let extension = match tokio::time::timeout(
+            backstop,
+            AssertUnwindSafe(runtime.load(request)).catch_unwind(),
+        )
+        .await
+        {
+            Err(_) => Err(Error::InitFailed(Box::new(Error::limit(
+                morph_capabilities::LimitKind::Time,
+                "loading did not finish in time",
+            )))),
+            Ok(Err(_panic)) => Err(Error::internal(
+                "the runtime panicked while loading; the extension was not loaded",
+            )),
+            Ok(Ok(result)) => result,
+        }?;
         let loaded = Arc::new(Loaded {
             manifest: Arc::new(manifest.clone()),
             identity,

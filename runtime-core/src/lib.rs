@@ -37,7 +37,7 @@ mod registry;
 mod runtime;
 mod tools;
 
-pub use host::{DEADLINE_GRACE, Execution, Host};
+pub use host::{DEADLINE_GRACE, Execution, Host, LOAD_GRACE};
 pub use host_builder::HostBuilder;
 pub use manifest::Manifest;
 pub use package::{ExtensionPackage, MANIFEST_FILE, MAX_PACKAGE_FILE_BYTES};

@@ -70,8 +70,11 @@ impl Ownership {
             Err(e) => return Err(Error::io(format!("opening {}", file.display()), e)),
             Ok(f) => {
                 let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_OWNERS_BYTES), &mut bytes)
-                    .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(f, MAX_OWNERS_BYTES),
+                    &mut bytes,
+                )
+                .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
                 bytes
             }
         };

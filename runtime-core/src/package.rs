@@ -120,9 +120,11 @@ fn open_beneath(root: &Path, relative: &str) -> Result<cap_std::fs::File> {
     let rel = plain_relative(relative)?;
     let dir = cap_std::fs::Dir::open_ambient_dir(root, cap_std::ambient_authority())
         .map_err(|e| Error::io(format!("opening package {}", root.display()), e))?;
-    let file = dir
-        .open(rel)
-        .map_err(|e| bad(format!("`{relative}`: {e} (it must exist inside the package)")))?;
+    let file = dir.open(rel).map_err(|e| {
+        bad(format!(
+            "`{relative}`: {e} (it must exist inside the package)"
+        ))
+    })?;
     let meta = file
         .metadata()
         .map_err(|e| Error::io(format!("reading `{relative}`"), e))?;

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use morph_capabilities::providers::Event;
-use morph_capabilities::{Call, Result};
+use morph_capabilities::{
+    Call, CallContext, CallKind, CapabilityBroker, ExtensionIdentity, Grants, Result,
+};
 use serde_json::Value;
 
 use crate::package::ExtensionPackage;
@@ -85,8 +87,52 @@ pub struct LoadRequest<'a> {
     pub config: Arc<Value>,
     /// App options.
     pub options: &'a LoadOptions,
-    /// The call under which the guest's `init` runs (deadline, grants).
-    pub init: Call,
+    /// Starts the calls under which the guest's `init` runs.
+    pub init: InitCall,
+}
+
+/// Starts `init` calls for one extension. The deadline of an `init` call
+/// starts when the runtime starts it, after compiling, so compile time is
+/// never charged to the guest.
+#[derive(Clone)]
+pub struct InitCall {
+    broker: Arc<CapabilityBroker>,
+    identity: Arc<ExtensionIdentity>,
+    grants: Arc<Grants>,
+    config: Arc<Value>,
+}
+
+impl InitCall {
+    pub(crate) fn new(
+        broker: Arc<CapabilityBroker>,
+        identity: Arc<ExtensionIdentity>,
+        grants: Arc<Grants>,
+        config: Arc<Value>,
+    ) -> InitCall {
+        InitCall {
+            broker,
+            identity,
+            grants,
+            config,
+        }
+    }
+
+    /// A new `init` call whose deadline starts now.
+    pub fn start(&self) -> Call {
+        let ctx = CallContext::new(
+            self.identity.clone(),
+            self.grants.clone(),
+            self.config.clone(),
+            CallKind::Init,
+            "init",
+        );
+        Call::new(self.broker.clone(), Arc::new(ctx))
+    }
+
+    /// The extension's limits (for runtimes that size engines by them).
+    pub fn limits(&self) -> &morph_capabilities::ResourceLimits {
+        &self.grants.limits
+    }
 }
 
 /// A language runtime.

@@ -103,9 +103,7 @@ impl Bridge {
 
     /// Output bytes the running call may still produce.
     pub fn output_left(&self) -> u64 {
-        self.call
-            .as_ref()
-            .map_or(0, |c| c.context().output_left())
+        self.call.as_ref().map_or(0, |c| c.context().output_left())
     }
 
     /// The `call` import: invokes `capability` with the JSON `request` and
@@ -239,7 +237,10 @@ impl Bridge {
             .and_then(Value::as_str)
             .and_then(ErrorCode::parse);
         if let Some(code) = claimed
-            && let Some(pos) = self.capability_errors.iter().rposition(|e| e.code() == code)
+            && let Some(pos) = self
+                .capability_errors
+                .iter()
+                .rposition(|e| e.code() == code)
         {
             return Err(self.capability_errors.remove(pos));
         }
@@ -274,7 +275,10 @@ pub fn guest_range(ptr: i32, len: i32, memory_size: usize) -> Result<Range<usize
 /// Unpacks a result `i64` into `(ptr, len)` (ABI.md: `(ptr << 32) | len`).
 pub fn unpack(packed: i64) -> (i32, i32) {
     let bits = packed as u64;
-    ((bits >> 32) as u32 as i32, (bits & 0xffff_ffff) as u32 as i32)
+    (
+        (bits >> 32) as u32 as i32,
+        (bits & 0xffff_ffff) as u32 as i32,
+    )
 }
 
 /// Checks the sizes of a `call` import before any guest memory is read.
@@ -290,7 +294,10 @@ pub fn check_call_sizes(cap_len: i32, req_len: i32) -> Result<()> {
     }
     if req_len < 0 || req_len as u32 as usize > MAX_REQUEST_BYTES {
         return Err(Error::GuestCrash {
-            reason: format!("capability request of {} bytes (max {MAX_REQUEST_BYTES})", req_len as u32),
+            reason: format!(
+                "capability request of {} bytes (max {MAX_REQUEST_BYTES})",
+                req_len as u32
+            ),
         });
     }
     Ok(())
@@ -304,7 +311,10 @@ pub fn check_result_len(len: i32, output_left: u64) -> Result<()> {
     if u64::from(len as u32) > output_left.saturating_add(ENVELOPE_SLACK) {
         return Err(Error::limit(
             LimitKind::Output,
-            format!("the guest's result of {} bytes exceeds max_output_kb", len as u32),
+            format!(
+                "the guest's result of {} bytes exceeds max_output_kb",
+                len as u32
+            ),
         ));
     }
     Ok(())
@@ -344,15 +354,30 @@ mod tests {
 
     #[test]
     fn envelopes_map_to_results_and_guest_errors() {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let mut b = Bridge::new(rt.handle().clone());
-        assert_eq!(b.finish_envelope(br#"{"ok": [1, "x"]}"#).unwrap(), json!([1, "x"]));
+        assert_eq!(
+            b.finish_envelope(br#"{"ok": [1, "x"]}"#).unwrap(),
+            json!([1, "x"])
+        );
         let e = b
             .finish_envelope(br#"{"error": {"message": "nope", "code": "permission_denied"}}"#)
             .unwrap_err();
-        assert_eq!(e.code(), ErrorCode::GuestError, "a code never returned is not honoured");
+        assert_eq!(
+            e.code(),
+            ErrorCode::GuestError,
+            "a code never returned is not honoured"
+        );
         assert!(e.to_string().contains("nope"));
-        assert_eq!(b.finish_envelope(b"[]").unwrap_err().code(), ErrorCode::GuestCrash);
-        assert_eq!(b.finish_envelope(b"not json").unwrap_err().code(), ErrorCode::GuestCrash);
+        assert_eq!(
+            b.finish_envelope(b"[]").unwrap_err().code(),
+            ErrorCode::GuestCrash
+        );
+        assert_eq!(
+            b.finish_envelope(b"not json").unwrap_err().code(),
+            ErrorCode::GuestCrash
+        );
     }
 }

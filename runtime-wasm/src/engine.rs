@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use morph_capabilities::{Result, ResourceLimits};
+use morph_capabilities::{ResourceLimits, Result};
 
 use crate::bridge::Bridge;
 

@@ -62,7 +62,9 @@ impl Pool {
                 .spawn(move || worker(&recipe, &rx))
                 .map_err(|e| Error::internal(format!("cannot start a pool worker: {e}")))?;
         }
-        Ok(Pool { jobs: Mutex::new(tx) })
+        Ok(Pool {
+            jobs: Mutex::new(tx),
+        })
     }
 
     /// Runs `entry` with `input` on a warm instance under `call`.
@@ -92,7 +94,9 @@ fn worker(recipe: &InstanceRecipe, jobs: &Mutex<mpsc::Receiver<Job>>) {
     let mut warm: Option<(Box<dyn Instance>, u32)> = None;
     loop {
         let job = {
-            let rx = jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let rx = jobs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             match rx.recv() {
                 Ok(job) => job,
                 Err(_) => return, // the pool was dropped
@@ -116,7 +120,9 @@ fn worker(recipe: &InstanceRecipe, jobs: &Mutex<mpsc::Receiver<Job>>) {
         }));
         let result = outcome.unwrap_or_else(|_| {
             warm = None;
-            Err(Error::internal("the engine panicked; the instance was discarded"))
+            Err(Error::internal(
+                "the engine panicked; the instance was discarded",
+            ))
         });
         let _ = job.reply.send(result);
     }

@@ -10,9 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use morph_capabilities::{Error, Result};
-use morph_runtime_core::{
-    Isolation, LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo,
-};
+use morph_runtime_core::{Isolation, LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo};
 
 use crate::engine::Engine;
 use crate::extension::{Mode, WasmExtension, recipe};
@@ -53,7 +51,11 @@ const DEFAULT_ENGINE: &str = "none";
 /// `$MORPH_CACHE_DIR/modules`, else `$XDG_CACHE_HOME/morph/modules`, else
 /// `$HOME/.cache/morph/modules`.
 fn default_cache_dir() -> Option<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     env("MORPH_CACHE_DIR")
         .or_else(|| env("XDG_CACHE_HOME").map(|p| p.join("morph")))
         .or_else(|| env("HOME").map(|p| p.join(".cache/morph")))
@@ -84,14 +86,14 @@ impl Default for WasmRuntime {
 impl WasmRuntime {
     /// A runtime with every engine compiled into this build.
     pub fn new(config: WasmConfig) -> WasmRuntime {
-        #[allow(unused_mut)] // without engine features nothing is pushed
-        let mut engines: Vec<Arc<dyn Engine>> = Vec::new();
-        #[cfg(feature = "wasmer")]
-        engines.push(Arc::new(crate::wasmer_engine::WasmerEngine::new(
-            config.cache_dir.clone(),
-        )));
-        #[cfg(feature = "wasmi")]
-        engines.push(Arc::new(crate::wasmi_engine::WasmiEngine::new()));
+        let engines: Vec<Arc<dyn Engine>> = vec![
+            #[cfg(feature = "wasmer")]
+            Arc::new(crate::wasmer_engine::WasmerEngine::new(
+                config.cache_dir.clone(),
+            )),
+            #[cfg(feature = "wasmi")]
+            Arc::new(crate::wasmi_engine::WasmiEngine::new()),
+        ];
         WasmRuntime { config, engines }
     }
 
@@ -148,7 +150,7 @@ impl MorphRuntime for WasmRuntime {
         let recipe = recipe(module, &request.config, shape)?;
         // Prove the module instantiates and `init` succeeds before handing it out.
         let check = recipe.clone();
-        let init = request.init.clone();
+        let init = request.init.start();
         tokio::task::spawn_blocking(move || fresh_instance(&check, &init).map(drop))
             .await
             .map_err(|_| Error::internal("the engine panicked while instantiating"))??;

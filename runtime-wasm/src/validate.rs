@@ -50,7 +50,9 @@ pub fn validate(wasm: &[u8]) -> Result<ModuleShape> {
         )));
     }
     if !wasm.starts_with(b"\0asm") {
-        return Err(invalid("not a WebAssembly module (bad magic number)".into()));
+        return Err(invalid(
+            "not a WebAssembly module (bad magic number)".into(),
+        ));
     }
     Validator::new_with_features(features())
         .validate_all(wasm)
@@ -125,7 +127,9 @@ pub fn validate(wasm: &[u8]) -> Result<ModuleShape> {
         .iter()
         .any(|(n, k, _)| n == "memory" && *k == ExternalKind::Memory)
     {
-        return Err(invalid("the module does not export its memory as `memory`".into()));
+        return Err(invalid(
+            "the module does not export its memory as `memory`".into(),
+        ));
     }
     use ValType::{I32, I64};
     let required: [(&str, &[ValType], &[ValType]); 4] = [
@@ -168,7 +172,12 @@ fn check_import(module: &str, name: &str, ty: FuncType) -> Result<()> {
     check_signature(&format!("{module}.{name}"), &ty, expected.0, expected.1)
 }
 
-fn check_signature(name: &str, ty: &FuncType, params: &[ValType], results: &[ValType]) -> Result<()> {
+fn check_signature(
+    name: &str,
+    ty: &FuncType,
+    params: &[ValType],
+    results: &[ValType],
+) -> Result<()> {
     if ty.params() != params || ty.results() != results {
         return Err(invalid(format!(
             "`{name}` has signature {:?} -> {:?}, the ABI wants {params:?} -> {results:?}",

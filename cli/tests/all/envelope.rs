@@ -146,10 +146,17 @@ fn usage_errors_still_print_one_envelope_with_json() {
 fn the_audit_log_of_a_run_verifies_and_tampering_is_named() {
     let (_d, pkg, data) = fixture(&["vault:write"]);
     for i in 0..3 {
-        let params = format!(
-            r#"{{"capability":"vault.set","request":{{"key":"k{i}","value":"v"}}}}"#
-        );
-        let o = morph(&["run", &pkg, "call", "--data-dir", &data, "--params", &params]);
+        let params =
+            format!(r#"{{"capability":"vault.set","request":{{"key":"k{i}","value":"v"}}}}"#);
+        let o = morph(&[
+            "run",
+            &pkg,
+            "call",
+            "--data-dir",
+            &data,
+            "--params",
+            &params,
+        ]);
         assert_eq!(o.code, 0, "{}", o.stderr);
     }
     let o = morph(&["audit", "--verify", "--json", "--data-dir", &data]);

@@ -48,6 +48,7 @@ impl MorphRuntime for TestRuntime {
         if request.config.get("log_in_init") == Some(&json!(true)) {
             request
                 .init
+                .start()
                 .invoke("log", json!({"message": "init ran"}))
                 .await
                 .map_err(|e| Error::InitFailed(Box::new(e)))?;

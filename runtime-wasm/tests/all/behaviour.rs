@@ -51,7 +51,10 @@ async fn guest_errors_carry_the_message(engine: &str) {
         .await
         .unwrap_err();
     assert_eq!(err.code().as_str(), "guest_error");
-    assert!(err.to_string().contains("the issue tracker said no"), "{err}");
+    assert!(
+        err.to_string().contains("the issue tracker said no"),
+        "{err}"
+    );
     g.still_serves().await;
 }
 

@@ -21,16 +21,28 @@ on_every_engine!(
 fn matrix() -> Vec<(&'static str, Value, &'static str)> {
     vec![
         ("vault.get", json!({"key": "k"}), "vault:read"),
-        ("vault.set", json!({"key": "k", "value": "v"}), "vault:write"),
+        (
+            "vault.set",
+            json!({"key": "k", "value": "v"}),
+            "vault:write",
+        ),
         ("events.emit", json!({"message": "m"}), "event:emit"),
         ("fs.read", json!({"path": "a.txt"}), "fs:read"),
         ("fs.list", json!({}), "fs:read"),
-        ("fs.write", json!({"path": "a.txt", "content": "x"}), "fs:write"),
+        (
+            "fs.write",
+            json!({"path": "a.txt", "content": "x"}),
+            "fs:write",
+        ),
         ("fs.delete", json!({"path": "a.txt"}), "fs:write"),
         ("data.create_task", json!({"title": "t"}), "data:write"),
         ("data.get_task", json!({"id": 1}), "data:read"),
         ("data.list_tasks", json!({}), "data:read"),
-        ("data.update_task", json!({"id": 1, "title": "u"}), "data:write"),
+        (
+            "data.update_task",
+            json!({"id": 1, "title": "u"}),
+            "data:write",
+        ),
         (
             "http.fetch",
             json!({"url": "http://127.0.0.1:9/"}),
@@ -43,7 +55,10 @@ async fn every_capability_is_denied_without_its_permission(engine: &str) {
     let g = load_guest(engine, GuestOptions::default()).await;
     for (capability, request, _) in matrix() {
         let code = g
-            .code("call", json!({"capability": capability, "request": request}))
+            .code(
+                "call",
+                json!({"capability": capability, "request": request}),
+            )
             .await;
         assert_eq!(code, "permission_denied", "{engine} {capability}");
     }
@@ -51,9 +66,12 @@ async fn every_capability_is_denied_without_its_permission(engine: &str) {
     assert_eq!(records.len(), matrix().len());
     assert!(records.iter().all(|r| r.entry.decision == Decision::Denied));
     // log and config need no permission.
-    g.run("call", json!({"capability": "log", "request": {"message": "hi"}}))
-        .await
-        .unwrap();
+    g.run(
+        "call",
+        json!({"capability": "log", "request": {"message": "hi"}}),
+    )
+    .await
+    .unwrap();
     assert_eq!(g.run("config", json!({})).await.unwrap(), json!({}));
     assert_eq!(
         g.code("call", json!({"capability": "no.such", "request": {}}))
@@ -81,13 +99,19 @@ async fn typed_wrappers_work_when_granted(engine: &str) {
     .await;
     let mut events = g.host.broker().providers().events.subscribe().unwrap();
     let v = g
-        .run("vault_roundtrip", json!({"key": "token", "value": "s3cr3t"}))
+        .run(
+            "vault_roundtrip",
+            json!({"key": "token", "value": "s3cr3t"}),
+        )
         .await
         .unwrap();
     assert!(v.to_string().contains("s3cr3t"), "{v}");
-    g.run("fs_roundtrip", json!({"path": "notes/a.txt", "content": "ünïcode"}))
-        .await
-        .unwrap();
+    g.run(
+        "fs_roundtrip",
+        json!({"path": "notes/a.txt", "content": "ünïcode"}),
+    )
+    .await
+    .unwrap();
     g.run("task_roundtrip", json!({"title": "Write the docs"}))
         .await
         .unwrap();
@@ -150,7 +174,10 @@ async fn http_reaches_an_allowed_local_server_only(engine: &str) {
     )
     .await;
     let out = g
-        .run("http_get", json!({"url": format!("http://127.0.0.1:{port}/x")}))
+        .run(
+            "http_get",
+            json!({"url": format!("http://127.0.0.1:{port}/x")}),
+        )
         .await
         .unwrap();
     assert_eq!(out["status"], 200, "{out}");

@@ -28,7 +28,8 @@ fn module(extra: &str, version: i32, exports: &str) -> Vec<u8> {
     .unwrap()
 }
 
-const EXECUTE: &str = r#"(func (export "morph_execute") (param i32 i32) (result i64) (i64.const 0))"#;
+const EXECUTE: &str =
+    r#"(func (export "morph_execute") (param i32 i32) (result i64) (i64.const 0))"#;
 
 async fn hostile_modules_are_refused_at_load(engine: &str) {
     let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
@@ -79,7 +80,9 @@ async fn hostile_modules_are_refused_at_load(engine: &str) {
         let err = host.load(&pkg, json!({})).await.unwrap_err();
         assert_eq!(err.code().as_str(), code, "{engine} {id}: {err}");
         assert!(
-            err.to_string().to_lowercase().contains(&needle.to_lowercase()),
+            err.to_string()
+                .to_lowercase()
+                .contains(&needle.to_lowercase()),
             "{engine} {id}: {err}"
         );
     }
@@ -87,7 +90,9 @@ async fn hostile_modules_are_refused_at_load(engine: &str) {
     let pkg = write_package(dir.path(), &GuestOptions::default(), &guest_wasm());
     let id = host.load(&pkg, json!({})).await.unwrap();
     assert_eq!(
-        host.execute(&id, "echo", json!({"value": 1})).await.unwrap(),
+        host.execute(&id, "echo", json!({"value": 1}))
+            .await
+            .unwrap(),
         json!({"value": 1})
     );
 }

@@ -36,7 +36,10 @@ async fn memory_growth_past_the_cap_is_memory_limit(engine: &str) {
         },
     )
     .await;
-    assert_eq!(g.code("grow_memory", json!({"mb": 256})).await, "memory_limit");
+    assert_eq!(
+        g.code("grow_memory", json!({"mb": 256})).await,
+        "memory_limit"
+    );
     // Below the cap it works.
     let out = g.run("grow_memory", json!({"mb": 8})).await.unwrap();
     assert!(out.as_u64().unwrap_or(0) >= 8 || out.is_object(), "{out}");
@@ -62,7 +65,8 @@ async fn a_huge_result_is_output_too_large(engine: &str) {
     )
     .await;
     assert_eq!(
-        g.code("big_output", json!({"bytes": 10 * 1024 * 1024})).await,
+        g.code("big_output", json!({"bytes": 10 * 1024 * 1024}))
+            .await,
         "output_too_large"
     );
     let ok = g.run("big_output", json!({"bytes": 1000})).await.unwrap();

@@ -123,7 +123,11 @@ pub fn write_package(dir: &Path, opts: &GuestOptions<'_>, wasm: &[u8]) -> PathBu
 }
 
 /// A host for `engine` with a fresh data dir and a memory audit sink.
-pub fn host(dir: &Path, engine: &str, isolation: Option<Isolation>) -> (Host, Arc<MemoryAuditSink>) {
+pub fn host(
+    dir: &Path,
+    engine: &str,
+    isolation: Option<Isolation>,
+) -> (Host, Arc<MemoryAuditSink>) {
     let audit = Arc::new(MemoryAuditSink::new());
     let runtime = WasmRuntime::new(WasmConfig {
         default_engine: engine.to_owned(),
