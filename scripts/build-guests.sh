@@ -2,6 +2,7 @@
 # Builds Morph's wasm guests (the example extension and runtime-wasm's test
 # guest) for wasm32-unknown-unknown and copies them where their users expect:
 #   examples/github-issues/extension.wasm
+#   examples/task-digest/extension.wasm
 #   runtime-wasm/tests/guest/morph_test_guest.wasm
 # Guests get their own target dir, so this never waits on a host build's lock.
 set -euo pipefail
@@ -32,12 +33,14 @@ cargo build \
     --config 'profile.release.debug=false' \
     --config 'profile.release.strip="debuginfo"' \
     -p github-issues \
+    -p task-digest \
     -p morph-test-guest
 
 out="$GUEST_TARGET_DIR/$TARGET/release"
 cp "$out/github_issues.wasm" examples/github-issues/extension.wasm
+cp "$out/task_digest.wasm" examples/task-digest/extension.wasm
 cp "$out/morph_test_guest.wasm" runtime-wasm/tests/guest/morph_test_guest.wasm
 
-for f in examples/github-issues/extension.wasm runtime-wasm/tests/guest/morph_test_guest.wasm; do
+for f in examples/github-issues/extension.wasm examples/task-digest/extension.wasm runtime-wasm/tests/guest/morph_test_guest.wasm; do
     printf '%8d bytes  %s\n' "$(wc -c <"$f")" "$f"
 done

@@ -25,10 +25,12 @@ pub use output::{EXIT_EXTENSION_FAILED, EXIT_HOST_ERROR, EXIT_OK, exit_code_for}
 pub fn main_from_env() -> ExitCode {
     link_runtimes();
     init_tracing();
+    // Unlocked handles: guest logs reach stderr through `tracing` from other
+    // threads while a call runs, so the main thread must not hold the lock.
     let code = run(
         std::env::args_os(),
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
     );
     ExitCode::from(code)
 }

@@ -125,3 +125,75 @@ fn a_missing_package_is_a_clear_exit_2() {
     let env: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(env["error"]["code"], "invalid_package");
 }
+
+/// The repository root (the examples live there).
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+#[test]
+fn run_the_task_digest_example_on_both_engines_with_logs_on_stderr() {
+    let example = repo().join("examples/task-digest");
+    assert!(
+        example.join("extension.wasm").exists(),
+        "build the guests first: scripts/build-guests.sh"
+    );
+    let data = tempfile::tempdir().unwrap();
+    for (engine, title) in [("wasmer", "Write the docs"), ("wasmi", "Ship it")] {
+        // `add` logs through the broker while the CLI is writing: this once
+        // deadlocked on a held stderr lock.
+        let out = morph()
+            .args([
+                "run",
+                example.to_str().unwrap(),
+                "add",
+                "--json",
+                "--engine",
+                engine,
+            ])
+            .args(["--params", &format!(r#"{{"title":"{title}"}}"#)])
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(env["result"]["title"], title);
+        let caps: Vec<&str> = env["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["capability"].as_str().unwrap())
+            .collect();
+        assert_eq!(caps, vec!["data.create_task", "log"]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("added task"));
+    }
+    let out = morph()
+        .args(["run", example.to_str().unwrap(), "digest"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["total"], 2);
+    let digest = std::fs::read_to_string(data.path().join("files/task-digest/digest.md")).unwrap();
+    assert!(digest.contains("Ship it"), "{digest}");
+
+    let out = morph()
+        .args(["audit", "--verify"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 6 records"));
+}

@@ -4,6 +4,7 @@
 
 mod behaviour;
 mod capabilities;
+mod examples;
 mod hostile;
 mod isolation;
 mod limits;
