@@ -24,6 +24,46 @@ pub enum Command {
     Inspect(PackageArgs),
     /// Show or verify the audit log of a data dir.
     Audit(AuditArgs),
+    /// Create a working extension project.
+    New(NewArgs),
+}
+
+/// `morph new`.
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// The extension's language.
+    #[arg(long, value_enum)]
+    pub lang: Lang,
+    /// The directory to create; its name becomes the extension id.
+    pub name: PathBuf,
+    /// Use this `sdk/rust` checkout for `morph-sdk` (Rust only).
+    #[arg(long)]
+    pub sdk_path: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--lang`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// A wasm extension built with `morph-sdk`.
+    Rust,
+    /// A JavaScript extension (Boa).
+    Js,
+    /// A Python extension (RustPython).
+    Python,
+}
+
+impl Lang {
+    /// The CLI spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Rust => "rust",
+            Lang::Js => "js",
+            Lang::Python => "python",
+        }
+    }
 }
 
 /// `morph audit`.

@@ -2,6 +2,7 @@
 
 mod audit;
 mod inspect;
+mod new;
 mod run;
 mod validate;
 
@@ -16,5 +17,6 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 
         Command::Validate(args) => validate::validate(&args, out, err),
         Command::Inspect(args) => inspect::inspect(&args, out, err),
         Command::Audit(args) => audit::audit(&args, out, err),
+        Command::New(args) => new::new(&args, out, err),
     }
 }

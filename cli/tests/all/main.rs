@@ -3,5 +3,6 @@
 
 mod binary;
 mod envelope;
+mod new;
 #[path = "../../../runtime-core/tests/all/test_runtime.rs"]
 mod test_runtime;
