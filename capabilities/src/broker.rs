@@ -18,11 +18,12 @@ use serde_json::{Value, json};
 use crate::audit::{AuditEntry, AuditSink, Decision};
 use crate::call::{CallContext, LogLine};
 use crate::capability::Capability;
+use crate::content::{check_len, decode_content, encode_bytes};
 use crate::error::{Error, ErrorCode, Result, truncate_for_message};
 use crate::providers::Providers;
 use crate::providers::events::{EmitRequest, Event, MAX_EVENT_DATA_BYTES, MAX_EVENT_MESSAGE_BYTES};
 use crate::providers::files::{FsList, FsPath, FsWrite, MAX_PATH_BYTES};
-use crate::providers::http::{BodyEncoding, HttpRequest};
+use crate::providers::http::HttpRequest;
 use crate::providers::log::{LogRequest, normalise_level};
 use crate::providers::tasks::{NewTask, TaskId, TaskPatch, TaskQuery};
 use crate::providers::vault::{MAX_VAULT_KEY_BYTES, MAX_VAULT_VALUE_BYTES, VaultGet, VaultSet};
@@ -347,16 +348,6 @@ fn to_json<T: serde::Serialize>(value: T) -> Result<Value> {
     serde_json::to_value(value).map_err(|e| Error::internal(format!("serialising a response: {e}")))
 }
 
-fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
-    if s.len() < min || s.len() > max {
-        return Err(Error::params(
-            field,
-            format!("length {} is outside {min}..={max} bytes", s.len()),
-        ));
-    }
-    Ok(())
-}
-
 fn level(level: Option<&str>) -> Result<&'static str> {
     normalise_level(level)
         .ok_or_else(|| Error::params("level", "must be debug, info, warn or error"))
@@ -367,27 +358,9 @@ fn not_found(cap: Capability, id: i64) -> Error {
 }
 
 fn encode_content(bytes: Vec<u8>) -> Value {
-    match String::from_utf8(bytes) {
-        Ok(text) => json!({ "content": text, "encoding": "utf8" }),
-        Err(e) => {
-            use base64::Engine as _;
-            let b64 = base64::engine::general_purpose::STANDARD.encode(e.into_bytes());
-            json!({ "content": b64, "encoding": "base64" })
-        }
-    }
-}
-
-/// Decodes a guest-supplied body or file content.
-pub(crate) fn decode_content(content: String, encoding: Option<BodyEncoding>) -> Result<Vec<u8>> {
-    match encoding {
-        None | Some(BodyEncoding::Utf8) => Ok(content.into_bytes()),
-        Some(BodyEncoding::Base64) => {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD
-                .decode(content.as_bytes())
-                .map_err(|e| Error::params("content", format!("invalid base64: {e}")))
-        }
-    }
+    let (content, encoding) = encode_bytes(bytes);
+    let encoding = if encoding.is_some() { "base64" } else { "utf8" };
+    json!({ "content": content, "encoding": encoding })
 }
 
 pub(crate) fn now_ms() -> u64 {

@@ -46,6 +46,7 @@ pub mod audit;
 mod broker;
 mod call;
 mod capability;
+mod content;
 mod error;
 pub mod http;
 mod limits;

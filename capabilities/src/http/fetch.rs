@@ -189,7 +189,7 @@ fn validate_body(body: Option<String>, encoding: Option<BodyEncoding>) -> Result
             format!("{} bytes; at most {MAX_REQUEST_BODY_BYTES}", body.len()),
         ));
     }
-    crate::broker::decode_content(body, encoding)
+    crate::content::decode_content(body, encoding)
         .map(Some)
         .map_err(|e| match e {
             Error::InvalidParams { reason, .. } => Error::params("body", reason),
@@ -315,14 +315,7 @@ fn into_response(raw: RawResponse) -> HttpResponse {
             })
             .or_insert(value);
     }
-    let (body, body_encoding) = match String::from_utf8(raw.body) {
-        Ok(text) => (text, None),
-        Err(e) => {
-            use base64::Engine as _;
-            let b64 = base64::engine::general_purpose::STANDARD.encode(e.into_bytes());
-            (b64, Some(BodyEncoding::Base64))
-        }
-    };
+    let (body, body_encoding) = crate::content::encode_bytes(raw.body);
     HttpResponse {
         status: raw.status,
         headers,

@@ -25,6 +25,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
+use crate::content::check_len as check_text;
 use crate::error::{Error, Result};
 use crate::providers::tasks::{
     MAX_DESCRIPTION_BYTES, MAX_LIST_LIMIT, MAX_STATUS_BYTES, MAX_TASK_DATA_BYTES, MAX_TITLE_BYTES,
@@ -230,16 +231,6 @@ fn storage(capability: &str, e: &rusqlite::Error) -> Error {
 
 fn now_ms() -> i64 {
     i64::try_from(crate::broker::now_ms()).unwrap_or(i64::MAX)
-}
-
-fn check_text(field: &str, value: &str, min: usize, max: usize) -> Result<()> {
-    if value.len() < min || value.len() > max {
-        return Err(Error::params(
-            field,
-            format!("length {} is outside {min}..={max} bytes", value.len()),
-        ));
-    }
-    Ok(())
 }
 
 /// Serialises task data, enforcing [`MAX_TASK_DATA_BYTES`].

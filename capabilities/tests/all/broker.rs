@@ -7,37 +7,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use morph_capabilities::audit::{AuditRecord, Decision};
+use morph_capabilities::audit::Decision;
 use morph_capabilities::providers::VaultProvider;
-use morph_capabilities::{CallContext, Capability, Permission, Providers, ResourceLimits, Result};
+use morph_capabilities::{Capability, Permission, Providers, ResourceLimits, Result};
 use serde_json::{Value, json};
 
-use crate::support::{Fixture, ctx, ctx_with};
-
-/// Invokes through the broker, asserting exactly one new audit record.
-async fn call(
-    fixture: &Fixture,
-    ctx: &CallContext,
-    capability: &str,
-    request: Value,
-) -> (Result<Value>, AuditRecord) {
-    let before = fixture.audit.records().len();
-    let outcome = fixture.broker.invoke(ctx, capability, request).await;
-    let records = fixture.audit.records();
-    assert_eq!(
-        records.len(),
-        before + 1,
-        "exactly one audit record per call"
-    );
-    (outcome, records[before].clone())
-}
-
-fn code(outcome: &Result<Value>) -> &'static str {
-    match outcome {
-        Ok(_) => "ok",
-        Err(e) => e.code().as_str(),
-    }
-}
+use crate::support::{Fixture, call, code, ctx, ctx_with};
 
 /// A valid request for every capability but `http.fetch`.
 fn valid_request(cap: Capability) -> Value {

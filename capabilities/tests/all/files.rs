@@ -8,31 +8,13 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use morph_capabilities::audit::{AuditRecord, Decision};
-use morph_capabilities::{CallContext, Permission, ResourceLimits, Result};
+use morph_capabilities::{Permission, ResourceLimits, Result};
 use serde_json::{Value, json};
 
-use crate::support::{Fixture, ctx, ctx_with};
+use crate::support::{Fixture, call, ctx, ctx_with};
 
 const FS: [Permission; 2] = [Permission::FsRead, Permission::FsWrite];
 const OUTSIDE_TEXT: &str = "OUTSIDE-SECRET-CONTENT";
-
-/// Invokes through the broker, asserting exactly one new audit record.
-async fn call(
-    fixture: &Fixture,
-    ctx: &CallContext,
-    capability: &str,
-    request: Value,
-) -> (Result<Value>, AuditRecord) {
-    let before = fixture.audit.records().len();
-    let outcome = fixture.broker.invoke(ctx, capability, request).await;
-    let records = fixture.audit.records();
-    assert_eq!(
-        records.len(),
-        before + 1,
-        "exactly one audit record per call"
-    );
-    (outcome, records[before].clone())
-}
 
 /// Asserts `outcome` failed with `code` and the record says `decision`.
 fn expect(outcome: &(Result<Value>, AuditRecord), code: &str, decision: Decision) {

@@ -6,40 +6,14 @@
 
 use std::sync::Arc;
 
-use morph_capabilities::audit::{AuditRecord, Decision, MemoryAuditSink};
-use morph_capabilities::{CallContext, CapabilityBroker, Permission, Providers, Result};
+use morph_capabilities::audit::{Decision, MemoryAuditSink};
+use morph_capabilities::{CapabilityBroker, Permission, Providers};
 use serde_json::{Value, json};
 
-use crate::support::{Fixture, ctx};
+use crate::support::{Fixture, call, code, ctx};
 
 const VAULT: [Permission; 2] = [Permission::VaultRead, Permission::VaultWrite];
 const DATA: [Permission; 2] = [Permission::DataRead, Permission::DataWrite];
-
-/// Invokes through the broker and returns the outcome with the one audit
-/// record the call wrote.
-async fn call(
-    fixture: &Fixture,
-    ctx: &CallContext,
-    capability: &str,
-    request: Value,
-) -> (Result<Value>, AuditRecord) {
-    let before = fixture.audit.records().len();
-    let outcome = fixture.broker.invoke(ctx, capability, request).await;
-    let records = fixture.audit.records();
-    assert_eq!(
-        records.len(),
-        before + 1,
-        "exactly one audit record per call"
-    );
-    (outcome, records[before].clone())
-}
-
-fn code(outcome: &Result<Value>) -> &'static str {
-    match outcome {
-        Ok(_) => "ok",
-        Err(e) => e.code().as_str(),
-    }
-}
 
 #[tokio::test]
 async fn vault_round_trips_and_overwrites() {

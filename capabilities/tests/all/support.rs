@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
-use morph_capabilities::audit::MemoryAuditSink;
+use serde_json::Value;
+
+use morph_capabilities::audit::{AuditRecord, MemoryAuditSink};
 use morph_capabilities::{
     CallContext, CallKind, CapabilityBroker, ExtensionIdentity, Grants, HostPattern, Permission,
-    PermissionSet, Providers, ResourceLimits,
+    PermissionSet, Providers, ResourceLimits, Result,
 };
 
 /// A broker over the default providers, rooted in a temporary directory.
@@ -64,4 +66,31 @@ pub fn ctx_with(
 /// A context for `id` with `permissions`, no hosts and default limits.
 pub fn ctx(id: &str, permissions: &[Permission]) -> CallContext {
     ctx_with(id, permissions, &[], ResourceLimits::default())
+}
+
+/// Invokes through the broker and returns the outcome with the one audit
+/// record the call wrote.
+pub async fn call(
+    fixture: &Fixture,
+    ctx: &CallContext,
+    capability: &str,
+    request: Value,
+) -> (Result<Value>, AuditRecord) {
+    let before = fixture.audit.records().len();
+    let outcome = fixture.broker.invoke(ctx, capability, request).await;
+    let records = fixture.audit.records();
+    assert_eq!(
+        records.len(),
+        before + 1,
+        "exactly one audit record per call"
+    );
+    (outcome, records[before].clone())
+}
+
+/// The outcome's code, `ok` for success.
+pub fn code(outcome: &Result<Value>) -> &'static str {
+    match outcome {
+        Ok(_) => "ok",
+        Err(e) => e.code().as_str(),
+    }
 }
