@@ -72,6 +72,13 @@ pub struct AuditArgs {
     /// Check the hash chain and the signed checkpoints; name the first bad record.
     #[arg(long)]
     pub verify: bool,
+    /// With `--verify`: check the signatures against this Ed25519 public key
+    /// (64 hex digits, from `--public-key`) instead of the key kept beside the log.
+    #[arg(long, value_name = "HEX")]
+    pub key: Option<String>,
+    /// Print the public key that signs this data dir's checkpoints (to pin it).
+    #[arg(long, conflicts_with = "verify")]
+    pub public_key: bool,
     /// Show at most this many of the latest records.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,

@@ -4,7 +4,10 @@
 use std::io::{BufRead, BufReader, Read, Write};
 
 use morph_capabilities::Error;
-use morph_capabilities::audit::{AuditRecord, LOG_FILE, verify_in};
+use morph_capabilities::audit::{
+    AuditRecord, CHECKPOINTS_FILE, KEY_FILE, LOG_FILE, VerifyReport, load_signing_key, verify,
+    verify_in,
+};
 
 use crate::args::AuditArgs;
 use crate::data_dir::default_data_dir;
@@ -19,8 +22,17 @@ pub fn audit(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         .clone()
         .unwrap_or_else(default_data_dir)
         .join("audit");
+    if args.public_key {
+        return match load_signing_key(&dir.join(KEY_FILE)) {
+            Err(e) => failure(out, err, args.json, &e, &[]),
+            Ok(key) => {
+                let _ = writeln!(out, "{}", hex::encode(key.verifying_key().as_bytes()));
+                EXIT_OK
+            }
+        };
+    }
     if args.verify {
-        return match verify_in(&dir) {
+        return match verify_with(&dir, args.key.as_deref()) {
             Err(e) => failure(out, err, args.json, &e, &[]),
             Ok(report) => {
                 if args.json {
@@ -84,6 +96,25 @@ pub fn audit(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             EXIT_OK
         }
     }
+}
+
+/// Verifies against the pinned key when given, else the key beside the log
+/// (which proves the chain but not who wrote it: pin the key for that).
+fn verify_with(dir: &std::path::Path, key: Option<&str>) -> Result<VerifyReport, Error> {
+    let Some(hex) = key else {
+        return verify_in(dir);
+    };
+    let bytes: [u8; 32] = hex::decode(hex)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| Error::params("key", "must be 64 hex digits (an Ed25519 public key)"))?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|e| Error::params("key", format!("not an Ed25519 public key: {e}")))?;
+    verify(
+        &dir.join(LOG_FILE),
+        Some(&dir.join(CHECKPOINTS_FILE)),
+        Some(&key),
+    )
 }
 
 /// The last `limit` parseable records of the log.

@@ -172,3 +172,37 @@ fn the_audit_log_of_a_run_verifies_and_tampering_is_named() {
     assert_eq!(report["problem"]["kind"], "bad_hash", "{report}");
     assert_eq!(report["problem"]["seq"], json!(1));
 }
+
+#[test]
+fn a_log_rewritten_under_a_new_key_fails_against_the_pinned_key() {
+    let (_d, pkg, data) = fixture(&["vault:write"]);
+    let set = r#"{"capability":"vault.set","request":{"key":"k","value":"v"}}"#;
+    assert_eq!(
+        morph(&["run", &pkg, "call", "--data-dir", &data, "--params", set]).code,
+        0
+    );
+    let pinned = morph(&["audit", "--public-key", "--data-dir", &data]);
+    assert_eq!(pinned.code, 0);
+    let pinned = pinned.stdout.trim().to_owned();
+    assert_eq!(pinned.len(), 64);
+
+    // An attacker deletes the audit dir and lets the host start a new chain
+    // (and a new key): it verifies on its own, but not against the pinned key.
+    std::fs::remove_dir_all(std::path::Path::new(&data).join("audit")).unwrap();
+    assert_eq!(
+        morph(&["run", &pkg, "call", "--data-dir", &data, "--params", set]).code,
+        0
+    );
+    assert_eq!(morph(&["audit", "--verify", "--data-dir", &data]).code, 0);
+    let o = morph(&[
+        "audit",
+        "--verify",
+        "--json",
+        "--key",
+        &pinned,
+        "--data-dir",
+        &data,
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    assert_eq!(envelope(&o)["problem"]["kind"], "bad_signature");
+}
