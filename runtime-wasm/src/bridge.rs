@@ -35,7 +35,7 @@ pub enum TrapKind {
     OutOfTime,
     /// The guest's call stack overflowed.
     StackOverflow,
-    /// A host import asked to end the call (see [`Bridge::fatal`]).
+    /// A host import asked to end the call (see [`Bridge::raise`]).
     Host,
     /// Any other trap (unreachable, out-of-bounds, bad conversion, ...).
     Other,

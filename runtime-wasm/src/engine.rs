@@ -4,7 +4,7 @@
 //! accounting, error mapping, pooling) lives outside the adapters; an adapter
 //! (`wasmer_engine.rs`, `wasmi_engine.rs`) only compiles modules, builds
 //! stores with the limits, links the three `morph` imports to the
-//! [`Bridge`](crate::bridge::Bridge), and calls exports. **An engine type never
+//! [`Bridge`](crate::bridge), and calls exports. **An engine type never
 //! leaves its adapter.**
 
 use std::sync::Arc;
