@@ -2,7 +2,7 @@
 //!
 //! Everything engine-neutral (the ABI, the bridge to the broker, limit
 //! accounting, error mapping, pooling) lives outside the adapters; an adapter
-//! (`wasmer_engine.rs`, `wasmi_engine.rs`) only compiles modules, builds
+//! (`wasmer_engine/`, `wasmi_engine/`) only compiles modules, builds
 //! stores with the limits, links the three `morph` imports to the
 //! [`Bridge`](crate::bridge), and calls exports. **An engine type never
 //! leaves its adapter.**

@@ -1,0 +1,134 @@
+//! The wasmi adapter: the guest ABI on the wasmi 2 interpreter (no JIT, so it
+//! runs where JIT is forbidden). This file owns the engine (its feature set
+//! and stack bounds), module compilation and the store's data.
+//!
+//! It compiles modules eagerly (translation is never charged to a guest call),
+//! builds one store per instance with `StoreLimits` for the memory cap, links
+//! the three `morph` imports to the [`Bridge`] and runs **every guest function
+//! (start, `morph_abi_version`, `morph_alloc`, the entry point, `morph_free`)
+//! in fuel slices (see [`fuel`]), checking the deadline between slices**.
+//! Guest memory is re-read after every guest call and host call; every range
+//! goes through [`guest_range`](crate::bridge::guest_range). No wasmi type
+//! leaves this module.
+//!
+//! The rest is split by concept:
+//!
+//! - [`instance`]: instantiation (store limits, exports) and guest calls;
+//! - [`fuel`]: running a guest function in fuel slices under the deadline;
+//! - [`trap`]: how a wasmi error becomes a Morph error;
+//! - [`imports`]: the `morph` host imports and guest memory slices.
+
+mod fuel;
+mod imports;
+mod instance;
+#[cfg(test)]
+mod tests;
+mod trap;
+
+use std::fmt;
+use std::sync::Arc;
+
+use morph_capabilities::{Error, ResourceLimits, Result};
+use wasmi::{CompilationMode, Config, Linker, Module, StoreLimits};
+
+use self::imports::morph_linker;
+use crate::bridge::Bridge;
+use crate::engine::{CompiledModule, Engine};
+
+/// The wasmi version this adapter is built and tested against.
+const WASMI_VERSION: &str = "2.0.0";
+
+/// Most nested guest calls (`stack_overflow` past it).
+const MAX_RECURSION_DEPTH: usize = 16_384;
+
+/// Largest interpreter value stack, in bytes (`stack_overflow` past it).
+const MAX_VALUE_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+/// The wasmi engine: one interpreter configured with Morph's feature set and
+/// fuel metering, shared by every module it compiles.
+#[derive(Debug, Clone)]
+pub(crate) struct WasmiEngine {
+    engine: wasmi::Engine,
+}
+
+impl WasmiEngine {
+    /// An engine with Morph's feature set (ABI.md, "Feature set"), fuel
+    /// metering, eager compilation and bounded stacks.
+    pub(crate) fn new() -> WasmiEngine {
+        let mut config = Config::default();
+        config
+            .consume_fuel(true)
+            .compilation_mode(CompilationMode::Eager)
+            .set_max_recursion_depth(MAX_RECURSION_DEPTH)
+            .set_max_stack_height(MAX_VALUE_STACK_BYTES)
+            // Exactly `crate::validate::features()`: modules were validated
+            // against it already; wasmi refuses anything else again.
+            .wasm_mutable_global(true)
+            .wasm_saturating_float_to_int(true)
+            .wasm_sign_extension(true)
+            .wasm_multi_value(true)
+            .wasm_bulk_memory(true)
+            .wasm_reference_types(true)
+            .floats(true)
+            .wasm_multi_memory(false)
+            .wasm_tail_call(false)
+            .wasm_extended_const(false)
+            .wasm_custom_page_sizes(false)
+            .wasm_memory64(false)
+            .wasm_wide_arithmetic(false);
+        // SIMD is off unless wasmi's `simd` crate feature is on (it is not);
+        // `crate::validate` refuses SIMD modules either way.
+        WasmiEngine {
+            engine: wasmi::Engine::new(&config),
+        }
+    }
+}
+
+impl Default for WasmiEngine {
+    fn default() -> Self {
+        WasmiEngine::new()
+    }
+}
+
+impl Engine for WasmiEngine {
+    fn name(&self) -> &'static str {
+        "wasmi"
+    }
+
+    fn version(&self) -> &'static str {
+        WASMI_VERSION
+    }
+
+    fn compile(&self, wasm: &[u8], limits: &ResourceLimits) -> Result<Arc<dyn CompiledModule>> {
+        let module = Module::new(&self.engine, wasm).map_err(|e| Error::InvalidPackage {
+            reason: format!("wasmi refused the module: {e}"),
+        })?;
+        Ok(Arc::new(WasmiModule {
+            linker: morph_linker(&self.engine)?,
+            module,
+            limits: *limits,
+        }))
+    }
+}
+
+/// A module compiled by wasmi (kept in memory: wasmi has no artifact to cache
+/// on disk) with the limits of its extension.
+pub(crate) struct WasmiModule {
+    module: Module,
+    linker: Linker<StoreData>,
+    limits: ResourceLimits,
+}
+
+impl fmt::Debug for WasmiModule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WasmiModule")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a store holds besides wasmi's own state.
+struct StoreData {
+    bridge: Bridge,
+    limits: StoreLimits,
+}
