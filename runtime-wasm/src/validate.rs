@@ -12,6 +12,9 @@ use wasmparser::{
     WasmFeatures,
 };
 
+/// The most tables a module may define or import.
+pub const MAX_TABLES: usize = 16;
+
 /// The largest module accepted.
 pub const MAX_MODULE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -95,6 +98,14 @@ pub fn validate(wasm: &[u8]) -> Result<ModuleShape> {
                 }
             }
             Payload::MemorySection(reader) => memories += reader.count() as usize,
+            Payload::TableSection(reader) => {
+                if reader.count() as usize > MAX_TABLES {
+                    return Err(invalid(format!(
+                        "the module defines {} tables (at most {MAX_TABLES})",
+                        reader.count()
+                    )));
+                }
+            }
             Payload::ExportSection(reader) => {
                 for export in reader {
                     let export = export.map_err(|e| invalid(e.to_string()))?;

@@ -1,5 +1,7 @@
 //! The memory cap: tunables that cap every memory at `max_memory_mb` and
-//! refuse larger minimums, and memories that remember a refused grow.
+//! every table at [`MAX_TABLE_ELEMENTS`] (refusing larger minimums), and
+//! memories that remember a refused grow. Without the table cap wasmer lets
+//! `table.grow` allocate gigabytes that no memory limit counts.
 //!
 //! Invariant: a memory the tunables refuse or a grow they deny sets the
 //! memory-denied flag of the instance it belongs to, so the call ends with
@@ -22,6 +24,9 @@ use wasmer::sys::vm::{
 };
 use wasmer::sys::{BaseTunables, Tunables};
 use wasmer::{MemoryType, Pages, TableType};
+
+/// The most elements a table may have (the same bound as the wasmi adapter).
+pub(super) const MAX_TABLE_ELEMENTS: u32 = 100_000;
 
 /// Tunables that cap every memory at `max_pages` and refuse larger minimums.
 pub(super) struct CappedTunables {
@@ -50,6 +55,24 @@ impl CappedTunables {
         capped.maximum = Some(ty.maximum.map_or(self.max_pages, |m| m.min(self.max_pages)));
         Ok(capped)
     }
+
+    /// `ty` with its maximum capped at [`MAX_TABLE_ELEMENTS`], or an error
+    /// when its minimum is over it.
+    fn cap_table(ty: &TableType) -> std::result::Result<TableType, String> {
+        if ty.minimum > MAX_TABLE_ELEMENTS {
+            note_denied();
+            return Err(format!(
+                "a table of {} elements exceeds the limit of {MAX_TABLE_ELEMENTS}",
+                ty.minimum
+            ));
+        }
+        let mut capped = *ty;
+        capped.maximum = Some(
+            ty.maximum
+                .map_or(MAX_TABLE_ELEMENTS, |m| m.min(MAX_TABLE_ELEMENTS)),
+        );
+        Ok(capped)
+    }
 }
 
 impl Tunables for CappedTunables {
@@ -61,7 +84,10 @@ impl Tunables for CappedTunables {
     }
 
     fn table_style(&self, table: &TableType) -> TableStyle {
-        self.base.table_style(table)
+        match Self::cap_table(table) {
+            Ok(capped) => self.base.table_style(&capped),
+            Err(_) => self.base.table_style(table),
+        }
     }
 
     fn create_host_memory(
@@ -97,7 +123,7 @@ impl Tunables for CappedTunables {
         ty: &TableType,
         style: &TableStyle,
     ) -> std::result::Result<VMTable, String> {
-        self.base.create_host_table(ty, style)
+        self.base.create_host_table(&Self::cap_table(ty)?, style)
     }
 
     unsafe fn create_vm_table(
@@ -106,9 +132,14 @@ impl Tunables for CappedTunables {
         style: &TableStyle,
         vm_definition_location: NonNull<VMTableDefinition>,
     ) -> std::result::Result<VMTable, String> {
-        // SAFETY: forwarded unchanged from wasmer, which guarantees that
-        // `vm_definition_location` points at a valid, owned definition.
-        unsafe { self.base.create_vm_table(ty, style, vm_definition_location) }
+        let capped = Self::cap_table(ty)?;
+        // SAFETY: `vm_definition_location` is forwarded unchanged from
+        // wasmer, which guarantees that it points at a valid, owned
+        // definition; the type only has a lower maximum.
+        unsafe {
+            self.base
+                .create_vm_table(&capped, style, vm_definition_location)
+        }
     }
 }
 

@@ -12,6 +12,7 @@ on_every_engine!(
     unbounded_recursion_is_stack_overflow,
     a_huge_result_is_output_too_large,
     logs_count_toward_the_output_limit,
+    tables_cannot_grow_past_their_cap,
 );
 
 async fn an_infinite_loop_is_a_timeout(engine: &str) {
@@ -90,4 +91,60 @@ async fn logs_count_toward_the_output_limit(engine: &str) {
     g.run("log", json!({"message": "short", "times": 2}))
         .await
         .unwrap();
+}
+
+/// A module whose `morph_execute` grows its table by `delta` elements and
+/// returns `{"ok":N}` where N is what `table.grow` answered (-1 when refused).
+fn table_grower(delta: u32, initial: u32) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+            (memory (export "memory") 1)
+            (table $t {initial} funcref)
+            (global $bump (mut i32) (i32.const 1024))
+            (data (i32.const 16) "{{\"ok\":-1}}")
+            (data (i32.const 32) "{{\"ok\":0}} ")
+            (func (export "morph_abi_version") (result i32) (i32.const 1))
+            (func (export "morph_alloc") (param i32) (result i32)
+                (local $p i32)
+                (local.set $p (global.get $bump))
+                (global.set $bump (i32.add (global.get $bump) (local.get 0)))
+                (local.get $p))
+            (func (export "morph_free") (param i32 i32))
+            (func (export "morph_execute") (param i32 i32) (result i64)
+                (if (result i64) (i32.eq (table.grow $t (ref.null func) (i32.const {delta})) (i32.const -1))
+                    (then (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 9)))
+                    (else (i64.or (i64.shl (i64.const 32) (i64.const 32)) (i64.const 9))))))"#
+    ))
+    .unwrap()
+}
+
+async fn tables_cannot_grow_past_their_cap(engine: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (host, _) = crate::support::host(dir.path(), engine, None);
+    let load = |id: &'static str, wasm: Vec<u8>| {
+        let opts = GuestOptions {
+            id,
+            ..Default::default()
+        };
+        let pkg = crate::support::write_package(dir.path(), &opts, &wasm);
+        let host = host.clone();
+        async move { host.load(&pkg, json!({})).await }
+    };
+    // A huge table.grow is refused (or ends the call with memory_limit),
+    // never allocated: 0x10000000 funcrefs would be 2 GiB of host memory.
+    let id = load("table-grow", table_grower(0x1000_0000, 1))
+        .await
+        .unwrap();
+    match host.execute(&id, "echo", json!({"value": 1})).await {
+        Ok(v) => assert_eq!(v, json!(-1), "{engine}"),
+        Err(e) => assert_eq!(e.code().as_str(), "memory_limit", "{engine}"),
+    }
+    // A huge initial table is refused at load.
+    let err = load("table-min", table_grower(1, 100_000_000))
+        .await
+        .unwrap_err();
+    assert!(
+        ["memory_limit", "init_failed", "invalid_package"].contains(&err.code().as_str()),
+        "{engine}: {err}"
+    );
 }
