@@ -98,13 +98,11 @@ pub fn validate(wasm: &[u8]) -> Result<ModuleShape> {
                 }
             }
             Payload::MemorySection(reader) => memories += reader.count() as usize,
-            Payload::TableSection(reader) => {
-                if reader.count() as usize > MAX_TABLES {
-                    return Err(invalid(format!(
-                        "the module defines {} tables (at most {MAX_TABLES})",
-                        reader.count()
-                    )));
-                }
+            Payload::TableSection(reader) if reader.count() as usize > MAX_TABLES => {
+                return Err(invalid(format!(
+                    "the module defines {} tables (at most {MAX_TABLES})",
+                    reader.count()
+                )));
             }
             Payload::ExportSection(reader) => {
                 for export in reader {
