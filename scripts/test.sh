@@ -22,6 +22,9 @@ cargo test --workspace --locked
 step "wasmi-only build (no JIT linked, as on iOS): same tests"
 cargo test -p morph-runtime-wasm --no-default-features --features wasmi --locked
 
+step "benchmarks compile (not run: see BENCHMARKS.md)"
+cargo bench --workspace --no-run --locked --quiet
+
 step "doc tests and docs build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 

@@ -1,0 +1,308 @@
+//! The baselines: the test guest driven through the guest ABI
+//! (`runtime-wasm/ABI.md`) on wasmer and wasmi directly.
+//!
+//! No Morph code runs here: the `morph` imports are stubs (the benchmarked
+//! actions never call them), there is no metering or fuel, no deadline, no
+//! bridge, no JSON on the host side, and the call happens on the calling
+//! thread. A call is what the ABI asks for and nothing more: `morph_alloc`,
+//! write the input, the entry point, copy the result out, `morph_free`.
+
+use std::sync::Arc;
+
+/// A module compiled by one engine, ready to instantiate.
+pub trait RawModule {
+    /// A fresh instance (start function and `morph_abi_version` checked).
+    fn instantiate(&self) -> Box<dyn RawInstance>;
+}
+
+/// A live instance of the test guest.
+pub trait RawInstance {
+    /// Calls `morph_init` with `config` and returns the result envelope.
+    fn init(&mut self, config: &[u8]) -> Vec<u8>;
+    /// Calls `morph_execute` with `input` and returns the result envelope.
+    fn execute(&mut self, input: &[u8]) -> Vec<u8>;
+}
+
+/// Compiles `wasm` on `engine` (`wasmer` or `wasmi`).
+///
+/// # Panics
+/// For another engine name or a module the engine refuses.
+pub fn compile(engine: &str, wasm: &[u8]) -> Arc<dyn RawModule> {
+    match engine {
+        "wasmer" => Arc::new(wasmer_raw::WasmerRaw::compile(wasm)),
+        "wasmi" => Arc::new(wasmi_raw::WasmiRaw::compile(wasm)),
+        other => panic!("unknown engine `{other}`"),
+    }
+}
+
+/// Splits a packed `(ptr << 32) | len` result.
+fn unpack(packed: i64) -> (u32, u32) {
+    let packed = packed as u64;
+    ((packed >> 32) as u32, packed as u32)
+}
+
+fn len_i32(input: &[u8]) -> i32 {
+    i32::try_from(input.len()).expect("a small input")
+}
+
+/// wasmer 7 with its default (Cranelift) engine.
+pub mod wasmer_raw {
+    use wasmer::{Engine, Function, Memory, Module, Store, TypedFunction, imports};
+
+    use super::{RawInstance, RawModule, len_i32, unpack};
+
+    /// A module on wasmer's default engine (Cranelift, no middleware).
+    pub struct WasmerRaw {
+        engine: Engine,
+        module: Module,
+    }
+
+    impl WasmerRaw {
+        /// Compiles `wasm` with Cranelift.
+        ///
+        /// # Panics
+        /// When wasmer refuses the module.
+        pub fn compile(wasm: &[u8]) -> WasmerRaw {
+            let engine = Engine::default();
+            let module = compile_on(&engine, wasm);
+            WasmerRaw { engine, module }
+        }
+    }
+
+    /// Compiles `wasm` on `engine` (the cold-compile baseline).
+    ///
+    /// # Panics
+    /// When wasmer refuses the module.
+    pub fn compile_on(engine: &Engine, wasm: &[u8]) -> Module {
+        Module::new(engine, wasm).expect("wasmer compiles the test guest")
+    }
+
+    fn stub_call(_: i32, _: i32, _: i32, _: i32) -> i32 {
+        -1
+    }
+
+    fn stub_response(_: i32, _: i32) -> i32 {
+        -1
+    }
+
+    fn stub_panic(_: i32, _: i32) {}
+
+    struct Live {
+        store: Store,
+        memory: Memory,
+        alloc: TypedFunction<i32, i32>,
+        free: TypedFunction<(i32, i32), ()>,
+        init: TypedFunction<(i32, i32), i64>,
+        execute: TypedFunction<(i32, i32), i64>,
+    }
+
+    impl RawModule for WasmerRaw {
+        fn instantiate(&self) -> Box<dyn RawInstance> {
+            let mut store = Store::new(self.engine.clone());
+            let imports = imports! {
+                "morph" => {
+                    "call" => Function::new_typed(&mut store, stub_call),
+                    "response" => Function::new_typed(&mut store, stub_response),
+                    "panic" => Function::new_typed(&mut store, stub_panic),
+                }
+            };
+            let instance =
+                wasmer::Instance::new(&mut store, &self.module, &imports).expect("instantiate");
+            let exports = &instance.exports;
+            let memory = exports.get_memory("memory").expect("memory").clone();
+            let version: TypedFunction<(), i32> = exports
+                .get_typed_function(&store, "morph_abi_version")
+                .expect("morph_abi_version");
+            assert_eq!(version.call(&mut store).expect("morph_abi_version"), 1);
+            let entry = |name: &str| {
+                exports
+                    .get_typed_function(&store, name)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"))
+            };
+            let init = entry("morph_init");
+            let execute = entry("morph_execute");
+            Box::new(Live {
+                alloc: exports
+                    .get_typed_function(&store, "morph_alloc")
+                    .expect("morph_alloc"),
+                free: exports
+                    .get_typed_function(&store, "morph_free")
+                    .expect("morph_free"),
+                init,
+                execute,
+                memory,
+                store,
+            })
+        }
+    }
+
+    impl Live {
+        fn call(&mut self, entry: &TypedFunction<(i32, i32), i64>, input: &[u8]) -> Vec<u8> {
+            let len = len_i32(input);
+            let ptr = self.alloc.call(&mut self.store, len).expect("morph_alloc");
+            self.memory
+                .view(&self.store)
+                .write(ptr as u64, input)
+                .expect("write the input");
+            let packed = entry.call(&mut self.store, ptr, len).expect("entry point");
+            let (out_ptr, out_len) = unpack(packed);
+            let mut out = vec![0; out_len as usize];
+            self.memory
+                .view(&self.store)
+                .read(u64::from(out_ptr), &mut out)
+                .expect("read the result");
+            self.free
+                .call(&mut self.store, out_ptr as i32, out_len as i32)
+                .expect("morph_free");
+            out
+        }
+    }
+
+    impl RawInstance for Live {
+        fn init(&mut self, config: &[u8]) -> Vec<u8> {
+            let f = self.init.clone();
+            self.call(&f, config)
+        }
+
+        fn execute(&mut self, input: &[u8]) -> Vec<u8> {
+            let f = self.execute.clone();
+            self.call(&f, input)
+        }
+    }
+}
+
+/// wasmi 2, compiled eagerly as Morph's adapter does, without fuel.
+pub mod wasmi_raw {
+    use wasmi::{
+        Caller, CompilationMode, Config, Engine, Linker, Memory, Module, Store, TypedFunc,
+    };
+
+    use super::{RawInstance, RawModule, len_i32, unpack};
+
+    /// A module on a plain wasmi engine (eager compilation, no fuel).
+    pub struct WasmiRaw {
+        module: Module,
+        linker: Linker<()>,
+    }
+
+    /// The engine of the baselines: eager compilation (like Morph's, so
+    /// compile times compare), no fuel metering.
+    pub fn engine() -> Engine {
+        let mut config = Config::default();
+        config.compilation_mode(CompilationMode::Eager);
+        Engine::new(&config)
+    }
+
+    /// Compiles `wasm` on `engine` (the compile baseline).
+    ///
+    /// # Panics
+    /// When wasmi refuses the module.
+    pub fn compile_on(engine: &Engine, wasm: &[u8]) -> Module {
+        Module::new(engine, wasm).expect("wasmi compiles the test guest")
+    }
+
+    impl WasmiRaw {
+        /// Compiles `wasm` and links stub `morph` imports.
+        ///
+        /// # Panics
+        /// When wasmi refuses the module.
+        pub fn compile(wasm: &[u8]) -> WasmiRaw {
+            let engine = engine();
+            let module = compile_on(&engine, wasm);
+            let mut linker = Linker::new(&engine);
+            linker
+                .func_wrap(
+                    "morph",
+                    "call",
+                    |_: Caller<'_, ()>, _: i32, _: i32, _: i32, _: i32| -> i32 { -1 },
+                )
+                .expect("link morph.call");
+            linker
+                .func_wrap(
+                    "morph",
+                    "response",
+                    |_: Caller<'_, ()>, _: i32, _: i32| -> i32 { -1 },
+                )
+                .expect("link morph.response");
+            linker
+                .func_wrap("morph", "panic", |_: Caller<'_, ()>, _: i32, _: i32| {})
+                .expect("link morph.panic");
+            WasmiRaw { module, linker }
+        }
+    }
+
+    struct Live {
+        store: Store<()>,
+        memory: Memory,
+        alloc: TypedFunc<i32, i32>,
+        free: TypedFunc<(i32, i32), ()>,
+        init: TypedFunc<(i32, i32), i64>,
+        execute: TypedFunc<(i32, i32), i64>,
+    }
+
+    impl RawModule for WasmiRaw {
+        fn instantiate(&self) -> Box<dyn RawInstance> {
+            let mut store = Store::new(self.module.engine(), ());
+            let instance = self
+                .linker
+                .instantiate_and_start(&mut store, &self.module)
+                .expect("instantiate");
+            let memory = instance.get_memory(&store, "memory").expect("memory");
+            let version = instance
+                .get_typed_func::<(), i32>(&store, "morph_abi_version")
+                .expect("morph_abi_version");
+            assert_eq!(version.call(&mut store, ()).expect("morph_abi_version"), 1);
+            let entry = |name: &str| {
+                instance
+                    .get_typed_func::<(i32, i32), i64>(&store, name)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"))
+            };
+            let init = entry("morph_init");
+            let execute = entry("morph_execute");
+            Box::new(Live {
+                alloc: instance
+                    .get_typed_func(&store, "morph_alloc")
+                    .expect("morph_alloc"),
+                free: instance
+                    .get_typed_func(&store, "morph_free")
+                    .expect("morph_free"),
+                init,
+                execute,
+                memory,
+                store,
+            })
+        }
+    }
+
+    impl Live {
+        fn call(&mut self, entry: TypedFunc<(i32, i32), i64>, input: &[u8]) -> Vec<u8> {
+            let len = len_i32(input);
+            let ptr = self.alloc.call(&mut self.store, len).expect("morph_alloc");
+            self.memory
+                .write(&mut self.store, ptr as usize, input)
+                .expect("write the input");
+            let packed = entry
+                .call(&mut self.store, (ptr, len))
+                .expect("entry point");
+            let (out_ptr, out_len) = unpack(packed);
+            let mut out = vec![0; out_len as usize];
+            self.memory
+                .read(&self.store, out_ptr as usize, &mut out)
+                .expect("read the result");
+            self.free
+                .call(&mut self.store, (out_ptr as i32, out_len as i32))
+                .expect("morph_free");
+            out
+        }
+    }
+
+    impl RawInstance for Live {
+        fn init(&mut self, config: &[u8]) -> Vec<u8> {
+            self.call(self.init, config)
+        }
+
+        fn execute(&mut self, input: &[u8]) -> Vec<u8> {
+            self.call(self.execute, input)
+        }
+    }
+}
