@@ -14,7 +14,7 @@ use wasmer::{Exports, Global, Store, Value};
 ///
 /// One point is about one wasm operator that does work (see
 /// [`operator_cost`]). Measured with this cost model on a server core (AMD
-/// EPYC, 2024; `tests::calibrate_points_per_ms`, run with `--ignored`), a
+/// EPYC, November 2026, with a throwaway measurement harness), a
 /// guest burns about 1.1 M points/ms in a tight loop or a chain of dependent
 /// arithmetic, 1.5 M/ms making calls, 2.3 M/ms in independent arithmetic and
 /// up to 5.7 M/ms in load/store-heavy code. The budget is about twice the

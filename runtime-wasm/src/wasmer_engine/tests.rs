@@ -1,6 +1,5 @@
 //! Unit tests of the wasmer adapter: real modules (from WAT) on the real
-//! engine, host calls through a real broker, and the metering calibration
-//! (`calibrate_points_per_ms`, ignored by default).
+//! engine and host calls through a real broker.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -431,59 +430,4 @@ fn a_corrupted_cache_entry_is_recompiled_not_deserialized() {
         engine.compile_module(&wasm, &l).unwrap().cache_outcome(),
         CacheOutcome::Hit
     );
-}
-
-/// Measures metering points burnt per millisecond (see `POINTS_PER_MS`):
-/// `cargo test -p morph-runtime-wasm --no-default-features --features
-/// wasmer --lib calibrate -- --ignored --nocapture`.
-#[test]
-#[ignore = "a measurement, not a check"]
-fn calibrate_points_per_ms() {
-    let h = Harness::new();
-    let l = limits(60_000, 16);
-    let engine = WasmerEngine::new(None);
-    let budget = 2_000_000_000;
-    let chain =
-        "(local.set $x (i32.add (i32.mul (local.get $x) (i32.const 3)) (i32.const 7)))".repeat(8);
-    let independent = "(local.set $a (i32.add (local.get $a) (local.get $d))) (local.set $b (i32.xor (local.get $b) (local.get $a))) (local.set $c (i32.sub (local.get $c) (i32.shr_u (local.get $b) (i32.const 3)))) (local.set $d (i32.or (local.get $d) (local.get $c)))".repeat(4);
-    let memory = "(local.set $i (i32.and (i32.add (local.get $i) (i32.const 4)) (i32.const 4092))) (i32.store offset=8192 (local.get $i) (i32.add (i32.load offset=4096 (local.get $i)) (local.get $i)))".repeat(4);
-    let calls = "(drop (call $id (i32.const 1)))".repeat(8);
-    let workloads = [
-        ("tight loop", SPIN.to_owned()),
-        (
-            "dependent arithmetic",
-            format!("(local $x i32) (loop $l {chain} (br $l)) unreachable"),
-        ),
-        (
-            "independent arithmetic",
-            format!(
-                "(local $a i32) (local $b i32) (local $c i32) (local $d i32) (loop $l {independent} (br $l)) unreachable"
-            ),
-        ),
-        (
-            "loads and stores",
-            format!("(local $i i32) (loop $l {memory} (br $l)) unreachable"),
-        ),
-        ("calls", format!("(loop $l {calls} (br $l)) unreachable")),
-    ];
-    for (name, body) in workloads {
-        let wasm = guest_with(
-            1,
-            &body,
-            "(func $id (param i32) (result i32) (local.get 0))",
-        );
-        let config = CompileConfig {
-            budget,
-            ..CompileConfig::for_limits(&l)
-        };
-        let module = engine.compile_with(&wasm, config).unwrap();
-        let started = Instant::now();
-        let e = h.run(&module, l).unwrap_err();
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        assert_eq!(e.code(), ErrorCode::Timeout);
-        println!(
-            "{name:>24}: {:>6.2} M points/ms ({ms:.0} ms)",
-            budget as f64 / ms / 1e6
-        );
-    }
 }
