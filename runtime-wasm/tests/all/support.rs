@@ -44,26 +44,7 @@ pub fn guest_wasm() -> Vec<u8> {
 }
 
 /// The actions of the test guest, as a manifest declares them.
-pub const GUEST_ACTIONS: &str = r#"actions:
-  - {name: echo, description: Returns its parameters, parameters: [{name: value, type: any}]}
-  - {name: fail, description: Returns an error, parameters: [{name: message, type: string}]}
-  - {name: panic, description: Panics, parameters: [{name: message, type: string}]}
-  - {name: loop_forever, description: Never returns}
-  - {name: grow_memory, description: Allocates MiB, parameters: [{name: mb, type: integer, required: true}]}
-  - {name: recurse, description: Recurses, parameters: [{name: depth, type: integer, required: true}]}
-  - {name: big_output, description: Returns N bytes, parameters: [{name: bytes, type: integer, required: true}]}
-  - {name: call, description: Calls a capability, parameters: [{name: capability, type: string, required: true}, {name: request, type: any}]}
-  - {name: call_catch, description: Calls a capability and reports the outcome, parameters: [{name: capability, type: string, required: true}, {name: request, type: any}]}
-  - {name: log, description: Logs, parameters: [{name: message, type: string, required: true}, {name: times, type: integer}]}
-  - {name: state_set, description: Keeps a value, parameters: [{name: value, type: any}]}
-  - {name: state_get, description: Returns the kept value}
-  - {name: config, description: Returns the config}
-  - {name: vault_roundtrip, description: vault set then get, parameters: [{name: key, type: string, required: true}, {name: value, type: string, required: true}]}
-  - {name: fs_roundtrip, description: fs write read list delete, parameters: [{name: path, type: string, required: true}, {name: content, type: string, required: true}]}
-  - {name: task_roundtrip, description: tasks create get list update, parameters: [{name: title, type: string, required: true}]}
-  - {name: http_get, description: GETs a URL, parameters: [{name: url, type: string, required: true}]}
-  - {name: emit, description: Emits an event, parameters: [{name: message, type: string, required: true}]}
-"#;
+pub const GUEST_ACTIONS: &str = include_str!("../guest/actions.yaml");
 
 /// A host with the wasm runtime and one loaded test guest.
 pub struct Guest {
