@@ -10,6 +10,8 @@
 //!   [`register_runtime!`]) or registered by hand.
 //! - [`Host`]: loads extensions, checks actions and parameters, runs calls
 //!   under the [`CapabilityBroker`](morph_capabilities::CapabilityBroker).
+//! - [`workers::WorkerPool`]: worker threads that own `!Send` engine state
+//!   for one extension (`Pooled` and `PerCall` for engines that cannot cross threads).
 //! - [`Error`]: the one error type with stable codes, from `morph-capabilities`.
 //!
 //! # Example
@@ -36,6 +38,7 @@ mod package;
 mod registry;
 mod runtime;
 mod tools;
+pub mod workers;
 
 pub use host::{DEADLINE_GRACE, Execution, Host, LOAD_GRACE};
 pub use host_builder::HostBuilder;

@@ -1,0 +1,224 @@
+//! Worker threads that own `!Send` engine state for one extension.
+//!
+//! wasmer's `Store`, Boa's `Context` and RustPython's interpreter cannot cross
+//! threads, so a runtime keeps them on worker threads and sends each call to
+//! them as a job. A [`WorkerPool`] belongs to **one extension and never serves
+//! another**. Each worker keeps at most one warm [`Session`]; a session is
+//! discarded after a [violation](is_violation), after a panic, and after
+//! [`WorkerPoolConfig::recycle_after`] uses, so the next job gets a fresh one.
+//! `recycle_after: 1` gives `PerCall` isolation: every job a fresh session.
+//!
+//! Workers start lazily, one more whenever a job arrives and none is idle, up
+//! to [`WorkerPoolConfig::max_workers`], so a thousand loaded extensions do
+//! not cost a thousand idle threads each. A job whose caller gave up (its
+//! future was dropped) is skipped, and a job whose deadline passed while it
+//! waited ends in `timeout` without touching a session.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use morph_capabilities::{Call, Error, ErrorCode, Result};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// Warm engine state on one worker thread (an instance, a context, an
+/// interpreter). Created by the pool's factory on the worker thread.
+pub trait Session: 'static {
+    /// What a job carries besides its [`Call`] (an entry point and input).
+    type Job: Send + 'static;
+
+    /// Runs one job under `call`. An error for which [`is_violation`] holds
+    /// discards the session.
+    ///
+    /// # Errors
+    /// Whatever the guest call ends with.
+    fn run(&mut self, call: Call, job: Self::Job) -> Result<Value>;
+}
+
+/// Sizing of a [`WorkerPool`].
+#[derive(Debug, Clone)]
+pub struct WorkerPoolConfig {
+    /// Thread name prefix (`morph-js-<extension>`).
+    pub name: String,
+    /// Most threads (and so warm sessions) for this extension.
+    pub max_workers: usize,
+    /// Stack size of each worker thread, in bytes.
+    pub stack_size: usize,
+    /// Uses after which a warm session is replaced (`1`: per call).
+    pub recycle_after: u32,
+}
+
+/// Builds a session on a worker thread. It gets the call of the job that
+/// needs the session (a `PerCall` guest's `init` runs under it).
+pub type SessionFactory<S> = dyn Fn(&Call) -> Result<S> + Send + Sync + 'static;
+
+struct Job<J> {
+    call: Call,
+    job: J,
+    reply: oneshot::Sender<Result<Value>>,
+}
+
+struct Shared<S: Session> {
+    config: WorkerPoolConfig,
+    factory: Box<SessionFactory<S>>,
+    queue: Mutex<mpsc::Receiver<Job<S::Job>>>,
+    counts: Mutex<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    spawned: usize,
+    idle: usize,
+}
+
+/// Worker threads holding warm sessions of one extension.
+pub struct WorkerPool<S: Session> {
+    jobs: Mutex<mpsc::Sender<Job<S::Job>>>,
+    shared: Arc<Shared<S>>,
+}
+
+impl<S: Session> std::fmt::Debug for WorkerPool<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerPool")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Session> WorkerPool<S> {
+    /// A pool that builds sessions with `factory`. No thread starts until
+    /// the first job.
+    pub fn new(
+        config: WorkerPoolConfig,
+        factory: impl Fn(&Call) -> Result<S> + Send + Sync + 'static,
+    ) -> WorkerPool<S> {
+        let (tx, rx) = mpsc::channel();
+        WorkerPool {
+            jobs: Mutex::new(tx),
+            shared: Arc::new(Shared {
+                config,
+                factory: Box::new(factory),
+                queue: Mutex::new(rx),
+                counts: Mutex::new(Counts::default()),
+            }),
+        }
+    }
+
+    /// Runs `job` on a warm (or new) session under `call`.
+    ///
+    /// # Errors
+    /// Whatever the guest call ends with; `timeout` when the deadline passed
+    /// while the job waited; `internal` when no worker can be started or a
+    /// worker died before answering.
+    pub async fn run(&self, call: Call, job: S::Job) -> Result<Value> {
+        let (reply, answer) = oneshot::channel();
+        self.ensure_worker()?;
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(Job { call, job, reply })
+            .map_err(|_| Error::internal("the worker pool has shut down"))?;
+        answer
+            .await
+            .map_err(|_| Error::internal("a worker stopped before answering"))?
+    }
+
+    /// Starts one more worker when none is idle and the cap allows.
+    fn ensure_worker(&self) -> Result<()> {
+        let mut counts = self
+            .shared
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if counts.idle > 0 || counts.spawned >= self.shared.config.max_workers.max(1) {
+            return Ok(());
+        }
+        let shared = self.shared.clone();
+        std::thread::Builder::new()
+            .name(format!("{}-{}", shared.config.name, counts.spawned))
+            .stack_size(shared.config.stack_size)
+            .spawn(move || worker(&shared))
+            .map_err(|e| Error::internal(format!("cannot start a worker thread: {e}")))?;
+        counts.spawned += 1;
+        // Counted idle until it takes a job, so a burst does not spawn one
+        // thread per queued job before the first has started.
+        counts.idle += 1;
+        Ok(())
+    }
+}
+
+fn worker<S: Session>(shared: &Shared<S>) {
+    let mut warm: Option<(S, u32)> = None;
+    loop {
+        let job = {
+            let queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            match queue.recv() {
+                Ok(job) => job,
+                Err(_) => return, // the pool was dropped
+            }
+        };
+        shared
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .idle -= 1;
+        serve(shared, &mut warm, job);
+        shared
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .idle += 1;
+    }
+}
+
+fn serve<S: Session>(shared: &Shared<S>, warm: &mut Option<(S, u32)>, job: Job<S::Job>) {
+    let Job { call, job, reply } = job;
+    if reply.is_closed() {
+        return; // the caller gave up (its future was dropped)
+    }
+    if Instant::now() >= call.context().deadline() {
+        let _ = reply.send(Err(call.context().timeout_error()));
+        return;
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let (mut session, uses) = match warm.take() {
+            Some(w) => w,
+            None => ((shared.factory)(&call)?, 0),
+        };
+        let result = session.run(call, job);
+        let keep = uses + 1 < shared.config.recycle_after
+            && result
+                .as_ref()
+                .err()
+                .is_none_or(|e| !is_violation(e.code()));
+        if keep {
+            *warm = Some((session, uses + 1));
+        }
+        result
+    }));
+    let result = outcome.unwrap_or_else(|_| {
+        *warm = None;
+        Err(Error::internal(
+            "the engine panicked; its state was discarded",
+        ))
+    });
+    let _ = reply.send(result);
+}
+
+/// Whether an error leaves engine state that must not serve another call
+/// (a limit, a crash, an internal failure). Errors the guest raised or
+/// handled itself (`guest_error`, a denied or failed capability) do not.
+pub fn is_violation(code: ErrorCode) -> bool {
+    !matches!(
+        code,
+        ErrorCode::GuestError
+            | ErrorCode::PermissionDenied
+            | ErrorCode::HostNotAllowed
+            | ErrorCode::RateLimited
+            | ErrorCode::CapabilityFailed
+            | ErrorCode::UnknownCapability
+            | ErrorCode::InvalidParams
+    )
+}

@@ -1,0 +1,6 @@
+//! `JsRuntime`: Morph's JavaScript runtime on Boa (work in progress, issue 4).
+#![deny(missing_docs)]
+
+/// Makes sure this crate is linked into a binary that only relies on the
+/// link-time registry (`inventory` drops crates nothing refers to).
+pub fn ensure_linked() {}
