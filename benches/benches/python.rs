@@ -1,0 +1,3 @@
+//! Benchmarks of the python runtime (being written with its issue).
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Behaviour tests (being written with the issue).
