@@ -34,7 +34,7 @@ pub(crate) struct WasmExtension {
 impl WasmExtension {
     async fn run(&self, call: Call, entry: Entry, input: Vec<u8>) -> Result<Value> {
         match &self.mode {
-            Mode::Pooled(pool) => pool.run(call, entry, input).await,
+            Mode::Pooled(pool) => pool.run(call, (entry, input)).await,
             Mode::PerCall(recipe) => {
                 let recipe = recipe.clone();
                 tokio::task::spawn_blocking(move || {

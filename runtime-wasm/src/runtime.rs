@@ -15,7 +15,7 @@ use morph_runtime_core::{Isolation, LoadRequest, LoadedExtension, MorphRuntime, 
 use crate::engine::Engine;
 use crate::extension::{Mode, WasmExtension, recipe};
 use crate::instance_run::fresh_instance;
-use crate::pool::Pool;
+use crate::pool;
 use crate::validate::validate;
 
 /// Settings of a [`WasmRuntime`].
@@ -156,11 +156,12 @@ impl MorphRuntime for WasmRuntime {
             .map_err(|_| Error::internal("the engine panicked while instantiating"))??;
 
         let mode = match isolation {
-            Isolation::Pooled => Mode::Pooled(Pool::start(
+            Isolation::Pooled => Mode::Pooled(pool::start(
                 recipe,
+                request.init.clone(),
                 self.config.pool_workers,
                 &request.package.manifest().extension_id,
-            )?),
+            )),
             _ => Mode::PerCall(recipe),
         };
         Ok(Arc::new(WasmExtension { shape, mode }))

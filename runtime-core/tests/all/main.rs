@@ -4,3 +4,4 @@
 mod host;
 mod manifest;
 mod test_runtime;
+mod workers;

@@ -1,0 +1,270 @@
+//! `WorkerPool`: warm sessions, recycling, violations, panics, stale jobs,
+//! deadlines and lazy workers, with sessions that count what happens to them.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use morph_runtime_core::capabilities::audit::MemoryAuditSink;
+use morph_runtime_core::capabilities::{
+    CallContext, CallKind, CapabilityBroker, ExtensionIdentity, Grants, LimitKind, PermissionSet,
+    Providers, ResourceLimits,
+};
+use morph_runtime_core::workers::{Session, WorkerPool, WorkerPoolConfig, is_violation};
+use morph_runtime_core::{Call, Error, ErrorCode, Result};
+use serde_json::{Value, json};
+
+/// What a job asks a counting session to do.
+enum Job {
+    /// Answer with this session's number and its use count.
+    Count,
+    /// Fail with a guest error (not a violation).
+    GuestError,
+    /// Fail with a memory limit (a violation).
+    Violate,
+    /// Panic inside the session.
+    Panic,
+    /// Wait at the barrier (to prove jobs run in parallel).
+    Meet(Arc<Barrier>),
+    /// Sleep, then answer.
+    Sleep(Duration),
+}
+
+struct Counting {
+    number: usize,
+    uses: usize,
+}
+
+impl Session for Counting {
+    type Job = Job;
+
+    fn run(&mut self, _call: Call, job: Job) -> Result<Value> {
+        self.uses += 1;
+        match job {
+            Job::Count => Ok(json!([self.number, self.uses])),
+            Job::GuestError => Err(Error::params("x", "the guest said no")),
+            Job::Violate => Err(Error::limit(LimitKind::Memory, "too big")),
+            Job::Panic => panic!("the engine fell over"),
+            Job::Meet(barrier) => {
+                barrier.wait();
+                Ok(json!(thread_name()))
+            }
+            Job::Sleep(d) => {
+                std::thread::sleep(d);
+                Ok(json!("slept"))
+            }
+        }
+    }
+}
+
+fn thread_name() -> String {
+    std::thread::current().name().unwrap_or("").to_owned()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    broker: Arc<CapabilityBroker>,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let providers = Providers::open(dir.path()).unwrap();
+        let broker = Arc::new(CapabilityBroker::new(
+            providers,
+            Arc::new(MemoryAuditSink::new()),
+        ));
+        Fixture { _dir: dir, broker }
+    }
+
+    fn call(&self, max_execution_ms: u64) -> Call {
+        let limits = ResourceLimits {
+            max_execution_ms,
+            ..ResourceLimits::default()
+        };
+        let ctx = CallContext::new(
+            Arc::new(ExtensionIdentity {
+                id: "pool-test".into(),
+                version: "1.0.0".into(),
+                runtime: "test".into(),
+                manifest_digest: "0".repeat(64),
+            }),
+            Arc::new(Grants {
+                permissions: PermissionSet::default(),
+                allowed_hosts: Vec::new(),
+                limits,
+            }),
+            Arc::new(json!({})),
+            CallKind::Execute,
+            "job",
+        );
+        Call::new(self.broker.clone(), Arc::new(ctx))
+    }
+}
+
+/// A pool whose factory numbers the sessions it creates.
+fn pool(max_workers: usize, recycle_after: u32) -> (WorkerPool<Counting>, Arc<AtomicUsize>) {
+    let created = Arc::new(AtomicUsize::new(0));
+    let counter = created.clone();
+    let pool = WorkerPool::new(
+        WorkerPoolConfig {
+            name: "morph-test".into(),
+            max_workers,
+            stack_size: 1 << 20,
+            recycle_after,
+        },
+        move |_call: &Call| {
+            Ok(Counting {
+                number: counter.fetch_add(1, Ordering::SeqCst),
+                uses: 0,
+            })
+        },
+    );
+    (pool, created)
+}
+
+#[tokio::test]
+async fn a_warm_session_serves_the_next_job() {
+    let f = Fixture::new();
+    let (pool, created) = pool(1, 100);
+    assert_eq!(created.load(Ordering::SeqCst), 0, "no session before a job");
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([0, 1])
+    );
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([0, 2])
+    );
+}
+
+#[tokio::test]
+async fn recycle_after_one_gives_every_job_a_fresh_session() {
+    let f = Fixture::new();
+    let (pool, _) = pool(1, 1);
+    for n in 0..3 {
+        assert_eq!(
+            pool.run(f.call(1000), Job::Count).await.unwrap(),
+            json!([n, 1])
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_session_is_replaced_after_its_uses() {
+    let f = Fixture::new();
+    let (pool, _) = pool(1, 2);
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([0, 1])
+    );
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([0, 2])
+    );
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([1, 1])
+    );
+}
+
+#[tokio::test]
+async fn a_guest_error_keeps_the_session_and_a_violation_discards_it() {
+    let f = Fixture::new();
+    let (pool, _) = pool(1, 100);
+    let e = pool.run(f.call(1000), Job::GuestError).await.unwrap_err();
+    assert!(!is_violation(e.code()));
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([0, 2])
+    );
+    let e = pool.run(f.call(1000), Job::Violate).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::MemoryLimit);
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([1, 1])
+    );
+}
+
+#[tokio::test]
+async fn a_panic_fails_its_job_only_and_discards_the_session() {
+    let f = Fixture::new();
+    let (pool, _) = pool(1, 100);
+    pool.run(f.call(1000), Job::Count).await.unwrap();
+    let e = pool.run(f.call(1000), Job::Panic).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Internal);
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([1, 1])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_start_on_demand_up_to_the_cap_and_run_in_parallel() {
+    let f = Fixture::new();
+    let (pool, created) = pool(3, 100);
+    let pool = Arc::new(pool);
+    let barrier = Arc::new(Barrier::new(3));
+    let jobs: Vec<_> = (0..3)
+        .map(|_| {
+            let (pool, call, b) = (pool.clone(), f.call(5000), barrier.clone());
+            tokio::spawn(async move { pool.run(call, Job::Meet(b)).await })
+        })
+        .collect();
+    let mut threads = Vec::new();
+    for j in jobs {
+        threads.push(j.await.unwrap().unwrap().to_string());
+    }
+    threads.sort();
+    threads.dedup();
+    assert_eq!(threads.len(), 3, "three jobs met at once on {threads:?}");
+    assert_eq!(created.load(Ordering::SeqCst), 3);
+    // The cap holds: more jobs reuse the three workers.
+    for _ in 0..5 {
+        pool.run(f.call(1000), Job::Count).await.unwrap();
+    }
+    assert_eq!(created.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_waited_past_its_deadline_times_out_without_running() {
+    let f = Fixture::new();
+    let (pool, _) = pool(1, 100);
+    let pool = Arc::new(pool);
+    let busy = {
+        let (pool, call) = (pool.clone(), f.call(5000));
+        tokio::spawn(async move { pool.run(call, Job::Sleep(Duration::from_millis(300))).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let e = pool.run(f.call(100), Job::Count).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Timeout);
+    busy.await.unwrap().unwrap();
+    // The timed-out job never reached the session: this is its second use.
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([0, 2])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_caller_gave_up_is_skipped() {
+    let f = Fixture::new();
+    let (pool, _) = pool(1, 100);
+    let pool = Arc::new(pool);
+    let busy = {
+        let (pool, call) = (pool.clone(), f.call(5000));
+        tokio::spawn(async move { pool.run(call, Job::Sleep(Duration::from_millis(200))).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(10),
+        pool.run(f.call(5000), Job::Count),
+    )
+    .await;
+    assert!(abandoned.is_err(), "the job was still queued");
+    busy.await.unwrap().unwrap();
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([0, 2])
+    );
+}
