@@ -46,7 +46,8 @@ pub use manifest::Manifest;
 pub use package::{ExtensionPackage, MANIFEST_FILE, MAX_PACKAGE_FILE_BYTES};
 pub use registry::{RuntimeRegistration, RuntimeRegistry};
 pub use runtime::{
-    InitCall, Isolation, LoadOptions, LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo,
+    Enforcement, InitCall, Isolation, LimitEnforcement, LoadOptions, LoadRequest, LoadedExtension,
+    MorphRuntime, RuntimeInfo,
 };
 pub use tools::ToolDefinition;
 

@@ -79,6 +79,47 @@ pub struct RuntimeInfo {
     pub engine_version: String,
 }
 
+/// How a limit is enforced (brief section 6, reported by certificates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Enforcement {
+    /// Preemptive and guaranteed: no guest code can exceed the limit.
+    Hard,
+    /// Best effort: checked at points the guest reaches (loop limits, budget
+    /// polls, allocation accounting); a native stall or allocation inside the
+    /// engine can overrun it.
+    Soft,
+}
+
+/// How a runtime enforces the limits that depend on its engine. Output size
+/// and request counts are enforced by the host and the broker for every
+/// runtime, so they are always hard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LimitEnforcement {
+    /// `max_execution_ms`.
+    pub execution: Enforcement,
+    /// `max_memory_mb`.
+    pub memory: Enforcement,
+    /// Unbounded recursion.
+    pub stack: Enforcement,
+}
+
+impl LimitEnforcement {
+    /// Every engine-dependent limit hard.
+    pub const HARD: LimitEnforcement = LimitEnforcement {
+        execution: Enforcement::Hard,
+        memory: Enforcement::Hard,
+        stack: Enforcement::Hard,
+    };
+
+    /// Every engine-dependent limit soft (what a runtime claims by default).
+    pub const SOFT: LimitEnforcement = LimitEnforcement {
+        execution: Enforcement::Soft,
+        memory: Enforcement::Soft,
+        stack: Enforcement::Soft,
+    };
+}
+
 /// Everything a runtime needs to load one extension.
 pub struct LoadRequest<'a> {
     /// The validated package.
@@ -149,6 +190,13 @@ pub trait MorphRuntime: Send + Sync + 'static {
     /// the cause) when the guest's `init` fails; `runtime_unavailable` for an
     /// unsupported engine or isolation mode.
     async fn load(&self, request: LoadRequest<'_>) -> Result<Arc<dyn LoadedExtension>>;
+
+    /// How this runtime enforces the engine-dependent limits under
+    /// `options`. The default claims nothing: every such limit `Soft`.
+    fn enforcement(&self, options: &LoadOptions) -> LimitEnforcement {
+        let _ = options;
+        LimitEnforcement::SOFT
+    }
 }
 
 /// A loaded extension, ready for calls.

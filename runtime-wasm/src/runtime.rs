@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use morph_capabilities::{Error, Result};
-use morph_runtime_core::{Isolation, LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo};
+use morph_runtime_core::{
+    Isolation, LimitEnforcement, LoadOptions, LoadRequest, LoadedExtension, MorphRuntime,
+    RuntimeInfo,
+};
 
 use crate::engine::Engine;
 use crate::extension::{Mode, WasmExtension, recipe};
@@ -127,6 +130,12 @@ impl MorphRuntime for WasmRuntime {
             engine: engine.as_ref().map_or("none", |e| e.name()).into(),
             engine_version: engine.as_ref().map_or("", |e| e.version()).into(),
         }
+    }
+
+    /// Both engines preempt (wasmer: metering and the interrupter; wasmi:
+    /// fuel slices), cap linear memory and tables, and bound the stack.
+    fn enforcement(&self, _options: &LoadOptions) -> LimitEnforcement {
+        LimitEnforcement::HARD
     }
 
     async fn load(&self, request: LoadRequest<'_>) -> Result<Arc<dyn LoadedExtension>> {

@@ -21,7 +21,14 @@
 //!   `http_get` (url);
 //! - `state_set` (value) / `state_get` keep a value in the instance;
 //!   `init_config` returns the config `init` saw; `events_seen` returns the
-//!   messages `on_event` received.
+//!   messages `on_event` received (which also stores the last one in the
+//!   vault as `last_event` when it may);
+//! - `call_sequence` (calls: `[{capability, request}]`) runs every call in
+//!   order and returns each outcome as `call_catch` shapes it;
+//! - `ambient` (port) tries the language's own routes to the host (read
+//!   `/etc/passwd`, read `PATH` and `HOME`, connect to `127.0.0.1:port`,
+//!   spawn `/bin/sh`) and returns `{files, env, network, process}`, each
+//!   `true` if that route worked.
 //!
 //! `init` stores the config and fails when it has `"fail_init": true`.
 
@@ -58,6 +65,8 @@ impl Extension for TestGuest {
             "big_output" => Ok(json!("x".repeat(usize_param(&params, "bytes")?))),
             "call" => morph_sdk::invoke(str_param(&params, "capability")?, &params["request"]),
             "call_catch" => Ok(call_catch(&params)?),
+            "call_sequence" => call_sequence(&params),
+            "ambient" => Ok(ambient(&params)),
             "log" => log(&params),
             "emit" => {
                 morph_sdk::events::emit("info", str_param(&params, "message")?)?;
@@ -82,7 +91,11 @@ impl Extension for TestGuest {
         }
     }
 
+    /// Keeps the message, and also stores it in the vault under
+    /// `last_event` when the grants allow (so a test can see it from any
+    /// instance); a refused store is ignored.
     fn on_event(&mut self, event: morph_sdk::events::Event) -> Result<(), Error> {
+        let _ = morph_sdk::vault::set("last_event", &event.message);
         self.events.push(event.message);
         Ok(())
     }
@@ -151,9 +164,38 @@ static RECURSE: fn(u64) -> u64 = recurse;
 
 fn call_catch(params: &Value) -> Result<Value, Error> {
     let capability = str_param(params, "capability")?;
-    Ok(match morph_sdk::invoke(capability, &params["request"]) {
+    Ok(outcome(morph_sdk::invoke(capability, &params["request"])))
+}
+
+fn outcome(result: Result<Value, Error>) -> Value {
+    match result {
         Ok(value) => json!({ "ok": value }),
         Err(e) => json!({ "error": { "code": e.code(), "message": e.message() } }),
+    }
+}
+
+fn call_sequence(params: &Value) -> Result<Value, Error> {
+    let calls = params
+        .get("calls")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::new("`calls` must be a list"))?;
+    let mut outcomes = Vec::with_capacity(calls.len());
+    for c in calls {
+        let capability = str_param(c, "capability")?;
+        outcomes.push(outcome(morph_sdk::invoke(capability, &c["request"])));
+    }
+    Ok(Value::Array(outcomes))
+}
+
+/// The language's own routes to the host; on `wasm32-unknown-unknown` std
+/// has none of them, and this proves it at run time.
+fn ambient(params: &Value) -> Value {
+    let port = params.get("port").and_then(Value::as_u64).unwrap_or(9) as u16;
+    json!({
+        "files": std::fs::read("/etc/passwd").is_ok(),
+        "env": std::env::var_os("PATH").is_some() || std::env::var_os("HOME").is_some(),
+        "network": std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "process": std::process::Command::new("/bin/sh").arg("-c").arg("true").status().is_ok(),
     })
 }
 
