@@ -297,6 +297,11 @@ impl Call {
         &self.ctx
     }
 
+    /// The broker this call invokes.
+    pub fn broker(&self) -> &Arc<CapabilityBroker> {
+        &self.broker
+    }
+
     /// Invokes a capability for this call.
     ///
     /// # Errors

@@ -62,7 +62,45 @@ pub struct Certificate {
     pub skipped: usize,
 }
 
+/// What a certificate must match from run to run: per case status, and the
+/// enforcement of each limit (no timings, no observed text). CI compares it
+/// with `conformance/expected/<name>.json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Summary {
+    /// The suite's version.
+    pub suite_version: String,
+    /// `kind/engine`.
+    pub runtime: String,
+    /// Case id to status.
+    pub cases: std::collections::BTreeMap<String, Status>,
+    /// Limit to enforcement.
+    pub enforcement: std::collections::BTreeMap<String, Enforcement>,
+}
+
 impl Certificate {
+    /// The part that must stay the same from run to run.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            suite_version: self.suite_version.clone(),
+            runtime: format!("{}/{}", self.runtime.kind, self.runtime.engine),
+            cases: self
+                .cases
+                .iter()
+                .map(|c| (c.id.clone(), c.status))
+                .collect(),
+            enforcement: self
+                .enforcement
+                .iter()
+                .map(|(l, e)| {
+                    let l = serde_json::to_value(l)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned));
+                    (l.unwrap_or_default(), *e)
+                })
+                .collect(),
+        }
+    }
+
     /// Whether no case failed.
     pub fn is_pass(&self) -> bool {
         self.failed == 0

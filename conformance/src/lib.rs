@@ -23,6 +23,7 @@ mod cases;
 mod certificate;
 mod probe;
 mod runner;
+mod spec;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,8 +32,9 @@ use morph_runtime_core::{Enforcement, LoadOptions, MorphRuntime};
 use sha2::{Digest, Sha256};
 
 pub use cases::{SUITE_VERSION, suite};
-pub use certificate::{CaseResult, Certificate, Status};
+pub use certificate::{CaseResult, Certificate, Status, Summary};
 pub use probe::{PROBE_ACTIONS, Probe};
+pub use spec::spec_markdown;
 
 use case::Limit;
 use runner::Runner;
@@ -131,6 +133,55 @@ pub async fn certify(runtime: Arc<dyn MorphRuntime>, options: CertifyOptions) ->
         failed: count(Status::Fail),
         skipped: count(Status::Skip),
         cases: results,
+    }
+}
+
+/// Compares `certificate` with the expected summary in `path` (JSON), or
+/// writes it there when the environment has `UPDATE_EXPECTED` set.
+///
+/// # Errors
+/// A readable description of every difference, or of why the file could not
+/// be read or written.
+pub fn compare_with_expected(
+    certificate: &Certificate,
+    path: &std::path::Path,
+) -> std::result::Result<(), String> {
+    let have = certificate.summary();
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        let text = serde_json::to_string_pretty(&have).map_err(|e| e.to_string())?;
+        return std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: {e} (write it with UPDATE_EXPECTED=1)", path.display()))?;
+    let want: Summary =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut diffs = Vec::new();
+    if want.suite_version != have.suite_version {
+        diffs.push(format!(
+            "suite {} ≠ expected {}",
+            have.suite_version, want.suite_version
+        ));
+    }
+    for (id, status) in &have.cases {
+        match want.cases.get(id) {
+            Some(w) if w == status => {}
+            Some(w) => diffs.push(format!("{id}: {status:?}, expected {w:?}")),
+            None => diffs.push(format!("{id}: {status:?}, not in the expected file")),
+        }
+    }
+    for id in want.cases.keys().filter(|id| !have.cases.contains_key(*id)) {
+        diffs.push(format!("{id}: expected but not run"));
+    }
+    if want.enforcement != have.enforcement {
+        diffs.push(format!(
+            "enforcement {:?}, expected {:?}",
+            have.enforcement, want.enforcement
+        ));
+    }
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}:\n  {}", path.display(), diffs.join("\n  ")))
     }
 }
 

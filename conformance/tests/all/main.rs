@@ -1,13 +1,18 @@
-//! The suite certifies the wasm runtime on both engines, and a certificate
-//! says what it saw.
+//! The suite certifies the wasm runtime on both engines against the expected
+//! certificates in `conformance/expected/`, and catches deliberately broken
+//! runtimes.
 
+mod broken;
+mod spec;
+
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use morph_conformance::{CertifyOptions, Probe, certify};
-use morph_runtime_core::{Isolation, LoadOptions};
+use morph_conformance::{Certificate, CertifyOptions, Probe, certify, compare_with_expected};
+use morph_runtime_core::{Isolation, LoadOptions, MorphRuntime};
 use morph_runtime_wasm::{WasmConfig, WasmRuntime};
 
-fn wasm(engine: &str, dir: &std::path::Path) -> Arc<WasmRuntime> {
+pub fn wasm(engine: &str, dir: &Path) -> Arc<WasmRuntime> {
     Arc::new(WasmRuntime::new(WasmConfig {
         default_engine: engine.to_owned(),
         cache_dir: Some(dir.to_owned()),
@@ -15,26 +20,54 @@ fn wasm(engine: &str, dir: &std::path::Path) -> Arc<WasmRuntime> {
     }))
 }
 
-async fn certifies(engine: &str, isolation: Option<Isolation>) {
-    let dir = tempfile::tempdir().unwrap();
+pub fn expected(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("expected/{name}.json"))
+}
+
+pub async fn run(
+    runtime: Arc<dyn MorphRuntime>,
+    engine: &str,
+    isolation: Option<Isolation>,
+    only: &[&str],
+) -> Certificate {
     let mut options = CertifyOptions::new(Probe::wasm_from_workspace().expect("build the guests"));
     options.load = LoadOptions {
         isolation,
         engine: Some(engine.to_owned()),
     };
-    let cert = certify(wasm(engine, dir.path()), options).await;
-    let table = cert.to_table();
-    assert!(cert.is_pass(), "{table}");
-    assert_eq!(cert.skipped, 0, "{table}");
-    assert!(cert.passed >= 40, "{table}");
+    options.only = only.iter().map(|s| (*s).to_owned()).collect();
+    certify(runtime, options).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wasmer_passes_every_case() {
-    certifies("wasmer", None).await;
+async fn wasmer_matches_its_expected_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = run(wasm("wasmer", dir.path()), "wasmer", None, &[]).await;
+    if let Err(diff) = compare_with_expected(&cert, &expected("wasm-wasmer")) {
+        panic!("{diff}\n{}", cert.to_table());
+    }
+    assert!(cert.is_pass() && cert.skipped == 0, "{}", cert.to_table());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wasmi_passes_every_case_pooled() {
-    certifies("wasmi", Some(Isolation::Pooled)).await;
+async fn wasmi_matches_its_expected_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = run(wasm("wasmi", dir.path()), "wasmi", None, &[]).await;
+    if let Err(diff) = compare_with_expected(&cert, &expected("wasm-wasmi")) {
+        panic!("{diff}\n{}", cert.to_table());
+    }
+    assert!(cert.is_pass() && cert.skipped == 0, "{}", cert.to_table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pooled_wasmi_passes_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = run(
+        wasm("wasmi", dir.path()),
+        "wasmi",
+        Some(Isolation::Pooled),
+        &[],
+    )
+    .await;
+    assert!(cert.is_pass() && cert.skipped == 0, "{}", cert.to_table());
 }
