@@ -26,6 +26,29 @@ pub enum Command {
     Audit(AuditArgs),
     /// Create a working extension project.
     New(NewArgs),
+    /// Certify the linked runtimes with the conformance suite.
+    Conformance(ConformanceArgs),
+}
+
+/// `morph conformance`.
+#[derive(Debug, clap::Args)]
+pub struct ConformanceArgs {
+    /// A runtime to certify: `wasm`, `wasm/wasmer`, `wasm/wasmi`, `js`,
+    /// `python` (repeatable; default: every linked runtime).
+    #[arg(long)]
+    pub runtime: Vec<String>,
+    /// Certify under this isolation mode (default: each runtime's own).
+    #[arg(long, value_enum)]
+    pub isolation: Option<IsolationArg>,
+    /// Run only the cases whose id starts with this (repeatable).
+    #[arg(long)]
+    pub only: Vec<String>,
+    /// Also write the certificates (JSON) to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the certificates as the JSON envelope instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `morph new`.

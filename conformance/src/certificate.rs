@@ -125,9 +125,7 @@ impl Certificate {
                 Status::Fail => "FAIL",
                 Status::Skip => "skip",
             };
-            let limit = c
-                .limit
-                .map_or(String::new(), |(_, e)| format!("{e:?}").to_lowercase());
+            let limit = c.limit.map_or(String::new(), |(_, e)| name_of(&e));
             let _ = writeln!(
                 out,
                 "{:width$}  {status:6}  {limit:9}  {}",
@@ -139,7 +137,7 @@ impl Certificate {
         let limits: Vec<String> = self
             .enforcement
             .iter()
-            .map(|(l, e)| format!("{l:?} {e:?}").to_lowercase())
+            .map(|(l, e)| format!("{} {}", name_of(l), name_of(e)))
             .collect();
         let _ = writeln!(out, "limits: {}", limits.join(", "));
         let _ = writeln!(
@@ -163,4 +161,12 @@ pub(crate) fn one_line(s: &str, max: usize) -> String {
         let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")
     }
+}
+
+/// The serde name of a unit enum value (`http_requests`, `hard`).
+fn name_of<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand; `dispatch` picks it.
 
 mod audit;
+mod conformance;
 mod inspect;
 mod new;
 mod run;
@@ -18,5 +19,6 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 
         Command::Inspect(args) => inspect::inspect(&args, out, err),
         Command::Audit(args) => audit::audit(&args, out, err),
         Command::New(args) => new::new(&args, out, err),
+        Command::Conformance(args) => conformance::conformance(args, out, err).await,
     }
 }

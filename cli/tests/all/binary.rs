@@ -197,3 +197,55 @@ fn run_the_task_digest_example_on_both_engines_with_logs_on_stderr() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 6 records"));
 }
+
+#[test]
+fn conformance_prints_a_certificate_per_engine() {
+    let out = morph()
+        .args([
+            "conformance",
+            "--runtime",
+            "wasm",
+            "--only",
+            "json.",
+            "--only",
+            "limits.stack",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let certs = doc["result"].as_array().unwrap();
+    let engines: Vec<&str> = certs
+        .iter()
+        .map(|c| c["runtime"]["engine"].as_str().unwrap())
+        .collect();
+    assert_eq!(engines, ["wasmer", "wasmi"]);
+    for c in certs {
+        assert_eq!(c["failed"], 0, "{c}");
+        assert_eq!(c["passed"], 6, "{c}");
+        let stack = c["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == "limits.stack")
+            .unwrap();
+        assert_eq!(stack["limit"], serde_json::json!(["stack", "hard"]));
+    }
+}
+
+#[test]
+fn conformance_refuses_an_unknown_runtime_with_exit_2() {
+    let out = morph()
+        .args(["conformance", "--runtime", "cobol", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "invalid_params");
+}
