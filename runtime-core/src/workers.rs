@@ -69,8 +69,12 @@ struct Shared<S: Session> {
 
 #[derive(Default)]
 struct Counts {
+    /// Threads started.
     spawned: usize,
+    /// Threads waiting for a job (or starting up to wait for one).
     idle: usize,
+    /// Jobs sent that no worker has taken yet.
+    waiting: usize,
 }
 
 /// Worker threads holding warm sessions of one extension.
@@ -125,27 +129,44 @@ impl<S: Session> WorkerPool<S> {
             .map_err(|_| Error::internal("a worker stopped before answering"))?
     }
 
-    /// Starts one more worker when none is idle and the cap allows.
+    /// Counts the job about to be sent and starts one more worker when the
+    /// jobs waiting outnumber the idle workers and the cap allows, so jobs
+    /// sent together run together (up to the cap) and jobs sent one after
+    /// another share one worker.
     fn ensure_worker(&self) -> Result<()> {
         let mut counts = self
             .shared
             .counts
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if counts.idle > 0 || counts.spawned >= self.shared.config.max_workers.max(1) {
+        counts.waiting += 1;
+        if counts.waiting <= counts.idle || counts.spawned >= self.shared.config.max_workers.max(1)
+        {
             return Ok(());
         }
         let shared = self.shared.clone();
-        std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name(format!("{}-{}", shared.config.name, counts.spawned))
             .stack_size(shared.config.stack_size)
-            .spawn(move || worker(&shared))
-            .map_err(|e| Error::internal(format!("cannot start a worker thread: {e}")))?;
-        counts.spawned += 1;
-        // Counted idle until it takes a job, so a burst does not spawn one
-        // thread per queued job before the first has started.
-        counts.idle += 1;
-        Ok(())
+            .spawn(move || worker(&shared));
+        match spawned {
+            Ok(_) => {
+                counts.spawned += 1;
+                counts.idle += 1;
+                Ok(())
+            }
+            Err(e) if counts.spawned > 0 => {
+                // The workers already running will take the job.
+                tracing::warn!("cannot start another worker thread: {e}");
+                Ok(())
+            }
+            Err(e) => {
+                counts.waiting -= 1;
+                Err(Error::internal(format!(
+                    "cannot start a worker thread: {e}"
+                )))
+            }
+        }
     }
 }
 
@@ -159,28 +180,40 @@ fn worker<S: Session>(shared: &Shared<S>) {
                 Err(_) => return, // the pool was dropped
             }
         };
-        shared
-            .counts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .idle -= 1;
-        serve(shared, &mut warm, job);
+        {
+            let mut counts = shared.counts.lock().unwrap_or_else(PoisonError::into_inner);
+            counts.idle -= 1;
+            counts.waiting -= 1;
+        }
+        let answer = serve(shared, &mut warm, job);
+        // Idle again before the caller hears back, so a call made right
+        // after this one finds this worker instead of starting another.
         shared
             .counts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .idle += 1;
+        if let Some((reply, result)) = answer {
+            let _ = reply.send(result);
+        }
     }
 }
 
-fn serve<S: Session>(shared: &Shared<S>, warm: &mut Option<(S, u32)>, job: Job<S::Job>) {
+/// The reply channel of a job and what to send on it.
+type Answer = (oneshot::Sender<Result<Value>>, Result<Value>);
+
+fn serve<S: Session>(
+    shared: &Shared<S>,
+    warm: &mut Option<(S, u32)>,
+    job: Job<S::Job>,
+) -> Option<Answer> {
     let Job { call, job, reply } = job;
     if reply.is_closed() {
-        return; // the caller gave up (its future was dropped)
+        return None; // the caller gave up (its future was dropped)
     }
     if Instant::now() >= call.context().deadline() {
-        let _ = reply.send(Err(call.context().timeout_error()));
-        return;
+        let timeout = Err(call.context().timeout_error());
+        return Some((reply, timeout));
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let (mut session, uses) = match warm.take() {
@@ -204,7 +237,7 @@ fn serve<S: Session>(shared: &Shared<S>, warm: &mut Option<(S, u32)>, job: Job<S
             "the engine panicked; its state was discarded",
         ))
     });
-    let _ = reply.send(result);
+    Some((reply, result))
 }
 
 /// Whether an error leaves engine state that must not serve another call

@@ -268,3 +268,16 @@ async fn a_job_whose_caller_gave_up_is_skipped() {
         json!([0, 2])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_one_after_another_reuse_one_worker() {
+    let f = Fixture::new();
+    let (pool, created) = pool(4, 100);
+    for n in 1..=20 {
+        assert_eq!(
+            pool.run(f.call(1000), Job::Count).await.unwrap(),
+            json!([0, n])
+        );
+    }
+    assert_eq!(created.load(Ordering::SeqCst), 1);
+}
