@@ -84,6 +84,8 @@ where
 /// once linked.
 pub fn link_runtimes() {
     morph_runtime_wasm::ensure_linked();
+    morph_runtime_js::ensure_linked();
+    morph_runtime_python::ensure_linked();
 }
 
 fn init_tracing() {

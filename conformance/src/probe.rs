@@ -46,6 +46,24 @@ impl Probe {
         std::fs::read(path).map(Probe::wasm)
     }
 
+    /// The JavaScript probe (`runtime-js/tests/guest/index.js`).
+    pub fn js() -> Probe {
+        Probe::new(
+            "js",
+            "index.js",
+            include_str!("../../runtime-js/tests/guest/index.js"),
+        )
+    }
+
+    /// The Python probe (`runtime-python/tests/guest/main.py`).
+    pub fn python() -> Probe {
+        Probe::new(
+            "python",
+            "main.py",
+            include_str!("../../runtime-python/tests/guest/main.py"),
+        )
+    }
+
     /// SHA-256 over the files, in path order.
     pub fn digest(&self) -> [u8; 32] {
         let mut files: Vec<_> = self.files.iter().collect();

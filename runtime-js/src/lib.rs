@@ -1,5 +1,59 @@
-//! `JsRuntime`: Morph's JavaScript runtime on Boa (work in progress, issue 4).
+//! Morph's JavaScript runtime on Boa (`runtime: js`).
+//!
+//! # Core concepts
+//!
+//! - [`JsRuntime`]: the `MorphRuntime` for `runtime: js`. The entry is one ES
+//!   module exporting `execute(action, params)` and optionally
+//!   `init(config)` and `onEvent(event)`; each may be `async`.
+//! - The host API is a global, frozen `morph` object (`morph.http.fetch`,
+//!   `morph.vault.get`, `morph.data.createTask`, `morph.log`,
+//!   `morph.config`, ...): synchronous natives that go through the broker
+//!   (see `host_api`). Refusals are thrown as catchable errors with a `code`.
+//! - Values cross as JSON through a bounded converter ([`convert`]); no guest
+//!   code runs while they do.
+//! - Sessions: a Boa `Context` is `!Send`, so each lives on a worker thread
+//!   of the extension's own pool; `Pooled` (default) keeps them warm,
+//!   `PerCall` makes a fresh one per call.
+//! - Limits ([`limits`]): budgeted evaluation against the deadline, callback
+//!   guards, loop and recursion limits, a source nesting check, a soft
+//!   memory cap. The module doc of [`limits`] says which are hard and which
+//!   stalls remain for the process tier.
+//! - Sandbox: no module loader (every import is refused), no console, no
+//!   timers, UTC as the local zone; `eval` stays inside the sandbox.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> morph_runtime_core::Result<()> {
+//! use std::sync::Arc;
+//! use morph_runtime_core::Host;
+//! use morph_runtime_js::JsRuntime;
+//!
+//! let host = Host::builder()
+//!     .with_data_dir("/var/lib/my-app/morph")
+//!     .with_runtime(Arc::new(JsRuntime::default()))
+//!     .build()?;
+//! let id = host.load("examples/chart-js", serde_json::json!({})).await?;
+//! let chart = host.execute(&id, "render", serde_json::json!({})).await?;
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs)]
+
+mod call_state;
+pub mod convert;
+mod errors;
+mod extension;
+mod guards;
+mod hooks;
+mod host_api;
+mod jobs;
+pub mod limits;
+mod loader;
+mod runtime;
+mod session;
+pub mod source_check;
+
+pub use runtime::{ENGINE_VERSION, JsConfig, JsRuntime, RECYCLE_AFTER, WORKER_STACK};
 
 /// Makes sure this crate is linked into a binary that only relies on the
 /// link-time registry (`inventory` drops crates nothing refers to).

@@ -1,5 +1,52 @@
-//! `PythonRuntime`: Morph's Python runtime on RustPython (work in progress, issue 5).
+//! `PythonRuntime`: Morph's Python runtime on RustPython.
+//!
+//! A Python extension's entry defines module-level `execute(action, params)`
+//! (and optionally `init(config)`, `on_event(event)`); the host API is
+//! `import morph`. See `README.md` for the guest API and which limits are
+//! hard or soft.
+//!
+//! # Core concepts
+//!
+//! - [`PythonRuntime`]: the [`MorphRuntime`](morph_runtime_core::MorphRuntime)
+//!   for `runtime: python`, pooled warm interpreters per extension.
+//! - `sandbox`: the interpreter with a stripped module table.
+//! - `host_module`: `_morph`, the only way out, through the broker.
+//! - `convert`: the bounded Python <-> JSON converter.
+//! - `watchdog`: the deadline interrupt the guest cannot swallow.
+//! - `traceback`: host-side, bounded formatting of guest exceptions.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> morph_runtime_core::Result<()> {
+//! use std::sync::Arc;
+//! use morph_runtime_core::Host;
+//! use morph_runtime_python::PythonRuntime;
+//!
+//! let host = Host::builder()
+//!     .with_data_dir("/tmp/morph")
+//!     .with_runtime(Arc::new(PythonRuntime::default()))
+//!     .build()?;
+//! let id = host.load("examples/task-summary", serde_json::json!({})).await?;
+//! println!("{}", host.execute(&id, "summary", serde_json::json!({})).await?);
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs)]
+
+mod call_state;
+pub mod convert;
+mod error;
+mod extension;
+mod guards;
+mod host_module;
+mod json_module;
+mod runtime;
+pub mod sandbox;
+mod session;
+pub mod traceback;
+mod watchdog;
+
+pub use runtime::{ENGINE_VERSION, PythonConfig, PythonRuntime};
 
 /// Makes sure this crate is linked into a binary that only relies on the
 /// link-time registry (`inventory` drops crates nothing refers to).

@@ -50,6 +50,18 @@ fn certifiable() -> Vec<Certifiable> {
             },
             probe: wasm_probe,
         },
+        Certifiable {
+            name: "js",
+            engine: None,
+            runtime: || Arc::new(morph_runtime_js::JsRuntime::default()),
+            probe: || Ok(Probe::js()),
+        },
+        Certifiable {
+            name: "python",
+            engine: None,
+            runtime: || Arc::new(morph_runtime_python::PythonRuntime::default()),
+            probe: || Ok(Probe::python()),
+        },
     ]
 }
 

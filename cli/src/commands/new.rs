@@ -3,7 +3,8 @@
 //! The Rust template builds to `extension.wasm` with `./build.sh`, passes
 //! `cargo test` natively and runs with `morph run . greet`. The generated
 //! project depends on `morph-sdk` by path when this CLI was built from a
-//! Morph checkout that still exists (or `--sdk-path`), else by version.
+//! Morph checkout that still exists (or `--sdk-path`), else by version. The
+//! JavaScript and Python templates run as they are: `morph run . greet`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,11 +15,47 @@ use serde_json::json;
 use crate::args::{Lang, NewArgs};
 use crate::output::{EXIT_OK, failure};
 
-const CARGO_TOML: &str = include_str!("../templates/rust/Cargo.toml.tmpl");
-const LIB_RS: &str = include_str!("../templates/rust/lib.rs.tmpl");
-const MANIFEST: &str = include_str!("../templates/rust/manifest.yaml.tmpl");
-const BUILD_SH: &str = include_str!("../templates/rust/build.sh.tmpl");
-const README: &str = include_str!("../templates/rust/README.md.tmpl");
+/// A template file: where it goes in the project, and its text.
+type Template = (&'static str, &'static str);
+
+const RUST: &[Template] = &[
+    (
+        "Cargo.toml",
+        include_str!("../templates/rust/Cargo.toml.tmpl"),
+    ),
+    (
+        "manifest.yaml",
+        include_str!("../templates/rust/manifest.yaml.tmpl"),
+    ),
+    ("src/lib.rs", include_str!("../templates/rust/lib.rs.tmpl")),
+    ("build.sh", include_str!("../templates/rust/build.sh.tmpl")),
+    (
+        "README.md",
+        include_str!("../templates/rust/README.md.tmpl"),
+    ),
+    (".gitignore", "/target\nextension.wasm\n"),
+];
+
+const JS: &[Template] = &[
+    (
+        "manifest.yaml",
+        include_str!("../templates/js/manifest.yaml.tmpl"),
+    ),
+    ("index.js", include_str!("../templates/js/index.js.tmpl")),
+    ("README.md", include_str!("../templates/js/README.md.tmpl")),
+];
+
+const PYTHON: &[Template] = &[
+    (
+        "manifest.yaml",
+        include_str!("../templates/python/manifest.yaml.tmpl"),
+    ),
+    ("main.py", include_str!("../templates/python/main.py.tmpl")),
+    (
+        "README.md",
+        include_str!("../templates/python/README.md.tmpl"),
+    ),
+];
 
 pub fn new(args: &NewArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match create(args) {
@@ -32,9 +69,14 @@ pub fn new(args: &NewArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 for f in &files {
                     let _ = writeln!(out, "  {f}");
                 }
+                let build = if args.lang == Lang::Rust {
+                    "./build.sh && "
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
-                    "next: cd {} && ./build.sh && morph run . greet --params '{{\"name\":\"Ada\"}}'",
+                    "next: cd {} && {build}morph run . greet --params '{{\"name\":\"Ada\"}}'",
                     args.name.display()
                 );
             }
@@ -44,14 +86,6 @@ pub fn new(args: &NewArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 }
 
 fn create(args: &NewArgs) -> Result<Vec<String>, Error> {
-    if args.lang != Lang::Rust {
-        return Err(Error::RuntimeUnavailable {
-            reason: format!(
-                "no `{}` runtime is linked into this build, so there is no template for it yet",
-                args.lang.as_str()
-            ),
-        });
-    }
     let id = args
         .name
         .file_name()
@@ -92,22 +126,24 @@ fn create(args: &NewArgs) -> Result<Vec<String>, Error> {
             .replace("{{crate}}", &crate_name)
             .replace("{{sdk}}", &sdk)
     };
-    let files = [
-        ("Cargo.toml", fill(CARGO_TOML)),
-        ("manifest.yaml", fill(MANIFEST)),
-        ("src/lib.rs", fill(LIB_RS)),
-        ("build.sh", fill(BUILD_SH)),
-        ("README.md", fill(README)),
-        (".gitignore", "/target\nextension.wasm\n".to_owned()),
-    ];
-    std::fs::create_dir_all(args.name.join("src"))
-        .map_err(|e| Error::io(format!("creating {}", args.name.display()), e))?;
+    let templates = match args.lang {
+        Lang::Rust => RUST,
+        Lang::Js => JS,
+        Lang::Python => PYTHON,
+    };
+    let files: Vec<(&str, String)> = templates.iter().map(|(rel, t)| (*rel, fill(t))).collect();
     for (rel, text) in &files {
         let path = args.name.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+        }
         std::fs::write(&path, text)
             .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
     }
-    make_executable(&args.name.join("build.sh"))?;
+    if args.lang == Lang::Rust {
+        make_executable(&args.name.join("build.sh"))?;
+    }
     Ok(files.iter().map(|(rel, _)| (*rel).to_owned()).collect())
 }
 

@@ -13,8 +13,8 @@ version: 0.3.0
 metadata:
   name: Lonely
   description: Asks for a runtime this binary does not link
-runtime: python
-entry: main.py
+runtime: lua
+entry: main.lua
 permissions: [http:read, vault:read]
 allowed_hosts: ["api.example.com", "*.example.org:8443"]
 resource_limits:
@@ -31,8 +31,8 @@ fn package() -> (tempfile::TempDir, std::path::PathBuf) {
     std::fs::create_dir_all(&pkg).unwrap();
     std::fs::write(pkg.join("manifest.yaml"), MANIFEST).unwrap();
     std::fs::write(
-        pkg.join("main.py"),
-        "def execute(action, params):\n    return 'pong'\n",
+        pkg.join("main.lua"),
+        "function execute(action, params) return 'pong' end\n",
     )
     .unwrap();
     (dir, pkg)

@@ -82,7 +82,7 @@ fn the_rust_template_builds_to_wasm_and_runs() {
 }
 
 #[test]
-fn new_refuses_bad_names_existing_projects_and_missing_runtimes() {
+fn new_refuses_bad_names_and_existing_projects() {
     let dir = tempfile::tempdir().unwrap();
     let out = morph()
         .args(["new", "--lang", "rust", "--json"])
@@ -106,13 +106,80 @@ fn new_refuses_bad_names_existing_projects_and_missing_runtimes() {
         std::fs::read_to_string(taken.join("keep.txt")).unwrap(),
         "mine"
     );
+}
 
+#[test]
+fn the_js_template_runs_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("hello-js");
     let out = morph()
-        .args(["new", "--lang", "js", "--json"])
-        .arg(dir.path().join("js-ext"))
+        .args(["new", "--lang", "js"])
+        .arg(&project)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let env: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(env["error"]["code"], "runtime_unavailable");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = morph()
+        .args(["run"])
+        .arg(&project)
+        .args([
+            "greet",
+            "--params",
+            r#"{"name":"Ada"}"#,
+            "--json",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    let doc: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(doc["result"].to_string().contains("Ada"), "{doc}");
+}
+
+#[test]
+fn the_python_template_runs_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("hello-py");
+    let out = morph()
+        .args(["new", "--lang", "python"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = morph()
+        .args(["run"])
+        .arg(&project)
+        .args([
+            "greet",
+            "--params",
+            r#"{"name":"Ada"}"#,
+            "--json",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    let doc: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(doc["result"].to_string().contains("Ada"), "{doc}");
 }

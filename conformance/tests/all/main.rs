@@ -1,6 +1,6 @@
-//! The suite certifies the wasm runtime on both engines against the expected
-//! certificates in `conformance/expected/`, and catches deliberately broken
-//! runtimes.
+//! The suite certifies the wasm runtime on both engines, the JavaScript and
+//! the Python runtime against the expected certificates in
+//! `conformance/expected/`, and catches deliberately broken runtimes.
 
 mod broken;
 mod spec;
@@ -70,4 +70,24 @@ async fn pooled_wasmi_passes_too() {
     )
     .await;
     assert!(cert.is_pass() && cert.skipped == 0, "{}", cert.to_table());
+}
+
+/// Certifies `runtime` with `probe` and compares with `expected/<name>.json`.
+async fn matches_expected(runtime: Arc<dyn MorphRuntime>, probe: Probe, name: &str) {
+    let cert = certify(runtime, CertifyOptions::new(probe)).await;
+    if let Err(diff) = compare_with_expected(&cert, &expected(name)) {
+        panic!("{diff}\n{}", cert.to_table());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_matches_its_expected_certificate() {
+    let runtime = Arc::new(morph_runtime_js::JsRuntime::default());
+    matches_expected(runtime, Probe::js(), "js").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_matches_its_expected_certificate() {
+    let runtime = Arc::new(morph_runtime_python::PythonRuntime::default());
+    matches_expected(runtime, Probe::python(), "python").await;
 }

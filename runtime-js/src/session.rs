@@ -1,0 +1,325 @@
+//! One warm guest: a Boa [`Context`] with the entry module evaluated, living
+//! on one worker thread (a `Context` is `!Send`).
+//!
+//! Building a session creates the context (no module loader that reads
+//! anything, Morph's host hooks and job queue, engine limits, the frozen
+//! `morph` object, the callback guards), checks and parses the entry module,
+//! evaluates it and runs the guest's `init(config)` under an `init` call.
+//! Running a job calls `execute` (or `onEvent`) **from budgeted bytecode**:
+//! a fixed dispatch script takes the entry function and its arguments from a
+//! one-shot slot and calls it, so the guest's code runs inside
+//! `evaluate_async_with_budget` and the deadline is checked as it runs. A
+//! returned promise is settled by running the job queue under the deadline.
+//! The result crosses through the bounded converter with the call's output
+//! budget.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use boa_engine::builtins::promise::PromiseState;
+use boa_engine::job::JobExecutor;
+use boa_engine::module::Module;
+use boa_engine::object::FunctionObjectBuilder;
+use boa_engine::object::builtins::JsPromise;
+use boa_engine::property::Attribute;
+use boa_engine::{
+    Context, JsObject, JsResult, JsString, JsValue, NativeFunction, Script, Source, js_string,
+};
+use morph_capabilities::{Call, Error, ErrorCode, LimitKind, ResourceLimits, Result};
+use morph_runtime_core::workers::Session;
+use serde_json::Value;
+
+use crate::call_state::Shared;
+use crate::convert::{self, ConvertError};
+use crate::errors::{self, StackGetter};
+use crate::hooks::Hooks;
+use crate::jobs::JobQueue;
+use crate::loader::NoImports;
+use crate::{guards, host_api, limits, source_check};
+
+/// The name of the one-shot entry slot on the global object.
+const SLOT: &str = "__morph_entry__";
+/// The dispatch script: calls the slot's function with its arguments from
+/// bytecode, so the guest's code runs budgeted.
+const DISPATCH: &str = "(e => { const f = e.f; return f(e.a, e.b); })(__morph_entry__())";
+
+/// What every session of one extension is built from.
+pub(crate) struct Program {
+    /// The entry module's source.
+    pub source: Arc<str>,
+    /// The entry's file name as the package names it (used in stacks).
+    pub entry: String,
+    /// The validated config handed to `init`.
+    pub config: Arc<Value>,
+    /// The extension's limits.
+    pub limits: ResourceLimits,
+    /// Runs capability futures.
+    pub handle: tokio::runtime::Handle,
+}
+
+/// A job for a session.
+pub(crate) enum Job {
+    /// `execute(action, params)`.
+    Execute {
+        /// The action.
+        action: String,
+        /// Its parameters.
+        params: Value,
+    },
+    /// `onEvent(event)`.
+    Event(Value),
+    /// Reports what the module exports (`{"on_event": bool}`).
+    Probe,
+}
+
+/// The one-shot slot the dispatch script reads.
+#[derive(Default)]
+struct EntrySlot(RefCell<Option<(JsObject, JsValue, JsValue)>>);
+
+/// A context with the guest module evaluated and `init` done.
+pub(crate) struct JsSession {
+    ctx: Context,
+    shared: Shared,
+    jobs: Rc<JobQueue>,
+    dispatch: Script,
+    execute: JsObject,
+    on_event: Option<JsObject>,
+}
+
+impl JsSession {
+    /// Builds a session and runs the guest's `init` under `init_call`.
+    ///
+    /// # Errors
+    /// `invalid_package` for a module that does not parse, imports anything
+    /// or exports no `execute`; `init_failed` wrapping the cause when
+    /// top-level code or `init` fails.
+    pub fn new(program: &Program, init_call: &Call) -> Result<JsSession> {
+        let max_buffer = program.limits.max_memory_mb.saturating_mul(1 << 20);
+        let jobs = Rc::new(JobQueue::default());
+        let mut ctx = Context::builder()
+            .job_executor(jobs.clone())
+            .module_loader(Rc::new(NoImports))
+            .host_hooks(Rc::new(Hooks { max_buffer }))
+            .build()
+            .map_err(|e| Error::internal(format!("creating a JS context: {e}")))?;
+        limits::apply(&mut ctx, &program.limits);
+        let shared = Shared::new(program.handle.clone(), max_buffer);
+        ctx.insert_data(shared.clone());
+        let stack_getter = StackGetter::capture(&mut ctx);
+        ctx.insert_data(stack_getter);
+        ctx.insert_data(EntrySlot::default());
+        setup(&mut ctx).map_err(|e| Error::internal(format!("setting up the sandbox: {e}")))?;
+        let dispatch = Script::parse(Source::from_bytes(DISPATCH), None, &mut ctx)
+            .map_err(|e| Error::internal(format!("compiling the dispatch script: {e}")))?;
+
+        source_check::check(program.source.chars()).map_err(|e| Error::InvalidPackage {
+            reason: format!("{}: {e}", program.entry),
+        })?;
+        let module = Module::parse(
+            Source::from_bytes(program.source.as_bytes()).with_path(Path::new(&program.entry)),
+            None,
+            &mut ctx,
+        )
+        .map_err(|e| Error::InvalidPackage {
+            reason: format!("{} does not parse as an ES module: {e}", program.entry),
+        })?;
+
+        let mut session = JsSession {
+            ctx,
+            shared,
+            jobs,
+            dispatch,
+            execute: JsObject::with_null_proto(),
+            on_event: None,
+        };
+        session.shared.begin(init_call.clone());
+        let outcome = session.evaluate_module(&module, program, init_call);
+        session.finish_call();
+        outcome?;
+        Ok(session)
+    }
+
+    fn evaluate_module(&mut self, module: &Module, program: &Program, call: &Call) -> Result<()> {
+        let loaded = module.load(&mut self.ctx);
+        if let Err(e) = self.settle(&loaded) {
+            return Err(Error::InvalidPackage {
+                reason: format!("{}: {}", program.entry, guest_text(&e)),
+            });
+        }
+        module
+            .link(&mut self.ctx)
+            .map_err(|e| Error::InvalidPackage {
+                reason: format!("{}: {e}", program.entry),
+            })?;
+        let evaluated = module
+            .evaluate(&mut self.ctx)
+            .map_err(|e| init_failed(errors::from_js(e, &self.shared, &mut self.ctx)))?;
+        self.settle(&evaluated).map_err(init_failed)?;
+
+        let namespace = module.namespace(&mut self.ctx);
+        let export = |name: &str, ctx: &mut Context| -> Option<JsObject> {
+            namespace
+                .get(js_string!(name), ctx)
+                .ok()
+                .and_then(|v| v.as_object())
+                .filter(JsObject::is_callable)
+        };
+        self.execute = export("execute", &mut self.ctx).ok_or_else(|| Error::InvalidPackage {
+            reason: format!(
+                "{} must export a function `execute(action, params)`",
+                program.entry
+            ),
+        })?;
+        self.on_event = export("onEvent", &mut self.ctx);
+        if let Some(init) = export("init", &mut self.ctx) {
+            let config = convert::to_js(&program.config, &mut self.ctx)
+                .map_err(|e| errors::from_js(e, &self.shared, &mut self.ctx))?;
+            self.call_entry(init, config, JsValue::undefined(), call)
+                .map_err(init_failed)?;
+        }
+        Ok(())
+    }
+
+    /// Calls `f(a, b)` from budgeted bytecode, settles a returned promise
+    /// and converts the result with the call's output budget.
+    fn call_entry(&mut self, f: JsObject, a: JsValue, b: JsValue, call: &Call) -> Result<Value> {
+        if let Some(slot) = self.ctx.get_data::<EntrySlot>() {
+            *slot.0.borrow_mut() = Some((f, a, b));
+        }
+        let evaluated = limits::drive(
+            self.dispatch
+                .evaluate_async_with_budget(&mut self.ctx, limits::BUDGET),
+            &self.shared,
+        )?;
+        let value = match evaluated {
+            Ok(v) => v,
+            Err(e) => return Err(errors::from_js(e, &self.shared, &mut self.ctx)),
+        };
+        let value = match value.as_promise() {
+            Some(p) => self.settle(&p)?,
+            None => value,
+        };
+        let budget = call.context().output_left();
+        convert::to_json(&value, budget, &mut self.ctx).map_err(|e| match e {
+            ConvertError::TooLarge { .. } => Error::limit(
+                LimitKind::Output,
+                format!(
+                    "the guest's result exceeds max_output_kb = {}",
+                    call.context().limits().max_output_kb
+                ),
+            ),
+            other => Error::guest(format!("the result cannot be returned: {other}")),
+        })
+    }
+
+    /// Runs jobs until `promise` settles, under the running call's limits.
+    fn settle(&mut self, promise: &JsPromise) -> Result<JsValue> {
+        loop {
+            if let Some(fatal) = self.shared.take_fatal() {
+                return Err(fatal);
+            }
+            match promise.state() {
+                PromiseState::Fulfilled(v) => return Ok(v),
+                PromiseState::Rejected(e) => {
+                    return Err(errors::thrown_to_error(&e, &self.shared, &mut self.ctx));
+                }
+                PromiseState::Pending => {
+                    if self.jobs.is_empty() {
+                        // Also what a limit inside an async continuation
+                        // looks like: Boa drops uncatchable errors there.
+                        // Either way the context is suspect: a violation.
+                        return Err(Error::GuestCrash {
+                            reason: "the returned promise can never settle (no job is left to \
+                                     run it, or a limit ended an async continuation)"
+                                .into(),
+                        });
+                    }
+                    if let Err(e) = JobExecutor::run_jobs(self.jobs.clone(), &mut self.ctx) {
+                        return Err(errors::from_js(e, &self.shared, &mut self.ctx));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forgets the call: pending jobs are dropped, the slot emptied.
+    fn finish_call(&mut self) {
+        self.shared.end();
+        self.jobs.clear();
+        if let Some(slot) = self.ctx.get_data::<EntrySlot>() {
+            slot.0.borrow_mut().take();
+        }
+        self.ctx.clear_kept_objects();
+    }
+}
+
+impl Session for JsSession {
+    type Job = Job;
+
+    fn run(&mut self, call: Call, job: Job) -> Result<Value> {
+        self.shared.begin(call.clone());
+        let outcome = match job {
+            Job::Execute { action, params } => {
+                let action = JsValue::from(JsString::from(action.as_str()));
+                match convert::to_js(&params, &mut self.ctx) {
+                    Ok(params) => self.call_entry(self.execute.clone(), action, params, &call),
+                    Err(e) => Err(errors::from_js(e, &self.shared, &mut self.ctx)),
+                }
+            }
+            Job::Event(event) => match self.on_event.clone() {
+                None => Ok(Value::Null),
+                Some(f) => match convert::to_js(&event, &mut self.ctx) {
+                    Ok(ev) => self
+                        .call_entry(f, ev, JsValue::undefined(), &call)
+                        .map(|_| Value::Null),
+                    Err(e) => Err(errors::from_js(e, &self.shared, &mut self.ctx)),
+                },
+            },
+            Job::Probe => Ok(serde_json::json!({ "on_event": self.on_event.is_some() })),
+        };
+        self.finish_call();
+        outcome
+    }
+}
+
+/// Installs the sandbox's globals before any guest code runs.
+fn setup(ctx: &mut Context) -> JsResult<()> {
+    host_api::install(ctx)?;
+    guards::install(ctx)?;
+    let slot = FunctionObjectBuilder::new(
+        ctx.realm(),
+        NativeFunction::from_fn_ptr(|_, _, ctx| {
+            let taken = ctx
+                .get_data::<EntrySlot>()
+                .and_then(|s| s.0.borrow_mut().take());
+            let Some((f, a, b)) = taken else {
+                return Ok(JsValue::undefined());
+            };
+            let e = JsObject::with_null_proto();
+            e.create_data_property_or_throw(js_string!("f"), f, ctx)?;
+            e.create_data_property_or_throw(js_string!("a"), a, ctx)?;
+            e.create_data_property_or_throw(js_string!("b"), b, ctx)?;
+            Ok(e.into())
+        }),
+    )
+    .name(js_string!(SLOT))
+    .build();
+    ctx.register_global_property(js_string!(SLOT), slot, Attribute::empty())?;
+    Ok(())
+}
+
+fn init_failed(e: Error) -> Error {
+    match e.code() {
+        ErrorCode::InvalidPackage | ErrorCode::InitFailed | ErrorCode::Internal => e,
+        _ => Error::InitFailed(Box::new(e)),
+    }
+}
+
+fn guest_text(e: &Error) -> String {
+    match e {
+        Error::Guest(f) => f.message.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,132 @@
+//! `PythonRuntime`: the `MorphRuntime` for `runtime: python`, on RustPython.
+//!
+//! Loading reads the entry through the package (never from a guest-chosen
+//! path), then proves the module compiles, defines `execute` and that its
+//! `init` succeeds, in the pool's first session, before handing the
+//! extension out. `Pooled` is the default: an interpreter costs
+//! milliseconds to create.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use morph_capabilities::{Error, Result};
+use morph_runtime_core::workers::{WorkerPool, WorkerPoolConfig};
+use morph_runtime_core::{
+    Enforcement, Isolation, LimitEnforcement, LoadOptions, LoadRequest, LoadedExtension,
+    MorphRuntime, RuntimeInfo,
+};
+
+use crate::extension::PythonExtension;
+use crate::session::{EntrySource, Job, PySession};
+
+/// The RustPython version this runtime is built on.
+pub const ENGINE_VERSION: &str = "0.5.0";
+
+/// Settings of a [`PythonRuntime`].
+#[derive(Debug, Clone)]
+pub struct PythonConfig {
+    /// Worker threads (warm interpreters) per extension.
+    pub pool_workers: usize,
+    /// Stack of each worker thread, in bytes: large enough that the
+    /// recursion limit is reached before the native stack runs out.
+    pub stack_size: usize,
+    /// Calls after which a pooled interpreter is replaced.
+    pub recycle_after: u32,
+}
+
+impl Default for PythonConfig {
+    fn default() -> Self {
+        PythonConfig {
+            pool_workers: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(4),
+            stack_size: 256 * 1024 * 1024,
+            recycle_after: 10_000,
+        }
+    }
+}
+
+/// The Python runtime.
+#[derive(Debug, Default)]
+pub struct PythonRuntime {
+    config: PythonConfig,
+}
+
+impl PythonRuntime {
+    /// A runtime with `config`.
+    pub fn new(config: PythonConfig) -> PythonRuntime {
+        PythonRuntime { config }
+    }
+}
+
+#[async_trait]
+impl MorphRuntime for PythonRuntime {
+    fn info(&self) -> RuntimeInfo {
+        RuntimeInfo {
+            id: "python".into(),
+            kind: "python".into(),
+            engine: "rustpython".into(),
+            engine_version: ENGINE_VERSION.into(),
+        }
+    }
+
+    /// The interrupt re-arms until the call unwinds and recursion is capped
+    /// well inside the worker's stack, but one native operation (a slow
+    /// regex, big-int work under the size guard) runs to its end before the
+    /// interrupt is seen, and memory is refused only for single big
+    /// operations: time and memory are soft, the stack hard.
+    fn enforcement(&self, _options: &LoadOptions) -> LimitEnforcement {
+        LimitEnforcement {
+            execution: Enforcement::Soft,
+            memory: Enforcement::Soft,
+            stack: Enforcement::Hard,
+        }
+    }
+
+    async fn load(&self, request: LoadRequest<'_>) -> Result<Arc<dyn LoadedExtension>> {
+        let isolation = request.options.isolation.unwrap_or(Isolation::Pooled);
+        let recycle_after = match isolation {
+            Isolation::Pooled => self.config.recycle_after.max(1),
+            Isolation::PerCall => 1,
+            Isolation::Process => {
+                return Err(Error::RuntimeUnavailable {
+                    reason: "process isolation is not available for Python in this build yet"
+                        .into(),
+                });
+            }
+        };
+        let source = Arc::new(EntrySource::read(request.package, request.config.clone())?);
+        let handle = tokio::runtime::Handle::current();
+        let id = &request.package.manifest().extension_id;
+        let factory_source = source.clone();
+        let pool = WorkerPool::new(
+            WorkerPoolConfig {
+                name: format!("morph-py-{}", id.chars().take(12).collect::<String>()),
+                max_workers: self.config.pool_workers.max(1),
+                stack_size: self.config.stack_size,
+                recycle_after,
+            },
+            move |call| PySession::create(&factory_source, call, handle.clone()),
+        );
+        // The first session proves the module and its `init`; under
+        // `Pooled` it stays warm for the first call.
+        pool.run(request.init.start(), Job::Warm)
+            .await
+            .map_err(|e| match e.code() {
+                morph_capabilities::ErrorCode::InvalidPackage
+                | morph_capabilities::ErrorCode::InitFailed => e,
+                _ => Error::InitFailed(Box::new(e)),
+            })?;
+        let has_on_event = defines_on_event(&source.code);
+        Ok(Arc::new(PythonExtension { pool, has_on_event }))
+    }
+}
+
+/// Whether the module source defines `on_event` at top level (read from the
+/// source so the answer needs no interpreter on this thread).
+fn defines_on_event(code: &str) -> bool {
+    code.lines()
+        .any(|l| l.starts_with("def on_event(") || l.starts_with("async def on_event("))
+}
+
+morph_runtime_core::register_runtime!(|| Arc::new(PythonRuntime::default()));

@@ -1,0 +1,259 @@
+//! One warm interpreter with the extension's entry module executed: what a
+//! worker thread of the pool keeps between calls.
+//!
+//! A session runs every guest entry point under the call's deadline: the
+//! watchdog is armed before guest code runs and disarmed only after the
+//! result was converted and every guest object of the call dropped, so
+//! finalisers run inside the budget. When a session is dropped its guest code
+//! (finalisers of what it held) is interrupted at once.
+
+use std::rc::Rc;
+
+use morph_capabilities::providers::Event;
+use morph_capabilities::{Call, Error, Result};
+use morph_runtime_core::ExtensionPackage;
+use morph_runtime_core::workers::Session;
+use rustpython_vm::compiler::Mode;
+use rustpython_vm::{Interpreter, PyObjectRef, PyResult, VirtualMachine};
+use serde_json::Value;
+
+use crate::call_state::CallState;
+use crate::convert;
+use crate::error::{from_exception, timeout};
+use crate::host_module::log_lines;
+use crate::watchdog::{self, Tripwire};
+
+/// What a session is asked to run.
+#[derive(Debug)]
+pub enum Job {
+    /// Create the session (running `init`) and return `null`.
+    Warm,
+    /// `execute(action, params)`.
+    Execute {
+        /// The action name.
+        action: String,
+        /// Its parameters.
+        params: Value,
+    },
+    /// `on_event(event)`.
+    Event(Event),
+}
+
+/// The guest's source, as loaded from the package.
+#[derive(Debug, Clone)]
+pub struct EntrySource {
+    /// File name shown in tracebacks (`main.py`).
+    pub file: String,
+    /// The code.
+    pub code: String,
+    /// Whether `init(config)` should be called.
+    pub config: std::sync::Arc<Value>,
+    /// `max_memory_mb` in bytes.
+    pub memory_bytes: u64,
+}
+
+impl EntrySource {
+    /// Reads the entry of `package`.
+    ///
+    /// # Errors
+    /// `invalid_package` when the entry is not UTF-8; `io` when unreadable.
+    pub fn read(package: &ExtensionPackage, config: std::sync::Arc<Value>) -> Result<Self> {
+        let bytes = package.read_entry()?;
+        let code = String::from_utf8(bytes).map_err(|_| Error::InvalidPackage {
+            reason: "the Python entry is not UTF-8".into(),
+        })?;
+        Ok(EntrySource {
+            file: package.manifest().entry.clone(),
+            code,
+            config,
+            memory_bytes: package.manifest().resource_limits.memory_bytes(),
+        })
+    }
+}
+
+/// A warm interpreter of one extension.
+pub struct PySession {
+    // Guest objects first: they must go before the interpreter.
+    execute: PyObjectRef,
+    on_event: Option<PyObjectRef>,
+    interp: Interpreter,
+    state: Rc<CallState>,
+}
+
+impl std::fmt::Debug for PySession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PySession").finish_non_exhaustive()
+    }
+}
+
+impl PySession {
+    /// Builds the interpreter, runs the entry module and `init(config)`
+    /// under `call`.
+    ///
+    /// # Errors
+    /// `invalid_package` for a syntax error or a missing `execute`;
+    /// `init_failed` wrapping what the module body or `init` ended with.
+    pub fn create(
+        source: &EntrySource,
+        call: &Call,
+        handle: tokio::runtime::Handle,
+    ) -> Result<PySession> {
+        let (sender, receiver) = rustpython_vm::signal::user_signal_channel();
+        let wire = Tripwire::new(sender);
+        let state = Rc::new(CallState::new(handle, wire, source.memory_bytes));
+        let interp = crate::sandbox::interpreter(receiver);
+        interp
+            .enter(|vm| crate::sandbox::prepare(vm, &state))
+            .map_err(|_| Error::internal("the Python sandbox failed to start"))?;
+        let code = interp.enter(|vm| {
+            vm.compile(&source.code, Mode::Exec, source.file.clone())
+                .map_err(|e| Error::InvalidPackage {
+                    reason: format!(
+                        "{}: {}",
+                        source.file,
+                        crate::traceback::bounded(&e.to_string(), 2048)
+                    ),
+                })
+        })?;
+        let mut session = PySession {
+            state,
+            execute: interp.enter(|vm| vm.ctx.none()),
+            on_event: None,
+            interp,
+        };
+        let config = source.config.clone();
+        let mut globals = None;
+        session
+            .guarded(call.clone(), |vm, _| {
+                let scope = vm.new_scope_with_builtins();
+                scope
+                    .globals
+                    .set_item("__name__", vm.ctx.new_str("__guest__").into(), vm)?;
+                vm.run_code_obj(code, scope.clone())?;
+                if let Some(init) = scope.globals.get_item_opt("init", vm)? {
+                    let cfg = convert::to_py(vm, &config)
+                        .map_err(|e| vm.new_value_error(e.to_string()))?;
+                    init.call((cfg,), vm)?;
+                }
+                globals = Some(scope.globals);
+                Ok(vm.ctx.none())
+            })
+            .map_err(|e| match e.code() {
+                morph_capabilities::ErrorCode::InvalidPackage => e,
+                _ => Error::InitFailed(Box::new(e)),
+            })?;
+        let (execute, on_event) = session.interp.enter(|vm| {
+            let get = |name: &str| {
+                globals
+                    .as_ref()?
+                    .get_item_opt(name, vm)
+                    .ok()
+                    .flatten()
+                    .filter(|f| f.is_callable())
+            };
+            (get("execute"), get("on_event"))
+        });
+        session.execute = execute.ok_or_else(|| Error::InvalidPackage {
+            reason: format!(
+                "{} defines no function `execute(action, params)`",
+                source.file
+            ),
+        })?;
+        session.on_event = on_event;
+        Ok(session)
+    }
+
+    /// Runs `body` under `call`: the watchdog armed, guest output flushed,
+    /// the result converted inside the budget, errors mapped.
+    fn guarded(
+        &mut self,
+        call: Call,
+        body: impl FnOnce(&VirtualMachine, &Call) -> PyResult<PyObjectRef>,
+    ) -> Result<Value> {
+        let deadline = call.context().deadline();
+        let state = self.state.clone();
+        let generation = state.begin(call.clone());
+        let watch = watchdog::arm(&state.wire, generation, deadline);
+        let cap = state.memory_bytes;
+        let outcome = self.interp.enter(|vm| {
+            let result = crate::guards::with_cap(cap, || body(vm, &call));
+            // Ignored: a refused line is already recorded as fatal below.
+            let _ = log_lines(&state, &call, state.drain_output());
+            // A limit hit in a host call, then the deadline, decide first.
+            if let Some(fatal) = state.take_fatal() {
+                return Err(fatal);
+            }
+            if state.timed_out() {
+                return Err(timeout(&state));
+            }
+            match result {
+                Ok(obj) => {
+                    let budget = call.context().output_left().saturating_add(1024);
+                    convert::to_json(vm, &obj, budget).map_err(|e| match e {
+                        convert::ConvertError::TooLarge { .. } => Error::limit(
+                            morph_capabilities::LimitKind::Output,
+                            format!("the guest's result: {e}"),
+                        ),
+                        other => Error::guest(format!("the result is not JSON: {other}")),
+                    })
+                }
+                Err(exc) => Err(from_exception(vm, &state, &exc)),
+            }
+        });
+        drop(watch);
+        state.end();
+        outcome
+    }
+}
+
+impl Session for PySession {
+    type Job = Job;
+
+    fn run(&mut self, call: Call, job: Job) -> Result<Value> {
+        match job {
+            Job::Warm => Ok(Value::Null),
+            Job::Execute { action, params } => {
+                let execute = self.execute.clone();
+                self.guarded(call, move |vm, _| {
+                    let params = convert::to_py(vm, &params)
+                        .map_err(|e| vm.new_value_error(e.to_string()))?;
+                    execute.call((vm.ctx.new_str(action), params), vm)
+                })
+            }
+            Job::Event(event) => {
+                let Some(on_event) = self.on_event.clone() else {
+                    return Ok(Value::Null);
+                };
+                let event = serde_json::to_value(&event)
+                    .map_err(|e| Error::internal(format!("encoding an event: {e}")))?;
+                self.guarded(call, move |vm, _| {
+                    let event = convert::to_py(vm, &event)
+                        .map_err(|e| vm.new_value_error(e.to_string()))?;
+                    on_event.call((event,), vm)?;
+                    Ok(vm.ctx.none())
+                })
+                .map(|_| Value::Null)
+            }
+        }
+    }
+}
+
+impl Drop for PySession {
+    fn drop(&mut self) {
+        // Whatever guest code runs while the interpreter is torn down
+        // (`__del__`) is interrupted at its first instruction.
+        let generation = u64::MAX;
+        self.state.wire.begin(generation);
+        self.state.wire.trip(generation);
+        let PySession {
+            interp,
+            execute,
+            on_event,
+            ..
+        } = self;
+        interp.enter(|vm| {
+            *execute = vm.ctx.none();
+            *on_event = None;
+        });
+    }
+}

@@ -1,0 +1,178 @@
+//! The deadline watchdog: one process-wide thread that interrupts guests.
+//!
+//! RustPython checks its user-signal channel before every instruction once a
+//! signal is pending. When a call's deadline passes, the watchdog sends the
+//! session's [`Tripwire`] signal, and **the signal re-arms itself every time
+//! it runs until the call has unwound**: the guest's `except BaseException`
+//! or `finally` cannot run a single instruction without the interrupt being
+//! raised again, so it cannot swallow it for good. RustPython's "a signal is
+//! pending" flag is shared by every interpreter in the process (another one
+//! may consume it), so the watchdog also re-sends every [`RESEND`] while a
+//! tripped call is still armed. The same tripwire ends a call at once when a
+//! host call hit a fatal limit (`output_too_large`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use rustpython_vm::VirtualMachine;
+use rustpython_vm::signal::{UserSignal, UserSignalSender};
+
+/// How often a tripped call that has not unwound is signalled again.
+pub const RESEND: Duration = Duration::from_millis(1);
+
+/// The interrupt of one session: which call is running and which call was
+/// stopped. Shared between the session's thread and the watchdog.
+#[derive(Debug)]
+pub struct Tripwire {
+    sender: UserSignalSender,
+    /// Generation of the running call (`0`: none).
+    active: AtomicU64,
+    /// Generation of the call that must stop (`0`: none).
+    tripped: AtomicU64,
+}
+
+impl Tripwire {
+    /// A tripwire sending through `sender` (the receiver is the VM's).
+    pub fn new(sender: UserSignalSender) -> Arc<Tripwire> {
+        Arc::new(Tripwire {
+            sender,
+            active: AtomicU64::new(0),
+            tripped: AtomicU64::new(0),
+        })
+    }
+
+    /// Marks call `generation` as running.
+    pub fn begin(&self, generation: u64) {
+        self.tripped.store(0, Ordering::SeqCst);
+        self.active.store(generation, Ordering::SeqCst);
+    }
+
+    /// Marks the running call as unwound: pending signals become no-ops.
+    pub fn end(&self) {
+        self.active.store(0, Ordering::SeqCst);
+    }
+
+    /// Whether call `generation` was stopped.
+    pub fn was_tripped(&self, generation: u64) -> bool {
+        generation != 0 && self.tripped.load(Ordering::SeqCst) == generation
+    }
+
+    /// Stops call `generation` (if it is still the running one).
+    pub fn trip(self: &Arc<Self>, generation: u64) {
+        if generation == 0 || self.active.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        self.tripped.store(generation, Ordering::SeqCst);
+        let _ = self.sender.send(self.signal(generation));
+    }
+
+    /// The self-re-arming interrupt for call `generation`.
+    fn signal(self: &Arc<Self>, generation: u64) -> UserSignal {
+        let wire = self.clone();
+        Box::new(move |vm: &VirtualMachine| {
+            if wire.active.load(Ordering::SeqCst) != generation
+                || wire.tripped.load(Ordering::SeqCst) != generation
+            {
+                return Ok(()); // that call has unwound: nothing to stop
+            }
+            // Re-arm before raising: the next instruction, in whatever
+            // handler the guest runs, raises again.
+            let _ = wire.sender.send(wire.signal(generation));
+            Err(vm.new_exception_msg(
+                vm.ctx.exceptions.keyboard_interrupt.to_owned(),
+                "morph: the call was stopped by the host".into(),
+            ))
+        })
+    }
+}
+
+struct Armed {
+    id: u64,
+    deadline: Instant,
+    wire: Arc<Tripwire>,
+    generation: u64,
+}
+
+#[derive(Default)]
+struct Watchdog {
+    armed: Mutex<(u64, Vec<Armed>)>,
+    wake: Condvar,
+}
+
+fn watchdog() -> &'static Watchdog {
+    static WATCHDOG: OnceLock<&'static Watchdog> = OnceLock::new();
+    WATCHDOG.get_or_init(|| {
+        let dog: &'static Watchdog = Box::leak(Box::default());
+        let spawned = std::thread::Builder::new()
+            .name("morph-python-watchdog".into())
+            .spawn(move || dog.run());
+        if spawned.is_err() {
+            tracing::error!("cannot start the Python watchdog thread; deadlines rely on the host");
+        }
+        dog
+    })
+}
+
+impl Watchdog {
+    fn run(&self) {
+        let mut guard = self.armed.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let now = Instant::now();
+            let mut next: Option<Instant> = None;
+            for a in &guard.1 {
+                if a.deadline <= now {
+                    a.wire.trip(a.generation);
+                    next = Some(now + RESEND);
+                } else {
+                    next = Some(next.map_or(a.deadline, |n| n.min(a.deadline)));
+                }
+            }
+            guard = match next {
+                None => self
+                    .wake
+                    .wait(guard)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(at) => {
+                    let wait = at.saturating_duration_since(Instant::now());
+                    self.wake
+                        .wait_timeout(guard, wait)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+}
+
+/// Watches one call's deadline until dropped.
+#[derive(Debug)]
+pub struct Watch {
+    id: u64,
+}
+
+/// Arms the watchdog: at `deadline`, call `generation` on `wire` is stopped.
+/// The returned guard disarms on drop.
+pub fn arm(wire: &Arc<Tripwire>, generation: u64, deadline: Instant) -> Watch {
+    let dog = watchdog();
+    let mut guard = dog.armed.lock().unwrap_or_else(PoisonError::into_inner);
+    guard.0 += 1;
+    let id = guard.0;
+    guard.1.push(Armed {
+        id,
+        deadline,
+        wire: wire.clone(),
+        generation,
+    });
+    drop(guard);
+    dog.wake.notify_one();
+    Watch { id }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let dog = watchdog();
+        let mut guard = dog.armed.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.1.retain(|a| a.id != self.id);
+    }
+}

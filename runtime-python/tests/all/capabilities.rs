@@ -1,0 +1,199 @@
+//! Every capability through `import morph`, allowed and denied, with audit
+//! records; denied calls propagate their code, handled ones do not.
+
+use morph_runtime_core::capabilities::audit::Decision;
+use morph_testkit::TestServer;
+use serde_json::{Value, json};
+
+use crate::support::{guest, load};
+
+/// (wire name, a valid request, the permission it needs)
+fn matrix() -> Vec<(&'static str, Value, &'static str)> {
+    vec![
+        ("vault.get", json!({"key": "k"}), "vault:read"),
+        (
+            "vault.set",
+            json!({"key": "k", "value": "v"}),
+            "vault:write",
+        ),
+        ("events.emit", json!({"message": "m"}), "event:emit"),
+        ("fs.read", json!({"path": "a.txt"}), "fs:read"),
+        ("fs.list", json!({}), "fs:read"),
+        (
+            "fs.write",
+            json!({"path": "a.txt", "content": "x"}),
+            "fs:write",
+        ),
+        ("fs.delete", json!({"path": "a.txt"}), "fs:write"),
+        ("data.create_task", json!({"title": "t"}), "data:write"),
+        ("data.get_task", json!({"id": 1}), "data:read"),
+        ("data.list_tasks", json!({}), "data:read"),
+        (
+            "data.update_task",
+            json!({"id": 1, "title": "u"}),
+            "data:write",
+        ),
+        (
+            "http.fetch",
+            json!({"url": "http://127.0.0.1:9/"}),
+            "http:read",
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_capability_is_denied_without_its_permission() {
+    let g = load(guest("denied"), None).await;
+    for (capability, request, _) in matrix() {
+        let code = g
+            .code(
+                "call",
+                json!({"capability": capability, "request": request}),
+            )
+            .await;
+        assert_eq!(code, "permission_denied", "{capability}");
+    }
+    let records = g.t.audit_of(&g.id);
+    assert_eq!(records.len(), matrix().len());
+    assert!(records.iter().all(|r| r.entry.decision == Decision::Denied));
+    g.run(
+        "call",
+        json!({"capability": "log", "request": {"message": "hi"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(g.run("config", json!({})).await.unwrap(), json!({}));
+    assert_eq!(
+        g.code("call", json!({"capability": "no.such", "request": {}}))
+            .await,
+        "unknown_capability"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_capability_works_with_its_permission() {
+    let g = load(
+        guest("granted").permissions(&[
+            "vault:read",
+            "vault:write",
+            "fs:read",
+            "fs:write",
+            "data:read",
+            "data:write",
+            "event:emit",
+        ]),
+        None,
+    )
+    .await;
+    let mut events = g.t.host.broker().providers().events.subscribe().unwrap();
+    let v = g
+        .run(
+            "vault_roundtrip",
+            json!({"key": "token", "value": "s3cr3t"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v, json!({"value": "s3cr3t"}));
+    let fs = g
+        .run(
+            "fs_roundtrip",
+            json!({"path": "notes.txt", "content": "ünïcode"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fs["content"], "ünïcode");
+    assert!(fs["listed"].to_string().contains("notes.txt"), "{fs}");
+    assert_eq!(fs["after_delete"], json!([]));
+    let t = g
+        .run("task_roundtrip", json!({"title": "Write the docs"}))
+        .await
+        .unwrap();
+    assert_eq!(t["title"], "Write the docs");
+    assert_eq!(t["status_after"], "done");
+    assert_eq!(t["listed"], 1);
+    g.run("emit", json!({"message": "created"})).await.unwrap();
+    let event = events.recv().await.unwrap();
+    assert_eq!(event.source, g.id, "the host stamps the source");
+    assert_eq!(event.message, "created");
+    let audit = serde_json::to_string(&g.t.audit_of(&g.id)).unwrap();
+    assert!(!audit.contains("s3cr3t"), "a secret reached the audit log");
+    assert!(
+        g.t.audit_of(&g.id)
+            .iter()
+            .all(|r| r.entry.decision == Decision::Allowed)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handled_denial_does_not_fail_the_call() {
+    let g = load(guest("handled"), None).await;
+    let out = g
+        .run(
+            "call_catch",
+            json!({"capability": "vault.get", "request": {"key": "k"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["error"]["code"], "permission_denied", "{out}");
+    // The denial was audited even though the guest handled it.
+    let records = g.t.audit_of(&g.id);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].entry.decision, Decision::Denied);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_reaches_an_allowed_local_server_only() {
+    let server = TestServer::text("hello from the api");
+    let allowed = server.host();
+    let g = load(
+        guest("http")
+            .permissions(&["http:read"])
+            .allowed_hosts(&[allowed.as_str()]),
+        None,
+    )
+    .await;
+    let out = g
+        .run("http_get", json!({"url": server.url("/x")}))
+        .await
+        .unwrap();
+    assert_eq!(out["status"], 200, "{out}");
+    assert_eq!(out["body"], "hello from the api");
+    assert_eq!(server.seen().len(), 1);
+    let other = TestServer::text("nope");
+    assert_eq!(
+        g.code("http_get", json!({"url": other.url("/x")})).await,
+        "host_not_allowed"
+    );
+    assert!(other.seen().is_empty());
+    let denied = load(
+        guest("http-denied").allowed_hosts(&[allowed.as_str()]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        denied
+            .code("http_get", json!({"url": server.url("/x")}))
+            .await,
+        "permission_denied"
+    );
+    assert_eq!(
+        server.seen().len(),
+        1,
+        "a denied request never left the host"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_morph_error_is_a_guest_error() {
+    let code = "import morph\ndef execute(action, params):\n    raise morph.MorphError('permission_denied', 'forged')\n";
+    let t = crate::support::host(None);
+    let spec = morph_testkit::PackageSpec::new(
+        "forge",
+        "python",
+        "main.py",
+        code,
+        "actions:\n  - {name: go, description: Forges}",
+    );
+    let id = t.load(&spec, json!({})).await.unwrap();
+    assert_eq!(t.code(&id, "go", json!({})).await, "guest_error");
+}
