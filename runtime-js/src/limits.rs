@@ -2,8 +2,8 @@
 //!
 //! | limit | mechanism | strength |
 //! | --- | --- | --- |
-//! | `max_execution_ms` | entry points run through `Script::evaluate_async_with_budget`, polled by [`drive`], which checks the deadline every [`BUDGET`] instruction units; natives, callback guards, promise jobs and `eval` check it too | hard for bytecode, including loops in nested JS calls |
-//! | same, for JS called back from native code and for module top-level code | the guards of [`crate::guards`] check the deadline on every callback; Boa's loop-iteration limit ([`loop_limit`], scaled to the deadline) stops a loop in any frame | soft: bounded, not exact |
+//! | `max_execution_ms` | entry points run through `Script::evaluate_async_with_budget`, polled by `drive`, which checks the deadline every [`BUDGET`] instruction units; natives, callback guards, promise jobs and `eval` check it too | hard for bytecode, including loops in nested JS calls |
+//! | same, for JS called back from native code and for module top-level code | the guards of `crate::guards` check the deadline on every callback; Boa's loop-iteration limit ([`loop_limit`], scaled to the deadline) stops a loop in any frame | soft: bounded, not exact |
 //! | `stack_overflow` | Boa's recursion limit ([`RECURSION_LIMIT`]) and value-stack limit; source nesting is checked before parsing ([`crate::source_check`]) | hard |
 //! | `max_memory_mb` | `ArrayBuffer`s are capped at it; the process's resident-set growth is sampled every [`MEMORY_CHECK_EVERY`] against its first sample in the call | soft: the process is shared, one allocation is not interrupted |
 //! | `max_output_kb` | the result is converted with the output left as its budget; logs are charged by the broker | hard |

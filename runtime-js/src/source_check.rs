@@ -13,7 +13,7 @@
 //! regular-expression literals are not recognised and count (conservatively).
 
 /// The most nesting cost a source may have (one unit ≈ 50 KiB of parser
-/// stack at worst; a bracket costs [`BRACKET_COST`] units).
+/// stack at worst; a bracket costs `BRACKET_COST` units).
 pub const MAX_NESTING_COST: usize = 1500;
 /// Units one open bracket costs.
 const BRACKET_COST: usize = 5;
