@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "a real OCI registry for the package tests (Debian's docker-registry)"
+./scripts/registry.sh install
+
 step "build the wasm guests (examples, test guests)"
 ./scripts/build-guests.sh
 
@@ -17,10 +20,7 @@ step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (workspace)"
-# One test at a time within each test binary: the JS runtime's soft memory
-# check samples the whole process's resident set, so a test allocating
-# alongside another would be charged to it (see runtime-js/src/limits.rs).
-RUST_TEST_THREADS=1 cargo test --workspace --locked
+cargo test --workspace --locked
 
 step "wasmi-only build (no JIT linked, as on iOS): same tests"
 cargo test -p morph-runtime-wasm --no-default-features --features wasmi --locked

@@ -28,6 +28,211 @@ pub enum Command {
     New(NewArgs),
     /// Certify the linked runtimes with the conformance suite.
     Conformance(ConformanceArgs),
+    /// Create an Ed25519 signing key for publishing packages.
+    Keygen(KeygenArgs),
+    /// Pack an extension directory into a `.morph` file (unsigned).
+    Package(PackageBuildArgs),
+    /// Sign a `.morph` file with a key from `morph keygen`.
+    Sign(SignArgs),
+    /// Check a `.morph` file's signature against the trust store.
+    Verify(VerifyArgs),
+    /// Manage the trusted publisher keys.
+    Trust(TrustArgs),
+    /// Install a `.morph` file or an OCI reference into the data dir.
+    Install(InstallArgs),
+    /// List installed extensions.
+    List(DataDirArgs),
+    /// Uninstall an extension (its data stays).
+    Remove(RemoveArgs),
+    /// Push a `.morph` file to an OCI registry.
+    Push(PushArgs),
+    /// Pull a package from an OCI registry.
+    Pull(PullArgs),
+    /// List the tags of a package repository in an OCI registry.
+    Tags(TagsArgs),
+}
+
+/// Where the trust store is (shared by the commands that verify).
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrustLocation {
+    /// The data dir (its `trust/` is the default trust store).
+    #[arg(long, env = "MORPH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The trust store: a directory of `<name>.pub` publisher keys
+    /// (default `<data dir>/trust`).
+    #[arg(long, env = "MORPH_TRUST_DIR")]
+    pub trust_dir: Option<PathBuf>,
+}
+
+/// `morph keygen`.
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key (mode 0600); the public key goes to
+    /// the same path plus `.pub`.
+    #[arg(long, short, default_value = "morph-signing.key")]
+    pub out: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph package`.
+#[derive(Debug, clap::Args)]
+pub struct PackageBuildArgs {
+    /// The extension directory.
+    pub dir: PathBuf,
+    /// The `.morph` file to write (default `<id>-<version>.morph`).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph sign`.
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// The `.morph` file.
+    pub file: PathBuf,
+    /// The private key file from `morph keygen`.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Write the signed package here instead of replacing `file`.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The `.morph` file.
+    pub file: PathBuf,
+    /// Trust only this public key file instead of the trust store.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Where the trust store is.
+    #[command(flatten)]
+    pub trust: TrustLocation,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph trust`.
+#[derive(Debug, clap::Args)]
+pub struct TrustArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: TrustAction,
+    /// Where the trust store is.
+    #[command(flatten)]
+    pub trust: TrustLocation,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// `morph trust ...`.
+#[derive(Debug, Subcommand)]
+pub enum TrustAction {
+    /// Trust a publisher's public key (a `.pub` file from `morph keygen`).
+    Add {
+        /// The publisher's name.
+        name: String,
+        /// The public key file.
+        key: PathBuf,
+    },
+    /// List trusted publishers.
+    List,
+    /// Stop trusting a publisher.
+    Remove {
+        /// The publisher's name.
+        name: String,
+    },
+}
+
+/// `morph install`.
+#[derive(Debug, clap::Args)]
+pub struct InstallArgs {
+    /// A `.morph` file or an OCI reference (REGISTRY/REPO:TAG).
+    pub source: String,
+    /// Approve without asking (for scripts).
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Allow replacing a newer installed version with an older one.
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Install even if unsigned or signed by an untrusted key.
+    #[arg(long)]
+    pub allow_unsigned: bool,
+    /// Where the data dir and trust store are.
+    #[command(flatten)]
+    pub trust: TrustLocation,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph list`.
+#[derive(Debug, clap::Args)]
+pub struct DataDirArgs {
+    /// The data dir.
+    #[arg(long, env = "MORPH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph remove`.
+#[derive(Debug, clap::Args)]
+pub struct RemoveArgs {
+    /// The extension id.
+    pub id: String,
+    /// The data dir.
+    #[arg(long, env = "MORPH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph push`.
+#[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// The `.morph` file.
+    pub file: PathBuf,
+    /// REGISTRY/REPO[:TAG] (the tag defaults to the package version).
+    pub reference: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph pull`.
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// REGISTRY/REPO[:TAG][@sha256:DIGEST].
+    pub reference: String,
+    /// The `.morph` file to write (default `<id>-<version>.morph`).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph tags`.
+#[derive(Debug, clap::Args)]
+pub struct TagsArgs {
+    /// REGISTRY/REPO.
+    pub reference: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `morph conformance`.
@@ -116,7 +321,8 @@ pub struct AuditArgs {
 /// `morph run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// An extension directory (development) or a `.morph` file.
+    /// An extension directory (development), a `.morph` file, or the id of
+    /// an installed extension.
     pub package: PathBuf,
     /// The action to run.
     pub action: String,
@@ -138,6 +344,9 @@ pub struct RunArgs {
     /// Run a `.morph` package even if it is unsigned or untrusted.
     #[arg(long)]
     pub allow_unsigned: bool,
+    /// The trust store for `.morph` packages (default `<data dir>/trust`).
+    #[arg(long, env = "MORPH_TRUST_DIR")]
+    pub trust_dir: Option<PathBuf>,
     /// Print one JSON envelope on stdout, whatever happens.
     #[arg(long)]
     pub json: bool,

@@ -26,7 +26,7 @@ use serde_json::Value;
 use crate::host_builder::HostBuilder;
 use crate::manifest::Manifest;
 use crate::ownership::Ownership;
-use crate::package::ExtensionPackage;
+use crate::package::{ArchiveOpener, ExtensionPackage};
 use crate::registry::RuntimeRegistry;
 use crate::runtime::{
     InitCall, LoadOptions, LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo,
@@ -57,6 +57,7 @@ struct Inner {
     registry: RuntimeRegistry,
     policy: HostPolicy,
     options: LoadOptions,
+    archives: Option<Arc<dyn ArchiveOpener>>,
     loaded: RwLock<BTreeMap<String, Arc<Loaded>>>,
 }
 
@@ -101,6 +102,7 @@ impl Host {
         registry: RuntimeRegistry,
         policy: HostPolicy,
         options: LoadOptions,
+        archives: Option<Arc<dyn ArchiveOpener>>,
     ) -> Host {
         Host {
             inner: Arc::new(Inner {
@@ -109,6 +111,7 @@ impl Host {
                 registry,
                 policy,
                 options,
+                archives,
                 loaded: RwLock::new(BTreeMap::new()),
             }),
         }
@@ -124,15 +127,37 @@ impl Host {
         &self.inner.registry
     }
 
-    /// Loads the package directory at `path` with `config` and returns the
-    /// extension id. Loading an id that is already loaded replaces it; an id
-    /// is bound to the package that first used it in this data dir, so
-    /// another package declaring it is refused.
+    /// Loads the package at `path` with `config` and returns the extension
+    /// id. `path` is a package directory, or a sealed archive (a file) that
+    /// the host's [`ArchiveOpener`] verifies and unpacks first. Loading an
+    /// id that is already loaded replaces it; an id is bound to the package
+    /// that first used it in this data dir, so another package declaring it
+    /// is refused.
     ///
     /// # Errors
-    /// `invalid_package` (also for an id owned by another package), `invalid_manifest`, `invalid_params` (config does
-    /// not match `config_schema`), `runtime_unavailable`, `init_failed`.
+    /// `invalid_package` (also for an id owned by another package, and for
+    /// an archive when the host has no opener), `unsigned_package`,
+    /// `signature_invalid`, `untrusted_publisher` (from the opener),
+    /// `invalid_manifest`, `invalid_params` (config does not match
+    /// `config_schema`), `runtime_unavailable`, `init_failed`.
     pub async fn load(&self, path: impl AsRef<Path>, config: Value) -> Result<String> {
+        let path = path.as_ref();
+        if path.is_file() {
+            let Some(opener) = &self.inner.archives else {
+                return Err(Error::InvalidPackage {
+                    reason: format!(
+                        "{} is an archive, and this host has no archive opener to verify it \
+                         (HostBuilder::with_archive_opener)",
+                        path.display()
+                    ),
+                });
+            };
+            let opened = opener.open_archive(path)?;
+            // The staging directory lives until the runtime has read the entry.
+            let loaded = self.load_package(&opened.package, config).await;
+            drop(opened.keep_alive);
+            return loaded;
+        }
         let package = ExtensionPackage::open_dir(path)?;
         self.load_package(&package, config).await
     }

@@ -12,6 +12,7 @@ use morph_capabilities::{CapabilityBroker, Error, HostPolicy, Providers, Result}
 
 use crate::host::Host;
 use crate::ownership::Ownership;
+use crate::package::ArchiveOpener;
 use crate::registry::RuntimeRegistry;
 use crate::runtime::{LoadOptions, MorphRuntime};
 
@@ -25,6 +26,7 @@ pub struct HostBuilder {
     without_linked: bool,
     audit: Option<Arc<dyn AuditSink>>,
     options: LoadOptions,
+    archives: Option<Arc<dyn ArchiveOpener>>,
 }
 
 impl HostBuilder {
@@ -71,6 +73,14 @@ impl HostBuilder {
         self
     }
 
+    /// Lets [`Host::load`] open sealed archives (`.morph` files) through
+    /// `opener`, which verifies them first. Without one, every archive is
+    /// refused with `invalid_package`.
+    pub fn with_archive_opener(mut self, opener: Arc<dyn ArchiveOpener>) -> Self {
+        self.archives = Some(opener);
+        self
+    }
+
     /// Builds the host.
     ///
     /// # Errors
@@ -108,6 +118,7 @@ impl HostBuilder {
             registry,
             self.policy,
             self.options,
+            self.archives,
         ))
     }
 }

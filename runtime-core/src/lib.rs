@@ -12,6 +12,8 @@
 //!   under the [`CapabilityBroker`](morph_capabilities::CapabilityBroker).
 //! - [`workers::WorkerPool`]: worker threads that own `!Send` engine state
 //!   for one extension (`Pooled` and `PerCall` for engines that cannot cross threads).
+//! - [`allocation::MeteredAllocator`]: per-thread allocation counts, how
+//!   in-process engines measure a call's memory.
 //! - [`Error`]: the one error type with stable codes, from `morph-capabilities`.
 //!
 //! # Example
@@ -30,6 +32,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod allocation;
 mod host;
 mod host_builder;
 pub mod manifest;
@@ -43,7 +46,9 @@ pub mod workers;
 pub use host::{DEADLINE_GRACE, Execution, Host, LOAD_GRACE};
 pub use host_builder::HostBuilder;
 pub use manifest::Manifest;
-pub use package::{ExtensionPackage, MANIFEST_FILE, MAX_PACKAGE_FILE_BYTES};
+pub use package::{
+    ArchiveOpener, ExtensionPackage, MANIFEST_FILE, MAX_PACKAGE_FILE_BYTES, OpenedArchive,
+};
 pub use registry::{RuntimeRegistration, RuntimeRegistry};
 pub use runtime::{
     Enforcement, InitCall, Isolation, LimitEnforcement, LoadOptions, LoadRequest, LoadedExtension,

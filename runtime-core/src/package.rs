@@ -6,6 +6,11 @@
 //! a runtime reads is resolved beneath the package root**: the entry and any
 //! asset must stay inside it after symlinks are resolved, and reads are
 //! capped before anything is allocated.
+//!
+//! Sealed `.morph` archives are opened by an [`ArchiveOpener`] the app hands
+//! to the host (the `morph-package` crate provides one that checks the
+//! signature against a trust store): runtime-core knows no archive format,
+//! and **a host without an opener refuses every archive**.
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -27,6 +32,7 @@ pub struct ExtensionPackage {
     root: PathBuf,
     manifest: Manifest,
     manifest_digest: String,
+    origin: Option<String>,
 }
 
 impl ExtensionPackage {
@@ -53,6 +59,7 @@ impl ExtensionPackage {
             root,
             manifest,
             manifest_digest,
+            origin: None,
         };
         open_beneath(&package.root, &package.manifest.entry)?;
         Ok(package)
@@ -69,9 +76,22 @@ impl ExtensionPackage {
     }
 
     /// Where the package comes from, the identity its extension id is bound
-    /// to in a data dir: `dir:<canonical path>` for a package directory.
+    /// to in a data dir: `dir:<canonical path>` for a package directory, or
+    /// what [`ExtensionPackage::with_origin`] set (a publisher key for a
+    /// signed archive).
     pub fn origin(&self) -> String {
-        format!("dir:{}", self.root.display())
+        match &self.origin {
+            Some(origin) => origin.clone(),
+            None => format!("dir:{}", self.root.display()),
+        }
+    }
+
+    /// Replaces the origin: an [`ArchiveOpener`] names the verified
+    /// publisher here, so the id stays bound to its key across updates and
+    /// unpack locations.
+    pub fn with_origin(mut self, origin: impl Into<String>) -> ExtensionPackage {
+        self.origin = Some(origin.into());
+        self
     }
 
     /// The package root (canonical).
@@ -147,4 +167,34 @@ fn read_beneath(root: &Path, relative: &str, max: u64) -> Result<Vec<u8>> {
         });
     }
     Ok(bytes)
+}
+
+/// A sealed archive opened for loading: the unpacked package and whatever
+/// keeps its files alive (a staging directory removed when dropped).
+pub struct OpenedArchive {
+    /// The verified, unpacked package.
+    pub package: ExtensionPackage,
+    /// Dropped once the host has loaded the package (runtimes read the entry
+    /// while loading).
+    pub keep_alive: Box<dyn Send + Sync>,
+}
+
+impl std::fmt::Debug for OpenedArchive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedArchive")
+            .field("package", &self.package)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens a sealed package archive (a `.morph` file) for the host: checks
+/// it (signature, trust, safe unpacking) and returns the unpacked package.
+/// Set with [`HostBuilder::with_archive_opener`](crate::HostBuilder::with_archive_opener).
+pub trait ArchiveOpener: Send + Sync {
+    /// Opens the archive at `path`.
+    ///
+    /// # Errors
+    /// `unsigned_package`, `signature_invalid`, `untrusted_publisher`,
+    /// `invalid_package`, `invalid_manifest`, `io`: whatever refuses it.
+    fn open_archive(&self, path: &Path) -> Result<OpenedArchive>;
 }

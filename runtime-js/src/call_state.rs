@@ -15,6 +15,7 @@ use std::time::Instant;
 use boa_engine::error::RuntimeLimitError;
 use boa_engine::{Context, JsError};
 use morph_capabilities::{Call, Error, LimitKind};
+use morph_runtime_core::allocation::AllocationMeter;
 
 /// Capability errors remembered per call for propagation.
 const MAX_REMEMBERED_ERRORS: usize = 64;
@@ -33,11 +34,14 @@ pub(crate) struct CallState {
     pub fatal: Option<Error>,
     /// Largest `ArrayBuffer` the guest may allocate, in bytes.
     pub max_buffer: u64,
-    /// The process's resident set at the call's first memory check (soft
-    /// memory cap; `0` until sampled).
-    pub rss_start: u64,
-    /// When the resident set is next sampled.
-    pub next_memory_check: Instant,
+    /// The worker thread's allocation count (soft memory cap; `None` when
+    /// the app did not install the metered allocator).
+    pub meter: Option<AllocationMeter>,
+    /// The count when the running call began.
+    pub call_start_bytes: i64,
+    /// When a collection was last forced because the call looked over its
+    /// cap (garbage counts until collected).
+    pub last_collect: Option<Instant>,
 }
 
 /// The handle stored in the context's host data.
@@ -45,7 +49,11 @@ pub(crate) struct CallState {
 pub(crate) struct Shared(pub Rc<RefCell<CallState>>);
 
 impl Shared {
-    pub fn new(handle: tokio::runtime::Handle, max_buffer: u64) -> Shared {
+    pub fn new(
+        handle: tokio::runtime::Handle,
+        max_buffer: u64,
+        meter: Option<AllocationMeter>,
+    ) -> Shared {
         Shared(Rc::new(RefCell::new(CallState {
             handle,
             call: None,
@@ -53,8 +61,9 @@ impl Shared {
             capability_errors: Vec::new(),
             fatal: None,
             max_buffer,
-            rss_start: 0,
-            next_memory_check: Instant::now(),
+            meter,
+            call_start_bytes: 0,
+            last_collect: None,
         })))
     }
 
@@ -70,10 +79,8 @@ impl Shared {
         s.call = Some(call);
         s.capability_errors.clear();
         s.fatal = None;
-        // The baseline is sampled lazily at the first check, so a short
-        // call never pays for reading the resident set.
-        s.rss_start = 0;
-        s.next_memory_check = Instant::now() + crate::limits::MEMORY_CHECK_EVERY;
+        s.call_start_bytes = s.meter.as_ref().map_or(0, AllocationMeter::net_bytes);
+        s.last_collect = None;
     }
 
     /// Ends the call; the context holds nothing of it afterwards.
@@ -139,33 +146,45 @@ impl Shared {
         }
     }
 
-    /// Checks the deadline, and every [`crate::limits::MEMORY_CHECK_EVERY`]
-    /// the process's resident-set growth since the call began against
-    /// `max_memory_mb` (soft: the process is shared).
+    /// Checks the deadline, then what the worker thread allocated since the
+    /// call began against `max_memory_mb` (soft: checked where the guest
+    /// reaches a check, one allocation is not interrupted). Garbage counts
+    /// until collected, so a call that looks over its cap is collected once
+    /// (at most every [`crate::limits::COLLECT_EVERY`]) and measured again.
     pub fn check_limits(&self) -> Result<(), JsError> {
         self.check_deadline()?;
-        let now = Instant::now();
-        let (start, cap, due) = {
+        let (grown, cap, last_collect) = {
             let s = self.0.borrow();
-            (s.rss_start, s.max_buffer, s.next_memory_check)
+            let Some(meter) = &s.meter else {
+                return Ok(());
+            };
+            (
+                meter.grown_since(s.call_start_bytes),
+                s.max_buffer,
+                s.last_collect,
+            )
         };
-        if now < due {
+        if grown <= cap {
             return Ok(());
         }
-        self.0.borrow_mut().next_memory_check = now + crate::limits::MEMORY_CHECK_EVERY;
-        let Some(rss) = crate::limits::resident_bytes() else {
-            return Ok(());
-        };
-        if start == 0 {
-            self.0.borrow_mut().rss_start = rss;
+        let now = Instant::now();
+        if last_collect.is_some_and(|t| now < t + crate::limits::COLLECT_EVERY) {
             return Ok(());
         }
-        if rss.saturating_sub(start) > cap {
+        boa_gc::force_collect();
+        let grown = {
+            let mut s = self.0.borrow_mut();
+            s.last_collect = Some(Instant::now());
+            s.meter
+                .as_ref()
+                .map_or(0, |m| m.grown_since(s.call_start_bytes))
+        };
+        if grown > cap {
             return Err(self.raise(Error::limit(
                 LimitKind::Memory,
                 format!(
-                    "the process grew by {} MiB during the call, more than max_memory_mb = {} MiB",
-                    rss.saturating_sub(start) >> 20,
+                    "the call allocated {} MiB, more than max_memory_mb = {} MiB",
+                    grown >> 20,
                     cap >> 20
                 ),
             )));

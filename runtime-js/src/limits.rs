@@ -5,7 +5,7 @@
 //! | `max_execution_ms` | entry points run through `Script::evaluate_async_with_budget`, polled by `drive`, which checks the deadline every [`BUDGET`] instruction units; natives, callback guards, promise jobs and `eval` check it too | hard for bytecode, including loops in nested JS calls |
 //! | same, for JS called back from native code and for module top-level code | the guards of `crate::guards` check the deadline on every callback; Boa's loop-iteration limit ([`loop_limit`], scaled to the deadline) stops a loop in any frame | soft: bounded, not exact |
 //! | `stack_overflow` | Boa's recursion limit ([`RECURSION_LIMIT`]) and value-stack limit; source nesting is checked before parsing ([`crate::source_check`]) | hard |
-//! | `max_memory_mb` | `ArrayBuffer`s are capped at it; the process's resident-set growth is sampled every [`MEMORY_CHECK_EVERY`] against its first sample in the call | soft: the process is shared, one allocation is not interrupted |
+//! | `max_memory_mb` | `ArrayBuffer`s are capped at it; what the worker thread allocated since the call began ([`morph_runtime_core::allocation`], when the app installs the metered allocator) is checked wherever the deadline is, after a forced collection | soft: one allocation is not interrupted; without the metered allocator only `ArrayBuffer`s are capped |
 //! | `max_output_kb` | the result is converted with the output left as its budget; logs are charged by the broker | hard |
 //!
 //! **What stays for the process tier** (issue 8): one native operation that
@@ -38,8 +38,8 @@ pub const RECURSION_LIMIT: usize = 5000;
 /// `max_execution_ms` (Boa runs roughly 10 to 30 million simple iterations a
 /// second, so a runaway frame stops within about 1x to 2x the deadline).
 pub const LOOP_ITERATIONS_PER_MS: u64 = 20_000;
-/// How often the resident set is sampled during a call.
-pub const MEMORY_CHECK_EVERY: Duration = Duration::from_millis(2);
+/// The least time between two collections forced by the memory check.
+pub const COLLECT_EVERY: Duration = Duration::from_millis(5);
 
 /// The loop-iteration limit of one frame for `limits`.
 pub fn loop_limit(limits: &ResourceLimits) -> u64 {
@@ -76,19 +76,5 @@ pub(crate) fn drive<T>(fut: impl Future<Output = T>, shared: &Shared) -> Result<
                 .take_fatal()
                 .unwrap_or_else(|| shared.timeout_error()));
         }
-    }
-}
-
-/// The process's resident set in bytes (Linux; `None` elsewhere).
-pub fn resident_bytes() -> Option<u64> {
-    #[cfg(target_os = "linux")]
-    {
-        let status = std::fs::read_to_string("/proc/self/statm").ok()?;
-        let pages: u64 = status.split_whitespace().nth(1)?.parse().ok()?;
-        Some(pages.saturating_mul(4096))
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        None
     }
 }

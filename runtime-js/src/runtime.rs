@@ -79,7 +79,8 @@ impl MorphRuntime for JsRuntime {
     /// Recursion is capped before the native stack runs out (hard). Time is
     /// checked in bytecode and guarded callbacks, but one long native
     /// operation (a catastrophic regex, a huge `repeat`) runs to its end
-    /// first, and memory is a process-wide sample: both soft (`limits.rs`).
+    /// first, and memory is what the worker thread allocated during the call,
+    /// checked between operations: both soft (`limits.rs`).
     fn enforcement(&self, _options: &LoadOptions) -> LimitEnforcement {
         LimitEnforcement {
             execution: Enforcement::Soft,

@@ -28,6 +28,7 @@ use boa_engine::{
     Context, JsObject, JsResult, JsString, JsValue, NativeFunction, Script, Source, js_string,
 };
 use morph_capabilities::{Call, Error, ErrorCode, LimitKind, ResourceLimits, Result};
+use morph_runtime_core::allocation::{self, ThreadMeter};
 use morph_runtime_core::workers::Session;
 use serde_json::Value;
 
@@ -86,6 +87,8 @@ pub(crate) struct JsSession {
     dispatch: Script,
     execute: JsObject,
     on_event: Option<JsObject>,
+    /// Meters this worker thread's allocations while the session lives.
+    _meter: Option<ThreadMeter>,
 }
 
 impl JsSession {
@@ -105,7 +108,12 @@ impl JsSession {
             .build()
             .map_err(|e| Error::internal(format!("creating a JS context: {e}")))?;
         limits::apply(&mut ctx, &program.limits);
-        let shared = Shared::new(program.handle.clone(), max_buffer);
+        let meter = allocation::meter_current_thread();
+        let shared = Shared::new(
+            program.handle.clone(),
+            max_buffer,
+            meter.as_ref().map(|m| m.meter().clone()),
+        );
         ctx.insert_data(shared.clone());
         let stack_getter = StackGetter::capture(&mut ctx);
         ctx.insert_data(stack_getter);
@@ -133,6 +141,7 @@ impl JsSession {
             dispatch,
             execute: JsObject::with_null_proto(),
             on_event: None,
+            _meter: meter,
         };
         session.shared.begin(init_call.clone());
         let outcome = session.evaluate_module(&module, program, init_call);

@@ -9,6 +9,7 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use morph_capabilities::{Call, Error, ErrorCode, LimitKind};
+use morph_runtime_core::allocation::AllocationMeter;
 
 use crate::watchdog::Tripwire;
 
@@ -24,8 +25,12 @@ pub struct CallState {
     pub handle: tokio::runtime::Handle,
     /// The session's interrupt.
     pub wire: Arc<Tripwire>,
-    /// Bytes a single guest operation may produce (`max_memory_mb`).
+    /// Bytes a single guest operation may produce, and a call may allocate
+    /// (`max_memory_mb`).
     pub memory_bytes: u64,
+    /// The worker thread's allocation count (`None` when the app did not
+    /// install the metered allocator).
+    pub meter: Option<AllocationMeter>,
     call: RefCell<Option<Call>>,
     generation: Cell<u64>,
     fatal: RefCell<Option<Error>>,
@@ -43,11 +48,17 @@ impl std::fmt::Debug for CallState {
 
 impl CallState {
     /// State for a new session.
-    pub fn new(handle: tokio::runtime::Handle, wire: Arc<Tripwire>, memory_bytes: u64) -> Self {
+    pub fn new(
+        handle: tokio::runtime::Handle,
+        wire: Arc<Tripwire>,
+        memory_bytes: u64,
+        meter: Option<AllocationMeter>,
+    ) -> Self {
         CallState {
             handle,
             wire,
             memory_bytes,
+            meter,
             call: RefCell::new(None),
             generation: Cell::new(0),
             fatal: RefCell::new(None),
@@ -84,6 +95,12 @@ impl CallState {
     /// Whether the watchdog stopped the running call.
     pub fn timed_out(&self) -> bool {
         self.wire.was_tripped(self.generation.get())
+    }
+
+    /// What the running call had allocated when the watchdog stopped it for
+    /// memory.
+    pub fn memory_overrun(&self) -> Option<u64> {
+        self.wire.memory_overrun(self.generation.get())
     }
 
     /// Ends the running call with `error`: it is what the call returns, and
@@ -148,6 +165,18 @@ impl CallState {
             }
         }
         lines
+    }
+
+    /// The error for a call that allocated `grown` bytes, past the memory cap.
+    pub fn allocated_error(&self, grown: u64) -> Error {
+        Error::limit(
+            LimitKind::Memory,
+            format!(
+                "the call allocated {} MiB, more than max_memory_mb = {} MiB",
+                grown >> 20,
+                self.memory_bytes >> 20
+            ),
+        )
     }
 
     /// The error for a single operation asking for `bytes` past the memory cap.

@@ -73,8 +73,10 @@ impl MorphRuntime for PythonRuntime {
     /// The interrupt re-arms until the call unwinds and recursion is capped
     /// well inside the worker's stack, but one native operation (a slow
     /// regex, big-int work under the size guard) runs to its end before the
-    /// interrupt is seen, and memory is refused only for single big
-    /// operations: time and memory are soft, the stack hard.
+    /// interrupt is seen, and memory is what the worker thread allocated
+    /// during the call (with the metered allocator installed), polled by the
+    /// watchdog, plus a size guard on single big operations: time and memory
+    /// are soft, the stack hard.
     fn enforcement(&self, _options: &LoadOptions) -> LimitEnforcement {
         LimitEnforcement {
             execution: Enforcement::Soft,

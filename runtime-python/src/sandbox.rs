@@ -69,7 +69,7 @@ pub const REMOVED_BUILTINS: &[&str] = &["open", "input", "breakpoint", "help", "
 
 /// Recursion limit of guest code (frames); the worker stack is sized so it
 /// is reached long before the native stack runs out.
-pub const RECURSION_LIMIT: usize = 400;
+pub const RECURSION_LIMIT: usize = 1000;
 
 /// Builds an interpreter with the stripped module table that receives
 /// interrupts on `signals`.

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use morph_capabilities::providers::Event;
 use morph_capabilities::{Call, Error, Result};
 use morph_runtime_core::ExtensionPackage;
+use morph_runtime_core::allocation::{self, ThreadMeter};
 use morph_runtime_core::workers::Session;
 use rustpython_vm::compiler::Mode;
 use rustpython_vm::{Interpreter, PyObjectRef, PyResult, VirtualMachine};
@@ -21,7 +22,7 @@ use crate::call_state::CallState;
 use crate::convert;
 use crate::error::{from_exception, timeout};
 use crate::host_module::log_lines;
-use crate::watchdog::{self, Tripwire};
+use crate::watchdog::{self, MemoryWatch, Tripwire};
 
 /// What a session is asked to run.
 #[derive(Debug)]
@@ -78,6 +79,8 @@ pub struct PySession {
     on_event: Option<PyObjectRef>,
     interp: Interpreter,
     state: Rc<CallState>,
+    /// Meters this worker thread's allocations while the session lives.
+    _meter: Option<ThreadMeter>,
 }
 
 impl std::fmt::Debug for PySession {
@@ -100,7 +103,13 @@ impl PySession {
     ) -> Result<PySession> {
         let (sender, receiver) = rustpython_vm::signal::user_signal_channel();
         let wire = Tripwire::new(sender);
-        let state = Rc::new(CallState::new(handle, wire, source.memory_bytes));
+        let meter = allocation::meter_current_thread();
+        let state = Rc::new(CallState::new(
+            handle,
+            wire,
+            source.memory_bytes,
+            meter.as_ref().map(|m| m.meter().clone()),
+        ));
         let interp = crate::sandbox::interpreter(receiver);
         interp
             .enter(|vm| crate::sandbox::prepare(vm, &state))
@@ -120,6 +129,7 @@ impl PySession {
             execute: interp.enter(|vm| vm.ctx.none()),
             on_event: None,
             interp,
+            _meter: meter,
         };
         let config = source.config.clone();
         let mut globals = None;
@@ -173,8 +183,13 @@ impl PySession {
         let deadline = call.context().deadline();
         let state = self.state.clone();
         let generation = state.begin(call.clone());
-        let watch = watchdog::arm(&state.wire, generation, deadline);
         let cap = state.memory_bytes;
+        let memory = state.meter.clone().map(|meter| MemoryWatch {
+            start: meter.net_bytes(),
+            meter,
+            cap,
+        });
+        let watch = watchdog::arm(&state.wire, generation, deadline, memory.clone());
         let outcome = self.interp.enter(|vm| {
             let result = crate::guards::with_cap(cap, || body(vm, &call));
             // Ignored: a refused line is already recorded as fatal below.
@@ -183,8 +198,16 @@ impl PySession {
             if let Some(fatal) = state.take_fatal() {
                 return Err(fatal);
             }
+            if let Some(grown) = state.memory_overrun() {
+                return Err(state.allocated_error(grown));
+            }
             if state.timed_out() {
                 return Err(timeout(&state));
+            }
+            // What the call still holds counts too, even if it finished
+            // between two polls of the watchdog.
+            if let Some(grown) = memory.as_ref().and_then(MemoryWatch::overrun) {
+                return Err(state.allocated_error(grown));
             }
             match result {
                 Ok(obj) => {

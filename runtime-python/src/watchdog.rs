@@ -10,16 +10,44 @@
 //! may consume it), so the watchdog also re-sends every [`RESEND`] while a
 //! tripped call is still armed. The same tripwire ends a call at once when a
 //! host call hit a fatal limit (`output_too_large`).
+//!
+//! The watchdog also watches memory: a call armed with a [`MemoryWatch`] is
+//! stopped the same way once its worker thread has allocated more than the
+//! cap since the call began (checked every [`MEMORY_POLL`]; soft, since one
+//! allocation happens before it is seen).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use morph_runtime_core::allocation::AllocationMeter;
 use rustpython_vm::VirtualMachine;
 use rustpython_vm::signal::{UserSignal, UserSignalSender};
 
 /// How often a tripped call that has not unwound is signalled again.
 pub const RESEND: Duration = Duration::from_millis(1);
+/// How often a running call's allocations are compared with its cap.
+pub const MEMORY_POLL: Duration = Duration::from_millis(2);
+
+/// The memory of one call: its worker thread's meter, the count when the
+/// call began, and the cap in bytes.
+#[derive(Debug, Clone)]
+pub struct MemoryWatch {
+    /// The worker thread's allocation count.
+    pub meter: AllocationMeter,
+    /// The count when the call began.
+    pub start: i64,
+    /// `max_memory_mb` in bytes.
+    pub cap: u64,
+}
+
+impl MemoryWatch {
+    /// Bytes allocated past the cap, as `Some(grown)`, or `None` within it.
+    pub fn overrun(&self) -> Option<u64> {
+        let grown = self.meter.grown_since(self.start);
+        (grown > self.cap).then_some(grown)
+    }
+}
 
 /// The interrupt of one session: which call is running and which call was
 /// stopped. Shared between the session's thread and the watchdog.
@@ -30,6 +58,9 @@ pub struct Tripwire {
     active: AtomicU64,
     /// Generation of the call that must stop (`0`: none).
     tripped: AtomicU64,
+    /// Bytes the stopped call had allocated when it was stopped for memory
+    /// (`0`: stopped for time or by the host).
+    memory_grown: AtomicU64,
 }
 
 impl Tripwire {
@@ -39,12 +70,14 @@ impl Tripwire {
             sender,
             active: AtomicU64::new(0),
             tripped: AtomicU64::new(0),
+            memory_grown: AtomicU64::new(0),
         })
     }
 
     /// Marks call `generation` as running.
     pub fn begin(&self, generation: u64) {
         self.tripped.store(0, Ordering::SeqCst);
+        self.memory_grown.store(0, Ordering::SeqCst);
         self.active.store(generation, Ordering::SeqCst);
     }
 
@@ -56,6 +89,23 @@ impl Tripwire {
     /// Whether call `generation` was stopped.
     pub fn was_tripped(&self, generation: u64) -> bool {
         generation != 0 && self.tripped.load(Ordering::SeqCst) == generation
+    }
+
+    /// What call `generation` had allocated when it was stopped for memory.
+    pub fn memory_overrun(&self, generation: u64) -> Option<u64> {
+        if !self.was_tripped(generation) {
+            return None;
+        }
+        Some(self.memory_grown.load(Ordering::SeqCst)).filter(|g| *g > 0)
+    }
+
+    /// Stops call `generation` for allocating `grown` bytes past its cap.
+    fn trip_for_memory(self: &Arc<Self>, generation: u64, grown: u64) {
+        if generation == 0 || self.active.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        self.memory_grown.store(grown.max(1), Ordering::SeqCst);
+        self.trip(generation);
     }
 
     /// Stops call `generation` (if it is still the running one).
@@ -92,6 +142,9 @@ struct Armed {
     deadline: Instant,
     wire: Arc<Tripwire>,
     generation: u64,
+    memory: Option<MemoryWatch>,
+    /// Stopped already: signalled again every [`RESEND`].
+    stopped: bool,
 }
 
 #[derive(Default)]
@@ -120,12 +173,21 @@ impl Watchdog {
         loop {
             let now = Instant::now();
             let mut next: Option<Instant> = None;
-            for a in &guard.1 {
-                if a.deadline <= now {
+            let mut soonest = |at: Instant| next = Some(next.map_or(at, |n| n.min(at)));
+            for a in &mut guard.1 {
+                if a.stopped || a.deadline <= now {
                     a.wire.trip(a.generation);
-                    next = Some(now + RESEND);
+                    a.stopped = true;
+                    soonest(now + RESEND);
+                } else if let Some(grown) = a.memory.as_ref().and_then(MemoryWatch::overrun) {
+                    a.wire.trip_for_memory(a.generation, grown);
+                    a.stopped = true;
+                    soonest(now + RESEND);
                 } else {
-                    next = Some(next.map_or(a.deadline, |n| n.min(a.deadline)));
+                    soonest(a.deadline);
+                    if a.memory.is_some() {
+                        soonest(now + MEMORY_POLL);
+                    }
                 }
             }
             guard = match next {
@@ -151,9 +213,15 @@ pub struct Watch {
     id: u64,
 }
 
-/// Arms the watchdog: at `deadline`, call `generation` on `wire` is stopped.
-/// The returned guard disarms on drop.
-pub fn arm(wire: &Arc<Tripwire>, generation: u64, deadline: Instant) -> Watch {
+/// Arms the watchdog: at `deadline`, or once it allocated past `memory`'s
+/// cap, call `generation` on `wire` is stopped. The returned guard disarms
+/// on drop.
+pub fn arm(
+    wire: &Arc<Tripwire>,
+    generation: u64,
+    deadline: Instant,
+    memory: Option<MemoryWatch>,
+) -> Watch {
     let dog = watchdog();
     let mut guard = dog.armed.lock().unwrap_or_else(PoisonError::into_inner);
     guard.0 += 1;
@@ -163,6 +231,8 @@ pub fn arm(wire: &Arc<Tripwire>, generation: u64, deadline: Instant) -> Watch {
         deadline,
         wire: wire.clone(),
         generation,
+        memory,
+        stopped: false,
     });
     drop(guard);
     dog.wake.notify_one();

@@ -3,9 +3,20 @@
 mod audit;
 mod conformance;
 mod inspect;
+mod install;
+mod keygen;
+mod list;
 mod new;
+mod package;
+mod pull;
+mod push;
+mod remove;
 mod run;
+mod sign;
+mod tags;
+mod trust;
 mod validate;
+mod verify;
 
 use std::io::Write;
 
@@ -20,5 +31,16 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 
         Command::Audit(args) => audit::audit(&args, out, err),
         Command::New(args) => new::new(&args, out, err),
         Command::Conformance(args) => conformance::conformance(args, out, err).await,
+        Command::Keygen(args) => keygen::keygen(&args, out, err),
+        Command::Package(args) => package::package(&args, out, err),
+        Command::Sign(args) => sign::sign(&args, out, err),
+        Command::Verify(args) => verify::verify(&args, out, err),
+        Command::Trust(args) => trust::trust(&args, out, err),
+        Command::Install(args) => install::install(&args, out, err).await,
+        Command::List(args) => list::list(&args, out, err),
+        Command::Remove(args) => remove::remove(&args, out, err),
+        Command::Push(args) => push::push(&args, out, err).await,
+        Command::Pull(args) => pull::pull(&args, out, err).await,
+        Command::Tags(args) => tags::tags(&args, out, err).await,
     }
 }

@@ -1,36 +1,65 @@
 //! `morph run PACKAGE ACTION`: load one extension and run one action.
+//!
+//! PACKAGE is an extension directory (development: runs unsigned, with a
+//! warning), a `.morph` file (verified before load: it must be intact and
+//! signed by a trusted publisher unless `--allow-unsigned`), or the id of an
+//! installed extension (its archive is verified again, must still be the
+//! one approved, and runs with no more permissions than were approved).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use morph_package::{InstallStore, InstalledRecord, PackageOpener};
+use morph_runtime_core::capabilities::{HostPolicy, Permission};
 use morph_runtime_core::{Error, Host, Isolation, LoadOptions};
 use serde_json::Value;
 
-use crate::args::{EngineArg, IsolationArg, RunArgs};
+use super::verify::trust_policy;
+use crate::args::{EngineArg, IsolationArg, RunArgs, TrustLocation};
 use crate::data_dir::default_data_dir;
 use crate::output::{failure, success};
 
+/// What PACKAGE names.
+enum Target {
+    Dir(PathBuf),
+    Archive(PathBuf),
+    Installed(Box<InstalledRecord>, PathBuf),
+}
+
 pub async fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let json_mode = args.json;
-    match prepare(&args, err) {
+    let prepared = match prepare(&args, err) {
+        Err(e) => return failure(out, err, json_mode, &e, &[]),
+        Ok(p) => p,
+    };
+    let (host, params, config, target, opener) = prepared;
+    let loaded = match &target {
+        Target::Dir(dir) => host.load(dir, config).await,
+        Target::Archive(file) => host.load(file, config).await,
+        Target::Installed(record, file) => {
+            load_installed(&host, &opener, record, file, config).await
+        }
+    };
+    match loaded {
         Err(e) => failure(out, err, json_mode, &e, &[]),
-        Ok((host, params, config)) => match host.load(&args.package, config).await {
-            Err(e) => failure(out, err, json_mode, &e, &[]),
-            Ok(id) => {
-                let execution = host.execute_traced(&id, &args.action, params).await;
-                match &execution.result {
-                    Ok(value) => success(out, json_mode, value, &execution.audit),
-                    Err(e) => failure(out, err, json_mode, e, &execution.audit),
-                }
+        Ok(id) => {
+            let execution = host.execute_traced(&id, &args.action, params).await;
+            match &execution.result {
+                Ok(value) => success(out, json_mode, value, &execution.audit),
+                Err(e) => failure(out, err, json_mode, e, &execution.audit),
             }
-        },
+        }
     }
 }
 
-fn prepare(args: &RunArgs, err: &mut dyn Write) -> Result<(Host, Value, Value), Error> {
+type Prepared = (Host, Value, Value, Target, PackageOpener);
+
+fn prepare(args: &RunArgs, err: &mut dyn Write) -> Result<Prepared, Error> {
     let params = parse_json("params", &args.params)?;
     let config = parse_json("config", &args.config)?;
-    check_package_kind(&args.package, err)?;
+    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    let target = target(&args.package, &data_dir, err)?;
     let options = LoadOptions {
         isolation: args.isolation.map(|i| match i {
             IsolationArg::PerCall => Isolation::PerCall,
@@ -45,38 +74,90 @@ fn prepare(args: &RunArgs, err: &mut dyn Write) -> Result<(Host, Value, Value), 
             .to_owned()
         }),
     };
-    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
-    let host = Host::builder()
+    let trust = TrustLocation {
+        data_dir: Some(data_dir.clone()),
+        trust_dir: args.trust_dir.clone(),
+    };
+    // An installed package was approved as it is (also when it was
+    // installed unsigned, explicitly): its integrity is checked against the
+    // install record instead.
+    let allow_unsigned =
+        args.allow_unsigned || matches!(&target, Target::Installed(r, _) if r.publisher.is_none());
+    let opener = PackageOpener::new(trust_policy(&trust, allow_unsigned)?);
+    let mut builder = Host::builder()
         .with_data_dir(data_dir)
         .with_load_options(options)
-        .build()?;
-    Ok((host, params, config))
+        .with_archive_opener(Arc::new(opener.clone()));
+    if let Target::Installed(record, _) = &target {
+        builder = builder.with_policy(approved_only(record));
+    }
+    Ok((builder.build()?, params, config, target, opener))
+}
+
+/// Loads an installed extension: re-verified, bound to the approved digest.
+async fn load_installed(
+    host: &Host,
+    opener: &PackageOpener,
+    record: &InstalledRecord,
+    file: &Path,
+    config: Value,
+) -> Result<String, Error> {
+    let verified = opener.open(file)?;
+    if verified.digest.to_string() != record.digest {
+        return Err(Error::SignatureInvalid {
+            reason: format!(
+                "the installed package of `{}` changed on disk since it was approved",
+                record.id
+            ),
+        });
+    }
+    let id = host.load_package(&verified.package, config).await;
+    drop(verified);
+    id
+}
+
+/// The host policy that grants an installed extension no more than the
+/// permissions approved when it was installed.
+fn approved_only(record: &InstalledRecord) -> HostPolicy {
+    let approved = record.permission_set();
+    let mut policy = HostPolicy::permissive();
+    for p in Permission::ALL {
+        if !approved.contains(&p) {
+            policy.revoke(&record.id, p);
+        }
+    }
+    policy
 }
 
 fn parse_json(field: &str, text: &str) -> Result<Value, Error> {
     serde_json::from_str(text).map_err(|e| Error::params(field, format!("not valid JSON: {e}")))
 }
 
-/// Directories run unsigned with a warning; `.morph` archives need the
-/// packaging support that verifies their signature before anything runs.
-fn check_package_kind(package: &Path, err: &mut dyn Write) -> Result<(), Error> {
+/// Directories run unsigned with a warning; files are `.morph` archives the
+/// host verifies; anything else may be an installed extension's id.
+fn target(package: &Path, data_dir: &Path, err: &mut dyn Write) -> Result<Target, Error> {
     if package.is_dir() {
         let _ = writeln!(
             err,
             "warning: running unsigned development package {}",
             package.display()
         );
-        return Ok(());
+        return Ok(Target::Dir(package.to_path_buf()));
     }
     if package.is_file() {
-        return Err(Error::InvalidPackage {
-            reason: format!(
-                "{}: `.morph` archives cannot be verified by this build yet; run the extension directory instead",
-                package.display()
-            ),
-        });
+        return Ok(Target::Archive(package.to_path_buf()));
+    }
+    let store = InstallStore::new(data_dir);
+    if let Some(id) = package.to_str()
+        && let Some(record) = store.get(id)?
+    {
+        let file = store.package_path(id);
+        return Ok(Target::Installed(Box::new(record), file));
     }
     Err(Error::InvalidPackage {
-        reason: format!("{} does not exist", package.display()),
+        reason: format!(
+            "{} does not exist (and is not an installed extension)",
+            package.display()
+        ),
     })
 }

@@ -4,5 +4,8 @@
 mod binary;
 mod envelope;
 mod new;
+mod packages;
+#[path = "../../../package/tests/all/registry_server.rs"]
+mod registry_server;
 #[path = "../../../runtime-core/tests/all/test_runtime.rs"]
 mod test_runtime;

@@ -2,6 +2,12 @@
 //! the Python runtime against the expected certificates in
 //! `conformance/expected/`, and catches deliberately broken runtimes.
 
+/// Meters allocations per thread, as the `morph` binary does, so the JS and
+/// Python memory caps see what each call allocates.
+#[global_allocator]
+static ALLOC: morph_runtime_core::allocation::MeteredAllocator =
+    morph_runtime_core::allocation::MeteredAllocator::system();
+
 mod broken;
 mod spec;
 

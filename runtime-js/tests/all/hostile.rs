@@ -30,7 +30,6 @@ const SOON: Duration = Duration::from_millis(1500);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runaway_code_is_stopped_at_the_deadline() {
-    let _heavy = crate::support::HEAVY.lock().await;
     // Memory is generous here so that the deadline, not the heap, stops them.
     let g = load_guest(GuestOptions {
         limits: "max_execution_ms: 300\nmax_memory_mb: 4096",
@@ -64,7 +63,6 @@ async fn deep_recursion_is_stack_overflow_never_a_crash() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn string_doubling_is_memory_limit() {
-    let _heavy = crate::support::HEAVY.lock().await;
     let g = fast_guest().await;
     // Boa concatenates without a yield point in between, so whether the
     // heap sample or the deadline notices first depends on timing: both
@@ -82,7 +80,6 @@ async fn string_doubling_is_memory_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_results_are_refused_before_they_are_built() {
-    let _heavy = crate::support::HEAVY.lock().await;
     let g = load_guest(GuestOptions {
         limits: "max_execution_ms: 10000\nmax_memory_mb: 4096",
         ..Default::default()
@@ -114,7 +111,6 @@ async fn hostile_results_are_refused_before_they_are_built() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn natively_recursive_builtins_refuse_deep_values() {
-    let _heavy = crate::support::HEAVY.lock().await;
     let g = load_guest(GuestOptions {
         limits: "max_execution_ms: 10000\nmax_memory_mb: 4096",
         ..Default::default()

@@ -28,7 +28,6 @@ async fn an_infinite_loop_is_a_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_growth_past_the_cap_is_memory_limit() {
-    let _heavy = crate::support::HEAVY.lock().await;
     let g = load_guest(GuestOptions {
         limits: "max_memory_mb: 256",
         ..Default::default()

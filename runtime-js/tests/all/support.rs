@@ -101,8 +101,3 @@ impl Guest {
         assert_eq!(v, json!({"value": "alive"}));
     }
 }
-
-/// The soft memory cap samples the whole process's resident set, so tests
-/// that allocate hundreds of MiB, and tests that assert a small cap, take
-/// this lock to not see each other's heaps.
-pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

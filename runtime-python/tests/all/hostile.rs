@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use morph_testkit::PackageSpec;
+
 use crate::support::{Guest, guest, load};
 
 async fn hostile(id: &str) -> Guest {
@@ -33,6 +35,110 @@ async fn raising_the_recursion_limit_is_impossible() {
     let g = hostile("deep").await;
     assert_eq!(g.code("deep_recursion", json!({})).await, "stack_overflow");
     g.still_serves().await;
+}
+
+/// Recursion through every native re-entry path we know of, and natively
+/// recursive operations on deeply nested values.
+const RECURSIVE: &str = r#"
+import _functools as functools
+class A:
+    def __init__(self, n):
+        self.n = n
+    def __repr__(self):
+        return repr(A(self.n - 1)) if self.n > 0 else "A"
+    def __eq__(self, o):
+        return A(self.n - 1) == o if self.n > 0 else True
+    def __getattr__(self, name):
+        return getattr(A(self.n - 1), name) if self.n > 0 else 1
+    def __hash__(self):
+        return hash(A(self.n - 1)) if self.n > 0 else 0
+def plain(n):
+    return plain(n - 1) if n > 0 else 0
+def via_sorted(n):
+    return sorted([n], key=lambda x: via_sorted(n - 1))[0] if n > 0 else 0
+def via_map(n):
+    return list(map(lambda x: via_map(n - 1), [n]))[0] if n > 0 else 0
+def via_reduce(n):
+    return functools.reduce(lambda a, b: via_reduce(n - 1), [1, 2]) if n > 0 else 0
+def gen(n):
+    if n > 0:
+        yield from gen(n - 1)
+    yield n
+def via_str_format(n):
+    class F:
+        def __format__(self, spec):
+            return via_str_format(n - 1) if n > 0 else ""
+    return "{}".format(F())
+def via_init(n):
+    class B:
+        def __init__(self):
+            self.x = via_init(n - 1) if n > 0 else 0
+    return B()
+def execute(action, params):
+    k = params["value"]
+    n = 10 ** 6
+    if k == "plain": return plain(n)
+    if k == "repr": return repr(A(n))
+    if k == "eq": return A(n) == 1
+    if k == "getattr": return A(n).zzz
+    if k == "hash": return hash(A(n))
+    if k == "sorted": return via_sorted(n)
+    if k == "map": return via_map(n)
+    if k == "reduce": return via_reduce(n)
+    if k == "gen": return sum(gen(n))
+    if k == "format": return via_str_format(n)
+    if k == "init": return via_init(n) and 1
+    if k == "ok500": return plain(500)
+    if k in ("nrepr", "neq", "nhash", "nstr", "ndict", "ncmp"):
+        a = []
+        b = []
+        t = ()
+        d = {}
+        for i in range(50000):
+            a = [a]
+            b = [b]
+            t = (t,)
+            d = {"k": d}
+        if k == "nrepr": return len(repr(a))
+        if k == "neq": return a == b
+        if k == "ncmp": return a < b
+        if k == "nhash": return hash(t)
+        if k == "nstr": return len(str(t))
+        if k == "ndict": return len(repr(d))
+
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recursion_through_native_code_is_stack_overflow_not_a_crash() {
+    let spec = PackageSpec::new(
+        "recursive",
+        "python",
+        "main.py",
+        RECURSIVE,
+        "actions:\n  - {name: echo, description: x, parameters: [{name: value, type: any}]}\n",
+    );
+    let g = load(spec.limits("max_execution_ms: 30000"), None).await;
+    // Within the limit (1000 frames), recursion works.
+    assert_eq!(
+        g.run("echo", json!({"value": "ok500"})).await.unwrap(),
+        json!(0)
+    );
+    for form in [
+        "plain", "repr", "eq", "getattr", "hash", "sorted", "map", "reduce", "gen", "format",
+        "init", "nrepr", "neq", "ncmp", "nstr", "ndict",
+    ] {
+        assert_eq!(
+            g.code("echo", json!({ "value": form })).await,
+            "stack_overflow",
+            "{form}"
+        );
+    }
+    // Hashing a nested tuple is iterative in RustPython: no overflow at all.
+    assert!(g.run("echo", json!({"value": "nhash"})).await.is_ok());
+    assert_eq!(
+        g.run("echo", json!({"value": "ok500"})).await.unwrap(),
+        json!(0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
