@@ -7,7 +7,9 @@
 //! **a call whose audit record cannot be written fails**; **a panicking
 //! provider fails only its own call**.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -276,20 +278,56 @@ impl CapabilityBroker {
     }
 }
 
+/// Carries a call's capability requests to the broker of another process:
+/// how a process-isolation worker reaches the one broker, which stays in the
+/// host with the audit log and every provider.
+///
+/// **A relay decides nothing**: it hands the request, still in bytes, to the
+/// host, which runs it through its broker under the host's own
+/// [`CallContext`] for that call.
+pub trait CapabilityRelay: Send + Sync + std::fmt::Debug {
+    /// Sends `request` (JSON bytes) for `capability` on behalf of the call
+    /// `ctx` mirrors, and waits for the host's answer.
+    fn relay<'a>(
+        &'a self,
+        ctx: &'a CallContext,
+        capability: &'a str,
+        request: Vec<u8>,
+    ) -> Pin<Box<dyn Future<Output = Result<Value>> + Send + 'a>>;
+}
+
+/// Where a call's capability requests go.
+#[derive(Debug, Clone)]
+pub enum CallRoute {
+    /// This process's broker (the host).
+    Broker(Arc<CapabilityBroker>),
+    /// The host's broker, through a relay (a process-isolation worker).
+    Relay(Arc<dyn CapabilityRelay>),
+}
+
 /// A handle on the broker for one call: what a runtime holds while a guest runs.
 ///
 /// **A runtime reaches capabilities only through this handle**, which carries
 /// the host-made [`CallContext`]: it cannot pick its own grants or limits.
 #[derive(Debug, Clone)]
 pub struct Call {
-    broker: Arc<CapabilityBroker>,
+    route: CallRoute,
     ctx: Arc<CallContext>,
 }
 
 impl Call {
     /// Binds `ctx` to `broker`. Only the host should create calls.
     pub fn new(broker: Arc<CapabilityBroker>, ctx: Arc<CallContext>) -> Call {
-        Call { broker, ctx }
+        Call {
+            route: CallRoute::Broker(broker),
+            ctx,
+        }
+    }
+
+    /// Binds `ctx` to `route` (a worker process binds its mirror of the
+    /// host's context to a relay).
+    pub fn routed(route: CallRoute, ctx: Arc<CallContext>) -> Call {
+        Call { route, ctx }
     }
 
     /// The call's context (identity, grants, deadline, counters).
@@ -297,9 +335,9 @@ impl Call {
         &self.ctx
     }
 
-    /// The broker this call invokes.
-    pub fn broker(&self) -> &Arc<CapabilityBroker> {
-        &self.broker
+    /// Where this call's capability requests go.
+    pub fn route(&self) -> &CallRoute {
+        &self.route
     }
 
     /// Invokes a capability for this call.
@@ -307,7 +345,14 @@ impl Call {
     /// # Errors
     /// See [`CapabilityBroker::invoke`].
     pub async fn invoke(&self, capability: &str, request: Value) -> Result<Value> {
-        self.broker.invoke(&self.ctx, capability, request).await
+        match &self.route {
+            CallRoute::Broker(broker) => broker.invoke(&self.ctx, capability, request).await,
+            CallRoute::Relay(relay) => {
+                let bytes = serde_json::to_vec(&request)
+                    .map_err(|e| Error::params("request", e.to_string()))?;
+                relay.relay(&self.ctx, capability, bytes).await
+            }
+        }
     }
 
     /// Invokes a capability with a request still in bytes.
@@ -315,9 +360,18 @@ impl Call {
     /// # Errors
     /// See [`CapabilityBroker::invoke_bytes`].
     pub async fn invoke_bytes(&self, capability: &str, request: &[u8]) -> Result<Value> {
-        self.broker
-            .invoke_bytes(&self.ctx, capability, request)
-            .await
+        match &self.route {
+            CallRoute::Broker(broker) => broker.invoke_bytes(&self.ctx, capability, request).await,
+            CallRoute::Relay(relay) => {
+                if request.len() > MAX_REQUEST_BYTES {
+                    return Err(Error::params(
+                        "request",
+                        format!("larger than {MAX_REQUEST_BYTES} bytes"),
+                    ));
+                }
+                relay.relay(&self.ctx, capability, request.to_vec()).await
+            }
+        }
     }
 }
 

@@ -295,6 +295,10 @@ pub enum Error {
         /// What happened.
         reason: String,
     },
+    /// An error that crossed a process boundary (a process-isolation worker
+    /// and its host), with its original code, message and stack.
+    #[error("{}", .0.message)]
+    Relayed(WireError),
 }
 
 impl Error {
@@ -320,6 +324,7 @@ impl Error {
             Error::UnknownCapability { .. } => ErrorCode::UnknownCapability,
             Error::Io { .. } => ErrorCode::Io,
             Error::Internal { .. } => ErrorCode::Internal,
+            Error::Relayed(wire) => wire.code,
         }
     }
 
@@ -383,6 +388,7 @@ impl Error {
         match self {
             Error::Guest(fault) => fault.stack.as_deref(),
             Error::InitFailed(inner) => inner.guest_stack(),
+            Error::Relayed(wire) => wire.stack.as_deref(),
             _ => None,
         }
     }
@@ -408,6 +414,14 @@ pub struct WireError {
     /// Guest stack trace, where there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack: Option<String>,
+}
+
+impl WireError {
+    /// The error again, on the other side of the boundary: its code, message
+    /// and stack are kept as they were.
+    pub fn into_error(self) -> Error {
+        Error::Relayed(self)
+    }
 }
 
 /// Result alias used across Morph.

@@ -54,7 +54,7 @@ mod permission;
 mod policy;
 pub mod providers;
 
-pub use broker::{Call, CapabilityBroker, MAX_REQUEST_BYTES};
+pub use broker::{Call, CallRoute, CapabilityBroker, CapabilityRelay, MAX_REQUEST_BYTES};
 pub use call::{CallContext, CallKind, ExtensionIdentity, Grants, LogLine};
 pub use capability::{Capability, http_permission};
 pub use error::{Error, ErrorCode, GuestFault, LimitKind, Result, WireError, truncate_for_message};

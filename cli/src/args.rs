@@ -372,7 +372,7 @@ pub enum EngineArg {
 }
 
 /// `--isolation`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum IsolationArg {
     /// A fresh instance per call.
     PerCall,

@@ -24,6 +24,11 @@ pub use output::{EXIT_EXTENSION_FAILED, EXIT_HOST_ERROR, EXIT_OK, exit_code_for}
 /// Runs the CLI on the process's arguments and standard streams.
 pub fn main_from_env() -> ExitCode {
     link_runtimes();
+    // `morph worker` (process isolation) owns stdin and stdout for its
+    // protocol and starts its own async runtime: nothing else runs first.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "worker") {
+        return morph_process::worker::serve(morph_runtime_core::RuntimeRegistry::linked());
+    }
     init_tracing();
     // Unlocked handles: guest logs reach stderr through `tracing` from other
     // threads while a call runs, so the main thread must not hold the lock.
@@ -33,6 +38,19 @@ pub fn main_from_env() -> ExitCode {
         &mut std::io::stderr(),
     );
     ExitCode::from(code)
+}
+
+/// The process isolation tier, with workers started as `morph worker` from
+/// this executable.
+///
+/// # Errors
+/// `runtime_unavailable` when the executable cannot be found.
+pub fn process_tier()
+-> Result<std::sync::Arc<dyn morph_runtime_core::MorphRuntime>, morph_runtime_core::Error> {
+    let command = morph_process::WorkerCommand::current_exe()?;
+    Ok(std::sync::Arc::new(morph_process::ProcessRuntime::new(
+        morph_process::ProcessConfig::new(command),
+    )))
 }
 
 /// Runs the CLI on `args` (the first is the program name), writing to `out`

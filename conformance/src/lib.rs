@@ -54,6 +54,9 @@ pub struct CertifyOptions {
     pub step_timeout: Duration,
     /// Told after each case.
     pub progress: Option<Arc<Progress>>,
+    /// The process isolation tier, for `Isolation::Process` (its enforcement
+    /// is then the one certified).
+    pub process: Option<Arc<dyn MorphRuntime>>,
 }
 
 impl CertifyOptions {
@@ -65,6 +68,7 @@ impl CertifyOptions {
             only: Vec::new(),
             step_timeout: Duration::from_secs(30),
             progress: None,
+            process: None,
         }
     }
 }
@@ -77,7 +81,12 @@ pub async fn certify(runtime: Arc<dyn MorphRuntime>, options: CertifyOptions) ->
             options.only.is_empty() || options.only.iter().any(|p| c.id.starts_with(p.as_str()))
         })
         .collect();
-    let declared = runtime.enforcement(&options.load);
+    let declared = match (&options.process, options.load.isolation) {
+        (Some(tier), Some(morph_runtime_core::Isolation::Process)) => {
+            tier.enforcement(&options.load)
+        }
+        _ => runtime.enforcement(&options.load),
+    };
     let enforcement_of = |limit: Limit| match limit {
         Limit::Execution => declared.execution,
         Limit::Memory => declared.memory,
@@ -91,6 +100,7 @@ pub async fn certify(runtime: Arc<dyn MorphRuntime>, options: CertifyOptions) ->
         options.probe,
         options.load.clone(),
         options.step_timeout,
+        options.process.clone(),
     );
     let mut results = Vec::with_capacity(cases.len());
     for (i, case) in cases.iter().enumerate() {

@@ -29,6 +29,7 @@ pub(crate) struct Runner {
     pub load: LoadOptions,
     pub server: TestServer,
     pub step_timeout: Duration,
+    pub process: Option<Arc<dyn MorphRuntime>>,
 }
 
 /// A step's failure: what was observed instead.
@@ -40,6 +41,7 @@ impl Runner {
         probe: Probe,
         load: LoadOptions,
         step_timeout: Duration,
+        process: Option<Arc<dyn MorphRuntime>>,
     ) -> Runner {
         let server = TestServer::start(|seen| match seen.path.as_str() {
             "/echo" => morph_testkit::Reply::text(seen.body.clone()),
@@ -51,6 +53,7 @@ impl Runner {
             load,
             server,
             step_timeout,
+            process,
         }
     }
 
@@ -60,12 +63,13 @@ impl Runner {
             .first()
             .and_then(|e| e.isolation)
             .or(self.load.isolation);
-        let host = TestHost::new(
+        let host = TestHost::with_process_tier(
             self.runtime.clone(),
             LoadOptions {
                 isolation,
                 engine: self.load.engine.clone(),
             },
+            self.process.clone(),
         );
         let mut ids = Vec::new();
         let mut observed = Vec::new();

@@ -30,10 +30,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
 
 /// Set once the metered allocator has served an allocation.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// Exit status on a failed allocation (`0`: let the caller handle it).
+static EXIT_ON_EXHAUSTION: AtomicI32 = AtomicI32::new(0);
 
 thread_local! {
     /// The counter of this thread, or null when the thread is not metered.
@@ -82,6 +84,33 @@ fn charge(delta: i64) {
     });
 }
 
+/// Makes a failed allocation end the process at once with `status` (a
+/// process-isolation worker under its memory rlimit does this, so that its
+/// host can tell memory exhaustion from a crash). Only takes effect with
+/// [`MeteredAllocator`] installed.
+pub fn exit_on_exhaustion(status: i32) {
+    EXIT_ON_EXHAUSTION.store(status, Ordering::SeqCst);
+}
+
+#[cold]
+fn exhausted() {
+    let status = EXIT_ON_EXHAUSTION.load(Ordering::Relaxed);
+    if status == 0 {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        const MESSAGE: &[u8] = b"morph worker: out of memory\n";
+        // SAFETY: write and _exit are async-signal-safe and allocate nothing.
+        unsafe {
+            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+            libc::_exit(status);
+        }
+    }
+    #[cfg(not(unix))]
+    std::process::abort();
+}
+
 fn bytes(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -92,7 +121,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for MeteredAllocator<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees.
         let ptr = unsafe { self.inner.alloc(layout) };
-        if !ptr.is_null() {
+        if ptr.is_null() {
+            exhausted();
+        } else {
             charge(bytes(layout.size()));
         }
         ptr
@@ -101,7 +132,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for MeteredAllocator<A> {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees.
         let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        if !ptr.is_null() {
+        if ptr.is_null() {
+            exhausted();
+        } else {
             charge(bytes(layout.size()));
         }
         ptr
@@ -116,7 +149,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for MeteredAllocator<A> {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees.
         let new = unsafe { self.inner.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
+        if new.is_null() {
+            exhausted();
+        } else {
             charge(bytes(new_size) - bytes(layout.size()));
         }
         new

@@ -58,6 +58,7 @@ struct Inner {
     policy: HostPolicy,
     options: LoadOptions,
     archives: Option<Arc<dyn ArchiveOpener>>,
+    process: Option<Arc<dyn MorphRuntime>>,
     loaded: RwLock<BTreeMap<String, Arc<Loaded>>>,
 }
 
@@ -103,6 +104,7 @@ impl Host {
         policy: HostPolicy,
         options: LoadOptions,
         archives: Option<Arc<dyn ArchiveOpener>>,
+        process: Option<Arc<dyn MorphRuntime>>,
     ) -> Host {
         Host {
             inner: Arc::new(Inner {
@@ -112,6 +114,7 @@ impl Host {
                 policy,
                 options,
                 archives,
+                process,
                 loaded: RwLock::new(BTreeMap::new()),
             }),
         }
@@ -197,6 +200,21 @@ impl Host {
                 grants.clone(),
                 config.clone(),
             ),
+        };
+        // Under process isolation the tier loads it in a worker process,
+        // with the language's runtime there (the identity keeps its id).
+        let runtime = match self.inner.options.isolation {
+            Some(crate::Isolation::Process) => {
+                self.inner
+                    .process
+                    .clone()
+                    .ok_or_else(|| Error::RuntimeUnavailable {
+                        reason: "process isolation is not set up on this host \
+                                 (HostBuilder::with_process_isolation)"
+                            .into(),
+                    })?
+            }
+            _ => runtime,
         };
         // The runtime enforces the init deadline itself (it starts after
         // compiling); this backstop only stops a runtime that hangs.

@@ -27,6 +27,7 @@ pub struct HostBuilder {
     audit: Option<Arc<dyn AuditSink>>,
     options: LoadOptions,
     archives: Option<Arc<dyn ArchiveOpener>>,
+    process: Option<Arc<dyn MorphRuntime>>,
 }
 
 impl HostBuilder {
@@ -81,6 +82,14 @@ impl HostBuilder {
         self
     }
 
+    /// Lets loads with `Isolation::Process` run in worker processes through
+    /// `tier` (the `morph-process` crate's `ProcessRuntime`). Without one,
+    /// such loads are refused with `runtime_unavailable`.
+    pub fn with_process_isolation(mut self, tier: Arc<dyn MorphRuntime>) -> Self {
+        self.process = Some(tier);
+        self
+    }
+
     /// Builds the host.
     ///
     /// # Errors
@@ -119,6 +128,7 @@ impl HostBuilder {
             self.policy,
             self.options,
             self.archives,
+            self.process,
         ))
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use morph_capabilities::providers::Event;
 use morph_capabilities::{
-    Call, CallContext, CallKind, CapabilityBroker, ExtensionIdentity, Grants, Result,
+    Call, CallContext, CallKind, CallRoute, CapabilityBroker, ExtensionIdentity, Grants, Result,
 };
 use serde_json::Value;
 
@@ -137,7 +137,7 @@ pub struct LoadRequest<'a> {
 /// never charged to the guest.
 #[derive(Clone)]
 pub struct InitCall {
-    broker: Arc<CapabilityBroker>,
+    route: CallRoute,
     identity: Arc<ExtensionIdentity>,
     grants: Arc<Grants>,
     config: Arc<Value>,
@@ -150,12 +150,33 @@ impl InitCall {
         grants: Arc<Grants>,
         config: Arc<Value>,
     ) -> InitCall {
+        InitCall::routed(CallRoute::Broker(broker), identity, grants, config)
+    }
+
+    /// `init` calls whose capability requests go to `route`: a process
+    /// isolation worker relays them to the host's broker.
+    pub fn routed(
+        route: CallRoute,
+        identity: Arc<ExtensionIdentity>,
+        grants: Arc<Grants>,
+        config: Arc<Value>,
+    ) -> InitCall {
         InitCall {
-            broker,
+            route,
             identity,
             grants,
             config,
         }
+    }
+
+    /// The identity of the extension being loaded.
+    pub fn identity(&self) -> &Arc<ExtensionIdentity> {
+        &self.identity
+    }
+
+    /// The config the app passed.
+    pub fn config(&self) -> &Arc<Value> {
+        &self.config
     }
 
     /// A new `init` call whose deadline starts now.
@@ -167,7 +188,7 @@ impl InitCall {
             CallKind::Init,
             "init",
         );
-        Call::new(self.broker.clone(), Arc::new(ctx))
+        Call::routed(self.route.clone(), Arc::new(ctx))
     }
 
     /// The extension's limits (for runtimes that size engines by them).

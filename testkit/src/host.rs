@@ -21,16 +21,28 @@ pub struct TestHost {
 impl TestHost {
     /// A host with only `runtime`, loading with `options`.
     pub fn new(runtime: Arc<dyn MorphRuntime>, options: LoadOptions) -> TestHost {
+        TestHost::with_process_tier(runtime, options, None)
+    }
+
+    /// Like [`TestHost::new`], with `process` as the tier that serves
+    /// `Isolation::Process` loads.
+    pub fn with_process_tier(
+        runtime: Arc<dyn MorphRuntime>,
+        options: LoadOptions,
+        process: Option<Arc<dyn MorphRuntime>>,
+    ) -> TestHost {
         let dir = tempfile::tempdir().expect("tempdir");
         let audit = Arc::new(MemoryAuditSink::new());
-        let host = Host::builder()
+        let mut builder = Host::builder()
             .with_data_dir(dir.path().join("data"))
             .with_audit_sink(audit.clone())
             .without_linked_runtimes()
             .with_runtime(runtime)
-            .with_load_options(options)
-            .build()
-            .expect("build host");
+            .with_load_options(options);
+        if let Some(tier) = process {
+            builder = builder.with_process_isolation(tier);
+        }
+        let host = builder.build().expect("build host");
         TestHost { dir, host, audit }
     }
 

@@ -131,6 +131,12 @@ pub async fn conformance(args: ConformanceArgs, out: &mut dyn Write, err: &mut d
             engine: c.engine.map(str::to_owned),
         };
         options.only.clone_from(&args.only);
+        if isolation == Some(Isolation::Process) {
+            match crate::process_tier() {
+                Ok(tier) => options.process = Some(tier),
+                Err(e) => return failure(out, err, args.json, &e, &[]),
+            }
+        }
         if std::io::stderr().is_terminal() {
             options.progress = Some(progress_bar(c.name));
         }

@@ -91,6 +91,9 @@ fn prepare(args: &RunArgs, err: &mut dyn Write) -> Result<Prepared, Error> {
     if let Target::Installed(record, _) = &target {
         builder = builder.with_policy(approved_only(record));
     }
+    if args.isolation == Some(IsolationArg::Process) {
+        builder = builder.with_process_isolation(crate::process_tier()?);
+    }
     Ok((builder.build()?, params, config, target, opener))
 }
 

@@ -5,6 +5,7 @@ mod binary;
 mod envelope;
 mod new;
 mod packages;
+mod process;
 #[path = "../../../package/tests/all/registry_server.rs"]
 mod registry_server;
 #[path = "../../../runtime-core/tests/all/test_runtime.rs"]

@@ -67,7 +67,7 @@ impl CheatingExtension {
             CallKind::Execute,
             ctx.action(),
         );
-        Call::new(call.broker().clone(), Arc::new(forged))
+        Call::routed(call.route().clone(), Arc::new(forged))
     }
 }
 
