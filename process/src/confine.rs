@@ -12,10 +12,11 @@
 //!
 //! The host adds the rest: an empty environment, only the three standard
 //! descriptors (two pipes and a bounded stderr), and a kill at the deadline.
-//! **Not confined** (documented in `process/README.md`): system calls. A guest
-//! that escapes its engine inside the worker runs as the host's user, without
-//! a seccomp filter or namespaces, able to open files and sockets that user
-//! can; it holds no capability grant, since the broker stays in the host.
+//! The worker then installs its seccomp filter (`crate::syscalls`: no
+//! sockets, no exec or fork, no signals to other processes, no tracing).
+//! **Not confined** (documented in `process/README.md`): the filesystem. A
+//! guest that escapes its engine inside the worker can read files the host's
+//! user can; it holds no capability grant, since the broker stays in the host.
 
 use morph_capabilities::ResourceLimits;
 

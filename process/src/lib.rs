@@ -18,6 +18,7 @@
 //!   calls under a deadline, its death read as an error code.
 //! - [`worker::serve`]: the child side, run by `morph worker`.
 //! - [`protocol`]: length-prefixed, versioned JSON frames.
+//! - `syscalls` (Linux): the worker's seccomp filter.
 //!
 //! # Example
 //!
@@ -40,6 +41,8 @@ pub mod child;
 pub mod confine;
 pub mod protocol;
 mod runtime;
+#[cfg(target_os = "linux")]
+pub mod syscalls;
 pub mod worker;
 
 pub use child::WorkerCommand;

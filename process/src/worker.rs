@@ -217,6 +217,10 @@ async fn load(
     }
     confine::apply_limits(&spec.limits, spec.calls_per_worker)
         .map_err(|reason| Error::RuntimeUnavailable { reason })?;
+    #[cfg(target_os = "linux")]
+    crate::syscalls::install().map_err(|e| Error::RuntimeUnavailable {
+        reason: format!("cannot install the worker's seccomp filter: {e}"),
+    })?;
     let package = ExtensionPackage::open_dir(&spec.package_root)?;
     if package.manifest_digest() != spec.identity.manifest_digest {
         return Err(Error::InvalidPackage {

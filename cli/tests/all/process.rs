@@ -171,7 +171,7 @@ async fn a_worker_killed_from_outside_mid_call_is_a_clear_error() {
     let id = t
         .load(
             &PackageSpec::new("victim", "js", "index.js", JS, ACTIONS)
-                .limits("max_execution_ms: 20000"),
+                .limits("max_execution_ms: 20000\nmax_memory_mb: 20"),
         )
         .await
         .unwrap();
@@ -186,6 +186,18 @@ async fn a_worker_killed_from_outside_mid_call_is_a_clear_error() {
     let started = Instant::now();
     let pids = t.tier.worker_pids();
     assert!(!pids.is_empty());
+    for pid in &pids {
+        // Every worker runs under its seccomp filter and its rlimits.
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        assert!(status.contains("Seccomp:\t2"), "{status}");
+        assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+        let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+        let data = limits
+            .lines()
+            .find(|l| l.starts_with("Max data size"))
+            .unwrap();
+        assert!(data.contains(&((20 + 768u64) << 20).to_string()), "{data}");
+    }
     for pid in pids {
         // SAFETY: signalling a worker process this test's tier started.
         unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
