@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use morph_capabilities::{Call, Error, ErrorCode, LimitKind, MAX_REQUEST_BYTES, Result};
 use serde_json::Value;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::time::Instant;
 
@@ -77,7 +77,7 @@ impl WorkerCommand {
 pub struct Worker {
     child: Child,
     stdin: ChildStdin,
-    stdout: ChildStdout,
+    stdout: BufReader<ChildStdout>,
     stderr: Arc<Mutex<Vec<u8>>>,
     frame_cap: u64,
     /// Calls served so far.
@@ -160,7 +160,7 @@ impl Worker {
         let mut worker = Worker {
             child,
             stdin,
-            stdout,
+            stdout: BufReader::with_capacity(64 * 1024, stdout),
             stderr: tail,
             frame_cap,
             calls: 0,

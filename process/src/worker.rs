@@ -21,7 +21,7 @@ use morph_runtime_core::{
     RuntimeRegistry,
 };
 use serde_json::Value;
-use tokio::io::Stdout;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::confine;
@@ -60,12 +60,45 @@ pub fn serve(registry: RuntimeRegistry) -> ExitCode {
 
 type Pending = Mutex<HashMap<u64, oneshot::Sender<Result<Value, WireError>>>>;
 
+/// The protocol's read end (stdin).
+type In = Box<dyn AsyncRead + Send + Unpin>;
+/// The protocol's write end (stdout).
+type Out = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// Stdin and stdout as non-blocking pipes on the worker's event loop (tokio's
+/// own stdin and stdout hop through its blocking pool on every read and
+/// write, which costs more than the rest of a call).
+fn protocol_pipes() -> std::io::Result<(In, Out)> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        use tokio::net::unix::pipe;
+        // SAFETY: descriptors 0 and 1 are the host's pipes; from here on
+        // nothing else in the worker uses them.
+        let (stdin, stdout) = unsafe { (OwnedFd::from_raw_fd(0), OwnedFd::from_raw_fd(1)) };
+        let input = pipe::Receiver::from_owned_fd(stdin)?;
+        let output = pipe::Sender::from_owned_fd(stdout)?;
+        Ok((Box::new(input), Box::new(output)))
+    }
+    #[cfg(not(unix))]
+    {
+        Ok((Box::new(tokio::io::stdin()), Box::new(tokio::io::stdout())))
+    }
+}
+
 /// Relays a call's capability requests to the host over the pipe.
-#[derive(Debug)]
 struct PipeRelay {
-    out: Arc<tokio::sync::Mutex<Stdout>>,
+    out: Arc<tokio::sync::Mutex<Out>>,
     pending: Pending,
     next: AtomicU64,
+}
+
+impl std::fmt::Debug for PipeRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipeRelay")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CapabilityRelay for PipeRelay {
@@ -135,7 +168,9 @@ impl Served {
 }
 
 async fn run(registry: RuntimeRegistry) -> std::result::Result<(), String> {
-    let out = Arc::new(tokio::sync::Mutex::new(tokio::io::stdout()));
+    let (input, output) =
+        protocol_pipes().map_err(|e| format!("opening the protocol pipes: {e}"))?;
+    let out = Arc::new(tokio::sync::Mutex::new(output));
     let relay = Arc::new(PipeRelay {
         out: out.clone(),
         pending: Mutex::new(HashMap::new()),
@@ -146,7 +181,8 @@ async fn run(registry: RuntimeRegistry) -> std::result::Result<(), String> {
     let (calls_tx, mut calls) = mpsc::unbounded_channel::<ToWorker>();
     let reader_relay = relay.clone();
     let reader = tokio::spawn(async move {
-        let mut stdin = tokio::io::stdin();
+        // Buffered: a frame's length and body usually arrive in one read.
+        let mut stdin = tokio::io::BufReader::with_capacity(64 * 1024, input);
         loop {
             match read_frame::<ToWorker, _>(&mut stdin, MAX_HOST_FRAME).await {
                 Ok(ToWorker::Reply { seq, result }) => reader_relay.answer(seq, result),
