@@ -1,3 +1,176 @@
-//! Benchmarks of the js runtime (being written with its issue).
+//! The JS runtime's figures (issue 4), each beside its baseline from the same
+//! run (`cargo bench -p morph-benches --bench js`; table: `BENCHMARKS.md`).
+//!
+//! 1. `overhead`: the trivial `echo` action of the JS test guest through
+//!    `Host::execute` under `Isolation::Pooled` and `PerCall`, beside Boa
+//!    calling `function echo(x) { return x; }` on a warm context (the
+//!    baseline, no Morph code), with and without the JSON conversions; and
+//!    context creation: `Context::default()` alone, and a fresh context with
+//!    the test guest evaluated as a module, `init` and the call (what
+//!    `PerCall` does, without Morph).
+//! 2. `capability`: the guest's `call` action invoking `log` and `vault.get`
+//!    through the broker, beside the same host's `echo`.
+//! 3. `compute`: a naive recursive `fib(20)` through `Host::execute`
+//!    (Pooled) beside the same function called on a warm bare context.
+//!
+//! The binary installs the metered allocator, as the `morph` CLI does: the JS
+//! runtime measures each call's memory with it.
 
-fn main() {}
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
+use morph_benches::bare_js::{self, BareJs, ECHO_JS};
+use morph_benches::drive::{self, execute_n, execute_once};
+use morph_benches::ids::{
+    BARE_CALL, BARE_CALL_JSON, BARE_CONTEXT, BARE_CONTEXT_FRESH, CALL_LOG, CALL_VAULT_GET,
+    CAPABILITY, COMPUTE, ECHO, FIB_BARE, FIB_HOST, HOST_PER_CALL, HOST_POOLED, OVERHEAD,
+};
+use morph_benches::script_guest::{self, FIB_JS, JS_TEST_GUEST, Language};
+use morph_benches::{FIB_N, FIB_RESULT, JS_ENGINE};
+use morph_runtime_core::Isolation;
+use serde_json::json;
+use tokio::runtime::Runtime;
+
+/// Per-thread allocation metering, as in the `morph` binary: the JS runtime
+/// caps each call's memory with it.
+#[global_allocator]
+static ALLOC: morph_runtime_core::allocation::MeteredAllocator =
+    morph_runtime_core::allocation::MeteredAllocator::system();
+
+fn main() {
+    let rt = drive::runtime();
+    let mut c = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    overhead(&mut c, &rt);
+    capability(&mut c, &rt);
+    compute(&mut c, &rt);
+    c.final_summary();
+}
+
+/// Bare Boa calls and context creation vs `Host::execute` echo.
+fn overhead(c: &mut Criterion, rt: &Runtime) {
+    let mut group = c.benchmark_group(OVERHEAD);
+    let params = json!({"value": 1});
+
+    let mut bare = BareJs::new(ECHO_JS, "echo");
+    assert_eq!(bare.call_json(&params), params, "bare echo");
+    let arg = bare.value(&params);
+    group.bench_function(BenchmarkId::new(BARE_CALL, JS_ENGINE), |b| {
+        b.iter(|| bare.call(black_box(&arg)));
+    });
+    group.bench_function(BenchmarkId::new(BARE_CALL_JSON, JS_ENGINE), |b| {
+        b.iter(|| bare.call_json(black_box(&params)));
+    });
+
+    let guest = script_guest::test_guest(Language::Js);
+    let pooled = rt.block_on(script_guest::load(&guest, Isolation::Pooled, &[]));
+    assert_eq!(
+        execute_once(rt, &pooled, "echo", &params),
+        params,
+        "Pooled echo"
+    );
+    group.bench_function(BenchmarkId::new(HOST_POOLED, JS_ENGINE), |b| {
+        b.iter_custom(|iters| execute_n(rt, &pooled, "echo", &params, iters));
+    });
+
+    // A fresh context per iteration: milliseconds, so fewer, flat samples.
+    slow(&mut group);
+    group.bench_function(BenchmarkId::new(BARE_CONTEXT, JS_ENGINE), |b| {
+        b.iter(bare_js::new_context);
+    });
+    assert_eq!(
+        bare_js::fresh_module_call(JS_TEST_GUEST, "echo", &params),
+        params,
+        "bare fresh module echo"
+    );
+    group.bench_function(BenchmarkId::new(BARE_CONTEXT_FRESH, JS_ENGINE), |b| {
+        b.iter(|| bare_js::fresh_module_call(JS_TEST_GUEST, "echo", black_box(&params)));
+    });
+
+    let per_call = rt.block_on(script_guest::load(&guest, Isolation::PerCall, &[]));
+    assert_eq!(
+        execute_once(rt, &per_call, "echo", &params),
+        params,
+        "PerCall echo"
+    );
+    group.bench_function(BenchmarkId::new(HOST_PER_CALL, JS_ENGINE), |b| {
+        b.iter_custom(|iters| execute_n(rt, &per_call, "echo", &params, iters));
+    });
+    group.finish();
+}
+
+/// Settings for figures of milliseconds: flat sampling (criterion reports
+/// the mean), 10 samples over 3 s.
+fn slow(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(3));
+}
+
+/// `call` of `log` and of `vault.get` vs `echo`, on one pooled host.
+fn capability(c: &mut Criterion, rt: &Runtime) {
+    let mut group = c.benchmark_group(CAPABILITY);
+    // vault:write only seeds the key read below.
+    let loaded = rt.block_on(script_guest::load(
+        &script_guest::test_guest(Language::Js),
+        Isolation::Pooled,
+        &["vault:read", "vault:write"],
+    ));
+    let set = json!({"capability": "vault.set", "request": {"key": "k", "value": "bench-secret"}});
+    execute_once(rt, &loaded, "call", &set);
+    let cases = [
+        (ECHO, "echo", json!({"value": 1})),
+        (
+            CALL_LOG,
+            "call",
+            json!({"capability": "log", "request": {"message": "bench"}}),
+        ),
+        (
+            CALL_VAULT_GET,
+            "call",
+            json!({"capability": "vault.get", "request": {"key": "k"}}),
+        ),
+    ];
+    for (name, action, params) in cases {
+        let out = execute_once(rt, &loaded, action, &params);
+        if name == CALL_VAULT_GET {
+            assert!(out.to_string().contains("bench-secret"), "vault.get: {out}");
+        }
+        group.bench_function(BenchmarkId::new(name, JS_ENGINE), |b| {
+            b.iter_custom(|iters| execute_n(rt, &loaded, action, &params, iters));
+        });
+    }
+    group.finish();
+}
+
+/// `fib(20)` through `Host::execute` vs on a bare context.
+fn compute(c: &mut Criterion, rt: &Runtime) {
+    let mut group = c.benchmark_group(COMPUTE);
+    slow(&mut group);
+    let n = json!(FIB_N);
+    let mut bare = BareJs::new(FIB_JS, "fib");
+    assert_eq!(bare.call_json(&n), json!(FIB_RESULT), "bare fib");
+    let arg = bare.value(&n);
+    group.bench_function(BenchmarkId::new(FIB_BARE, JS_ENGINE), |b| {
+        b.iter(|| bare.call(black_box(&arg)));
+    });
+
+    let loaded = rt.block_on(script_guest::load(
+        &script_guest::compute_guest(Language::Js),
+        Isolation::Pooled,
+        &[],
+    ));
+    let params = json!({"n": FIB_N});
+    let out = execute_once(rt, &loaded, "fib", &params);
+    assert_eq!(out, json!(FIB_RESULT), "Host::execute fib");
+    group.bench_function(BenchmarkId::new(FIB_HOST, JS_ENGINE), |b| {
+        b.iter_custom(|iters| execute_n(rt, &loaded, "fib", &params, iters));
+    });
+    group.finish();
+}

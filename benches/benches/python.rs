@@ -1,3 +1,194 @@
-//! Benchmarks of the python runtime (being written with its issue).
+//! The Python runtime's figures (issue 5), each beside its baseline from the
+//! same run (`cargo bench -p morph-benches --bench python`; table:
+//! `BENCHMARKS.md`).
+//!
+//! 1. `overhead`: the trivial `echo` action of the Python test guest through
+//!    `Host::execute` under `Isolation::Pooled` and `PerCall`, beside
+//!    RustPython calling `def echo(x): return x` on a warm interpreter (the
+//!    baseline, no Morph code), with and without the JSON conversions; and
+//!    interpreter creation: a new interpreter alone, and one with the test
+//!    guest run as a module, `init` and the call (what `PerCall` does,
+//!    without Morph).
+//! 2. `capability`: the guest's `call` action invoking `log` and `vault.get`
+//!    through the broker, beside the same host's `echo`.
+//! 3. `compute`: a naive recursive `fib(20)` through `Host::execute`
+//!    (Pooled) and on a bare interpreter, beside CPython (`python3`) running
+//!    the same function in a timing loop of its own (the peer).
+//!
+//! The binary installs the metered allocator, as the `morph` CLI does: the
+//! Python runtime measures each call's memory with it.
 
-fn main() {}
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
+use morph_benches::bare_python::{self, BarePython, ECHO_PY};
+use morph_benches::drive::{self, execute_n, execute_once};
+use morph_benches::ids::{
+    BARE_CALL, BARE_CALL_JSON, BARE_INTERPRETER, BARE_INTERPRETER_FRESH, CALL_LOG, CALL_VAULT_GET,
+    CAPABILITY, COMPUTE, ECHO, FIB_BARE, FIB_HOST, FIB_PEER, HOST_PER_CALL, HOST_POOLED, OVERHEAD,
+};
+use morph_benches::script_guest::{self, FIB_PY, Language, PY_TEST_GUEST};
+use morph_benches::{CPYTHON_ENGINE, FIB_N, FIB_RESULT, PYTHON_ENGINE, cpython};
+use morph_runtime_core::Isolation;
+use serde_json::json;
+use tokio::runtime::Runtime;
+
+/// Per-thread allocation metering, as in the `morph` binary: the Python
+/// runtime caps each call's memory with it.
+#[global_allocator]
+static ALLOC: morph_runtime_core::allocation::MeteredAllocator =
+    morph_runtime_core::allocation::MeteredAllocator::system();
+
+fn main() {
+    let rt = drive::runtime();
+    let mut c = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    overhead(&mut c, &rt);
+    capability(&mut c, &rt);
+    compute(&mut c, &rt);
+    c.final_summary();
+}
+
+/// Bare RustPython calls and interpreter creation vs `Host::execute` echo.
+fn overhead(c: &mut Criterion, rt: &Runtime) {
+    let mut group = c.benchmark_group(OVERHEAD);
+    let params = json!({"value": 1});
+
+    let bare = BarePython::new(ECHO_PY, "echo", &params);
+    assert_eq!(bare.call_json(&params), params, "bare echo");
+    group.bench_function(BenchmarkId::new(BARE_CALL, PYTHON_ENGINE), |b| {
+        b.iter(|| bare.call());
+    });
+    group.bench_function(BenchmarkId::new(BARE_CALL_JSON, PYTHON_ENGINE), |b| {
+        b.iter(|| bare.call_json(std::hint::black_box(&params)));
+    });
+
+    let guest = script_guest::test_guest(Language::Python);
+    let pooled = rt.block_on(script_guest::load(&guest, Isolation::Pooled, &[]));
+    assert_eq!(
+        execute_once(rt, &pooled, "echo", &params),
+        params,
+        "Pooled echo"
+    );
+    group.bench_function(BenchmarkId::new(HOST_POOLED, PYTHON_ENGINE), |b| {
+        b.iter_custom(|iters| execute_n(rt, &pooled, "echo", &params, iters));
+    });
+
+    // A fresh interpreter per iteration: milliseconds, so fewer, flat samples.
+    slow(&mut group);
+    group.bench_function(BenchmarkId::new(BARE_INTERPRETER, PYTHON_ENGINE), |b| {
+        b.iter(bare_python::new_interpreter);
+    });
+    assert_eq!(
+        bare_python::fresh_module_call(PY_TEST_GUEST, "echo", &params),
+        params,
+        "bare fresh module echo"
+    );
+    group.bench_function(
+        BenchmarkId::new(BARE_INTERPRETER_FRESH, PYTHON_ENGINE),
+        |b| {
+            b.iter(|| {
+                bare_python::fresh_module_call(PY_TEST_GUEST, "echo", std::hint::black_box(&params))
+            });
+        },
+    );
+
+    let per_call = rt.block_on(script_guest::load(&guest, Isolation::PerCall, &[]));
+    assert_eq!(
+        execute_once(rt, &per_call, "echo", &params),
+        params,
+        "PerCall echo"
+    );
+    group.bench_function(BenchmarkId::new(HOST_PER_CALL, PYTHON_ENGINE), |b| {
+        b.iter_custom(|iters| execute_n(rt, &per_call, "echo", &params, iters));
+    });
+    group.finish();
+}
+
+/// Settings for figures of milliseconds: flat sampling (criterion reports
+/// the mean), 10 samples over 3 s.
+fn slow(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(3));
+}
+
+/// `call` of `log` and of `vault.get` vs `echo`, on one pooled host.
+fn capability(c: &mut Criterion, rt: &Runtime) {
+    let mut group = c.benchmark_group(CAPABILITY);
+    // vault:write only seeds the key read below.
+    let loaded = rt.block_on(script_guest::load(
+        &script_guest::test_guest(Language::Python),
+        Isolation::Pooled,
+        &["vault:read", "vault:write"],
+    ));
+    let set = json!({"capability": "vault.set", "request": {"key": "k", "value": "bench-secret"}});
+    execute_once(rt, &loaded, "call", &set);
+    let cases = [
+        (ECHO, "echo", json!({"value": 1})),
+        (
+            CALL_LOG,
+            "call",
+            json!({"capability": "log", "request": {"message": "bench"}}),
+        ),
+        (
+            CALL_VAULT_GET,
+            "call",
+            json!({"capability": "vault.get", "request": {"key": "k"}}),
+        ),
+    ];
+    for (name, action, params) in cases {
+        let out = execute_once(rt, &loaded, action, &params);
+        if name == CALL_VAULT_GET {
+            assert!(out.to_string().contains("bench-secret"), "vault.get: {out}");
+        }
+        group.bench_function(BenchmarkId::new(name, PYTHON_ENGINE), |b| {
+            b.iter_custom(|iters| execute_n(rt, &loaded, action, &params, iters));
+        });
+    }
+    group.finish();
+}
+
+/// `fib(20)` through `Host::execute` and on a bare interpreter vs CPython.
+fn compute(c: &mut Criterion, rt: &Runtime) {
+    let mut group = c.benchmark_group(COMPUTE);
+    slow(&mut group);
+
+    match cpython::version() {
+        Some(version) => {
+            eprintln!("peer: {version} ({})", cpython::program());
+            group.bench_function(BenchmarkId::new(FIB_PEER, CPYTHON_ENGINE), |b| {
+                b.iter_custom(|iters| cpython::fib_loop(FIB_N, iters));
+            });
+        }
+        None => eprintln!(
+            "peer: no `{}` on this machine; the CPython figures are skipped",
+            cpython::program()
+        ),
+    }
+
+    let n = json!(FIB_N);
+    let bare = BarePython::new(FIB_PY, "fib", &n);
+    assert_eq!(bare.call_json(&n), json!(FIB_RESULT), "bare fib");
+    group.bench_function(BenchmarkId::new(FIB_BARE, PYTHON_ENGINE), |b| {
+        b.iter(|| bare.call());
+    });
+
+    let loaded = rt.block_on(script_guest::load(
+        &script_guest::compute_guest(Language::Python),
+        Isolation::Pooled,
+        &[],
+    ));
+    let params = json!({"n": FIB_N});
+    let out = execute_once(rt, &loaded, "fib", &params);
+    assert_eq!(out, json!(FIB_RESULT), "Host::execute fib");
+    group.bench_function(BenchmarkId::new(FIB_HOST, PYTHON_ENGINE), |b| {
+        b.iter_custom(|iters| execute_n(rt, &loaded, "fib", &params, iters));
+    });
+    group.finish();
+}

@@ -1,23 +1,54 @@
-//! `morph-benches`: what Morph's criterion benchmarks (`benches/wasm.rs`)
-//! share, so that every figure is measured beside its baseline in the same run.
+//! `morph-benches`: what Morph's criterion benchmarks (`benches/wasm.rs`,
+//! `benches/js.rs`, `benches/python.rs`) share, so that every figure is
+//! measured beside its baseline in the same run.
 //!
-//! - [`fixture`]: the test guest's package and a [`Host`](morph_runtime_core::Host)
+//! - [`fixture`]: the wasm test guest's package and a [`Host`](morph_runtime_core::Host)
 //!   built as `runtime-wasm`'s tests build it (memory audit sink, only the wasm
 //!   runtime, an engine and an isolation mode per load).
-//! - [`raw`]: the baselines: the same guest driven through the ABI on wasmer
-//!   and wasmi directly, with stub `morph` imports and no Morph code at all.
-//! - [`report`]: turns criterion's saved estimates into the table of
+//! - [`script_guest`]: the same for the JS and Python test guests, plus the
+//!   small compute guest (`fib`) the benchmarks write themselves.
+//! - [`raw`]: the wasm baselines: the same guest driven through the ABI on
+//!   wasmer and wasmi directly, with stub `morph` imports and no Morph code.
+//! - [`bare_js`], [`bare_python`]: the JS and Python baselines: Boa and
+//!   RustPython driven directly, with no Morph code.
+//! - [`cpython`]: the Python peer: `python3` running the same workload in a
+//!   timing loop of its own.
+//! - [`drive`]: how a benchmark calls `Host::execute` (from a task on a
+//!   multi-thread tokio runtime, as an app would).
+//! - [`report`]: turns criterion's saved estimates into the tables of
 //!   `BENCHMARKS.md` (`cargo run -p morph-benches --bin morph-bench-report`).
 //!
-//! Run the benchmarks with `cargo bench -p morph-benches`; the test guest must
-//! have been built first (`scripts/build-guests.sh`).
+//! Run the benchmarks with `cargo bench -p morph-benches`; the wasm test guest
+//! must have been built first (`scripts/build-guests.sh`).
 
+pub mod bare_js;
+pub mod bare_python;
+pub mod cpython;
+pub mod drive;
 pub mod fixture;
 pub mod raw;
 pub mod report;
+pub mod script_guest;
 
-/// The engines every figure is measured on.
+/// The engines every wasm figure is measured on.
 pub const ENGINES: [&str; 2] = ["wasmer", "wasmi"];
+
+/// The engine part of every JS benchmark id.
+pub const JS_ENGINE: &str = "boa";
+
+/// The engine part of every Python benchmark id (Morph's runtime and its
+/// bare baselines).
+pub const PYTHON_ENGINE: &str = "rustpython";
+
+/// The engine part of the CPython peer's benchmark ids.
+pub const CPYTHON_ENGINE: &str = "cpython";
+
+/// The `n` of the compute workload, a naive recursive `fib(n)` (the ids say
+/// `fib(20)`).
+pub const FIB_N: u32 = 20;
+
+/// `fib(FIB_N)`.
+pub const FIB_RESULT: u64 = 6765;
 
 /// The `morph_execute` input of the trivial action every overhead figure uses.
 pub const ECHO_INPUT: &[u8] = br#"{"action":"echo","params":{"value":1}}"#;
@@ -25,8 +56,8 @@ pub const ECHO_INPUT: &[u8] = br#"{"action":"echo","params":{"value":1}}"#;
 /// What the guest answers to [`ECHO_INPUT`].
 pub const ECHO_OUTPUT: &[u8] = br#"{"ok":{"value":1}}"#;
 
-/// Benchmark names, shared by `benches/wasm.rs` and [`report`]: a criterion
-/// id is `group/function/engine`.
+/// Benchmark names, shared by the benchmarks and [`report`]: a criterion id
+/// is `group/function/engine`.
 pub mod ids {
     /// Framework overhead of one trivial call.
     pub const OVERHEAD: &str = "overhead";
@@ -39,6 +70,23 @@ pub mod ids {
     /// `Host::execute(echo)` under `Isolation::PerCall`.
     pub const HOST_PER_CALL: &str = "Host::execute PerCall";
 
+    /// JS and Python: `echo(x)` (a one-line function) called directly on a
+    /// warm engine with a prepared argument.
+    pub const BARE_CALL: &str = "bare call";
+    /// The same call with the argument made from `serde_json` and the result
+    /// turned back into it (the conversions every host call needs).
+    pub const BARE_CALL_JSON: &str = "bare call + JSON";
+    /// JS: Boa's `Context::default()` (and its drop).
+    pub const BARE_CONTEXT: &str = "bare Context::default()";
+    /// JS: a new `Context`, the test guest evaluated as an ES module,
+    /// `init({})`, then `execute("echo")`.
+    pub const BARE_CONTEXT_FRESH: &str = "bare new Context + module + init + call";
+    /// Python: RustPython's `Interpreter::without_stdlib` (and its drop).
+    pub const BARE_INTERPRETER: &str = "bare new Interpreter";
+    /// Python: a new interpreter, the test guest run as a module, `init({})`,
+    /// then `execute("echo")`.
+    pub const BARE_INTERPRETER_FRESH: &str = "bare new Interpreter + module + init + call";
+
     /// A capability round trip through the broker (all `Pooled`).
     pub const CAPABILITY: &str = "capability";
     /// `Host::execute(echo)`: the same call without a capability.
@@ -47,6 +95,15 @@ pub mod ids {
     pub const CALL_LOG: &str = "call log";
     /// `Host::execute(call, vault.get)` of a stored key.
     pub const CALL_VAULT_GET: &str = "call vault.get";
+
+    /// The compute workload, `fib(FIB_N)` (JS and Python).
+    pub const COMPUTE: &str = "compute";
+    /// `fib(20)` called directly on a warm engine (no Morph code).
+    pub const FIB_BARE: &str = "bare fib(20)";
+    /// `Host::execute(fib, {"n": 20})` under `Isolation::Pooled`.
+    pub const FIB_HOST: &str = "Host::execute fib(20)";
+    /// `fib(20)` in a peer's own timing loop (CPython).
+    pub const FIB_PEER: &str = "fib(20)";
 
     /// Loading the test guest.
     pub const LOAD: &str = "load";

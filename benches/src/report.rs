@@ -1,52 +1,118 @@
-//! The `BENCHMARKS.md` table from criterion's saved estimates: each figure,
-//! its time, its baseline's time from the same run, the difference and the
-//! ratio.
+//! The `BENCHMARKS.md` tables from criterion's saved estimates, one per
+//! [`Suite`]: each figure, its time, its baseline's time from the same run
+//! (the same engine's, or a peer's on the same workload), the difference
+//! and the ratio.
 //!
 //! criterion keeps, per benchmark, `<dir>/<group>/<function>/<engine>/new/`
 //! with `benchmark.json` (the full id) and `estimates.json` (in nanoseconds);
 //! the directory names are sanitised, so ids are read from `benchmark.json`.
 //! The time of a benchmark is the estimate criterion prints: the slope of
 //! time over iterations under linear sampling, the mean under flat sampling.
+//! Given several criterion directories (one per run, `CRITERION_HOME`), a
+//! table shows the median over the runs and the range.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::ENGINES;
 use crate::ids::{
-    CALL_LOG, CALL_VAULT_GET, CAPABILITY, ECHO, HOST_PER_CALL, HOST_POOLED, LOAD, LOAD_CACHED,
-    LOAD_COLD, OVERHEAD, PLUMBING, PLUMBING_ENGINE, RAW_COMPILE, RAW_FRESH, RAW_WARM,
-    SPAWN_BLOCKING, WORKER_HOP,
+    BARE_CALL, BARE_CALL_JSON, BARE_CONTEXT, BARE_CONTEXT_FRESH, BARE_INTERPRETER,
+    BARE_INTERPRETER_FRESH, CALL_LOG, CALL_VAULT_GET, CAPABILITY, COMPUTE, ECHO, FIB_BARE,
+    FIB_HOST, FIB_PEER, HOST_PER_CALL, HOST_POOLED, LOAD, LOAD_CACHED, LOAD_COLD, OVERHEAD,
+    PLUMBING, PLUMBING_ENGINE, RAW_COMPILE, RAW_FRESH, RAW_WARM, SPAWN_BLOCKING, WORKER_HOP,
 };
+use crate::{CPYTHON_ENGINE, ENGINES, JS_ENGINE, PYTHON_ENGINE};
+
+/// A benchmark binary (`benches/<name>.rs`) and its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suite {
+    /// `benches/wasm.rs`: the wasm runtime on wasmer and wasmi.
+    Wasm,
+    /// `benches/js.rs`: the JS runtime on Boa.
+    Js,
+    /// `benches/python.rs`: the Python runtime on RustPython, CPython as a peer.
+    Python,
+}
+
+impl Suite {
+    /// Every suite, in the order of `BENCHMARKS.md`.
+    pub const ALL: [Suite; 3] = [Suite::Wasm, Suite::Js, Suite::Python];
+
+    /// The bench target's name (`cargo bench --bench NAME`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Wasm => "wasm",
+            Suite::Js => "js",
+            Suite::Python => "python",
+        }
+    }
+
+    /// The suite named `name`.
+    pub fn from_name(name: &str) -> Option<Suite> {
+        Suite::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    fn rows(self) -> &'static [Row] {
+        match self {
+            Suite::Wasm => WASM_ROWS,
+            Suite::Js => JS_ROWS,
+            Suite::Python => PYTHON_ROWS,
+        }
+    }
+}
 
 /// One row per engine: a figure beside its baseline (both `group/function`).
 struct Row {
     figure: (&'static str, &'static str),
     baseline: Option<(&'static str, &'static str)>,
     engines: &'static [&'static str],
+    /// The baseline's engine when it is a peer's rather than the figure's own.
+    baseline_engine: Option<&'static str>,
 }
 
-const fn row(group: &'static str, figure: &'static str, baseline: Option<&'static str>) -> Row {
+const fn on(
+    engines: &'static [&'static str],
+    group: &'static str,
+    figure: &'static str,
+    baseline: Option<&'static str>,
+) -> Row {
     Row {
         figure: (group, figure),
         baseline: match baseline {
             Some(b) => Some((group, b)),
             None => None,
         },
-        engines: &ENGINES,
+        engines,
+        baseline_engine: None,
     }
+}
+
+const fn row(group: &'static str, figure: &'static str, baseline: Option<&'static str>) -> Row {
+    on(&ENGINES, group, figure, baseline)
 }
 
 const fn plumbing(figure: &'static str) -> Row {
+    on(&[PLUMBING_ENGINE], PLUMBING, figure, None)
+}
+
+/// A figure beside a peer's: the same workload on `peer_engine`.
+const fn peer(
+    engines: &'static [&'static str],
+    group: &'static str,
+    figure: &'static str,
+    peer_engine: &'static str,
+    baseline: &'static str,
+) -> Row {
     Row {
-        figure: (PLUMBING, figure),
-        baseline: None,
-        engines: &[PLUMBING_ENGINE],
+        figure: (group, figure),
+        baseline: Some((group, baseline)),
+        engines,
+        baseline_engine: Some(peer_engine),
     }
 }
 
-const ROWS: &[Row] = &[
+const WASM_ROWS: &[Row] = &[
     row(OVERHEAD, RAW_WARM, None),
     row(OVERHEAD, HOST_POOLED, Some(RAW_WARM)),
     row(OVERHEAD, HOST_PER_CALL, Some(RAW_WARM)),
@@ -59,6 +125,42 @@ const ROWS: &[Row] = &[
     row(LOAD, LOAD_CACHED, Some(LOAD_COLD)),
     plumbing(SPAWN_BLOCKING),
     plumbing(WORKER_HOP),
+];
+
+const JS: &[&str] = &[JS_ENGINE];
+
+const JS_ROWS: &[Row] = &[
+    on(JS, OVERHEAD, BARE_CALL, None),
+    on(JS, OVERHEAD, BARE_CALL_JSON, Some(BARE_CALL)),
+    on(JS, OVERHEAD, HOST_POOLED, Some(BARE_CALL)),
+    on(JS, OVERHEAD, HOST_POOLED, Some(BARE_CALL_JSON)),
+    on(JS, OVERHEAD, HOST_PER_CALL, Some(BARE_CALL)),
+    on(JS, OVERHEAD, BARE_CONTEXT, None),
+    on(JS, OVERHEAD, BARE_CONTEXT_FRESH, Some(BARE_CONTEXT)),
+    on(JS, OVERHEAD, HOST_PER_CALL, Some(BARE_CONTEXT_FRESH)),
+    on(JS, CAPABILITY, CALL_LOG, Some(ECHO)),
+    on(JS, CAPABILITY, CALL_VAULT_GET, Some(ECHO)),
+    on(JS, COMPUTE, FIB_BARE, None),
+    on(JS, COMPUTE, FIB_HOST, Some(FIB_BARE)),
+];
+
+const PY: &[&str] = &[PYTHON_ENGINE];
+
+const PYTHON_ROWS: &[Row] = &[
+    on(PY, OVERHEAD, BARE_CALL, None),
+    on(PY, OVERHEAD, BARE_CALL_JSON, Some(BARE_CALL)),
+    on(PY, OVERHEAD, HOST_POOLED, Some(BARE_CALL)),
+    on(PY, OVERHEAD, HOST_POOLED, Some(BARE_CALL_JSON)),
+    on(PY, OVERHEAD, HOST_PER_CALL, Some(BARE_CALL)),
+    on(PY, OVERHEAD, BARE_INTERPRETER, None),
+    on(PY, OVERHEAD, BARE_INTERPRETER_FRESH, Some(BARE_INTERPRETER)),
+    on(PY, OVERHEAD, HOST_PER_CALL, Some(BARE_INTERPRETER_FRESH)),
+    on(PY, CAPABILITY, CALL_LOG, Some(ECHO)),
+    on(PY, CAPABILITY, CALL_VAULT_GET, Some(ECHO)),
+    on(&[CPYTHON_ENGINE], COMPUTE, FIB_PEER, None),
+    peer(PY, COMPUTE, FIB_BARE, CPYTHON_ENGINE, FIB_PEER),
+    on(PY, COMPUTE, FIB_HOST, Some(FIB_BARE)),
+    peer(PY, COMPUTE, FIB_HOST, CPYTHON_ENGINE, FIB_PEER),
 ];
 
 /// The criterion output directory: `$CRITERION_HOME`, else
@@ -125,32 +227,103 @@ pub fn human(ns: f64) -> String {
     format!("{value:.2} {unit}")
 }
 
-/// The Markdown table of every row whose figure was measured.
-pub fn table(means: &BTreeMap<String, f64>) -> String {
-    let mut s = String::from(
-        "| figure | engine | time | baseline | baseline time | difference | ratio |\n\
-         | --- | --- | ---: | --- | ---: | ---: | ---: |\n",
-    );
-    for row in ROWS {
+/// Every benchmark's times (ns per iteration) by full id, one per run that
+/// measured it.
+pub type Runs = BTreeMap<String, Vec<f64>>;
+
+/// The estimates of several runs (one criterion directory each) side by side.
+///
+/// # Errors
+/// When a directory cannot be read.
+pub fn runs(dirs: &[PathBuf]) -> std::io::Result<Runs> {
+    let mut out = Runs::new();
+    for dir in dirs {
+        for (id, time) in means(dir)? {
+            out.entry(id).or_default().push(time);
+        }
+    }
+    Ok(out)
+}
+
+/// The median of `times` (not empty).
+fn median(times: &[f64]) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
+/// The Markdown table of `suite`: every row whose figure was measured.
+///
+/// With one run, a time is that run's estimate. With several, it is the
+/// median over the runs, a `range` column gives the figure's lowest and
+/// highest run, and the difference and ratio compare the two medians.
+pub fn table(suite: Suite, runs: &Runs) -> String {
+    let n = runs.values().map(Vec::len).max().unwrap_or(0);
+    let multi = n > 1;
+    let mut s = if multi {
+        format!(
+            "| figure | engine | time (median of {n} runs) | range | baseline | baseline time | difference | ratio |\n\
+             | --- | --- | ---: | ---: | --- | ---: | ---: | ---: |\n"
+        )
+    } else {
+        String::from(
+            "| figure | engine | time | baseline | baseline time | difference | ratio |\n\
+             | --- | --- | ---: | --- | ---: | ---: | ---: |\n",
+        )
+    };
+    let time_of = |id: &str| runs.get(id).filter(|t| !t.is_empty()).map(|t| median(t));
+    for row in suite.rows() {
         for engine in row.engines {
-            let id = |(group, function): (&str, &str)| format!("{group}/{function}/{engine}");
-            let Some(&mean) = means.get(&id(row.figure)) else {
+            let id = |(group, function): (&str, &str), engine: &str| {
+                format!("{group}/{function}/{engine}")
+            };
+            let figure_id = id(row.figure, engine);
+            let Some(time) = time_of(&figure_id) else {
                 continue;
             };
+            let base_engine = row.baseline_engine.unwrap_or(engine);
             let base = row
                 .baseline
-                .and_then(|b| means.get(&id(b)).map(|m| (b.1, *m)));
-            let (name, base_mean, diff, ratio) = match base {
-                Some((name, b)) => (name, human(b), human(mean - b), format!("{:.2}x", mean / b)),
-                None => ("—", "—".into(), "—".into(), "—".into()),
+                .and_then(|b| time_of(&id(b, base_engine)).map(|t| (b.1, t)));
+            let (name, base_time, diff, ratio) = match base {
+                Some((name, b)) => {
+                    let name = match row.baseline_engine {
+                        Some(peer) => format!("{name} ({peer})"),
+                        None => name.to_owned(),
+                    };
+                    (name, human(b), human(time - b), format!("{:.2}x", time / b))
+                }
+                None => ("—".into(), "—".into(), "—".into(), "—".into()),
+            };
+            let range = if multi {
+                let times = &runs[&figure_id];
+                let lo = times.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                format!(" {} – {} |", human(lo), human(hi))
+            } else {
+                String::new()
             };
             s.push_str(&format!(
-                "| {} / {} | {engine} | {} | {name} | {base_mean} | {diff} | {ratio} |\n",
+                "| {} / {} | {engine} | {} |{range} {name} | {base_time} | {diff} | {ratio} |\n",
                 row.figure.0,
                 row.figure.1,
-                human(mean)
+                human(time)
             ));
         }
     }
     s
+}
+
+/// Whether any figure of `suite` was measured.
+pub fn measured(suite: Suite, runs: &Runs) -> bool {
+    suite.rows().iter().any(|row| {
+        row.engines
+            .iter()
+            .any(|engine| runs.contains_key(&format!("{}/{}/{engine}", row.figure.0, row.figure.1)))
+    })
 }

@@ -1,0 +1,71 @@
+//! How a benchmark calls `Host::execute`: from a task on a multi-thread
+//! tokio runtime, as an app would, `iters` calls in a row per sample (the
+//! same driver `benches/wasm.rs` uses).
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use morph_runtime_core::Host;
+use serde_json::Value;
+use tokio::runtime::Runtime;
+
+use crate::fixture::Loaded;
+
+/// A multi-thread tokio runtime for the hosts (the machine's cores).
+///
+/// # Panics
+/// When the runtime cannot start.
+pub fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// Runs `fut` as a task on `rt` (not on the calling thread) and returns its
+/// output.
+///
+/// # Panics
+/// When the task panics.
+pub fn in_task<T: Send + 'static>(
+    rt: &Runtime,
+    fut: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    rt.block_on(async move { tokio::spawn(fut).await.expect("the benchmark task") })
+}
+
+/// Time of `iters` sequential `Host::execute(action, params)` calls from one
+/// task on `rt`.
+///
+/// # Panics
+/// When a call fails.
+pub fn execute_n(
+    rt: &Runtime,
+    guest: &Loaded,
+    action: &'static str,
+    params: &Value,
+    iters: u64,
+) -> Duration {
+    let host: Arc<Host> = guest.host.clone();
+    let id = guest.id.clone();
+    let params = params.clone();
+    in_task(rt, async move {
+        let started = Instant::now();
+        for _ in 0..iters {
+            let out = host.execute(&id, action, params.clone()).await;
+            black_box(out.expect("Host::execute"));
+        }
+        started.elapsed()
+    })
+}
+
+/// One `Host::execute(action, params)` on `rt`, its result or a panic naming
+/// what failed.
+///
+/// # Panics
+/// When the call fails.
+pub fn execute_once(rt: &Runtime, guest: &Loaded, action: &str, params: &Value) -> Value {
+    rt.block_on(guest.host.execute(&guest.id, action, params.clone()))
+        .unwrap_or_else(|e| panic!("{action} {params}: {e}"))
+}
