@@ -17,11 +17,11 @@
 //! an app would call it, `iters` calls in a row per sample.
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode};
-use morph_benches::fixture::{self, Loaded};
+use morph_benches::drive::{execute_n, in_task};
+use morph_benches::fixture;
 use morph_benches::ids::{
     CALL_LOG, CALL_VAULT_GET, CAPABILITY, ECHO, HOST_PER_CALL, HOST_POOLED, LOAD, LOAD_CACHED,
     LOAD_COLD, OVERHEAD, PLUMBING, PLUMBING_ENGINE, RAW_COMPILE, RAW_FRESH, RAW_WARM,
@@ -30,7 +30,7 @@ use morph_benches::ids::{
 use morph_benches::raw::{self, wasmer_raw, wasmi_raw};
 use morph_benches::{ECHO_INPUT, ECHO_OUTPUT, ENGINES};
 use morph_runtime_core::{Host, Isolation};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::runtime::Runtime;
 
 fn main() {
@@ -229,34 +229,4 @@ fn plumbing(c: &mut Criterion, rt: &Runtime) {
     group.finish();
     drop(jobs);
     worker.join().expect("the worker thread");
-}
-
-/// Runs `fut` as a task on `rt` (not on the calling thread) and returns its
-/// output.
-fn in_task<T: Send + 'static>(
-    rt: &Runtime,
-    fut: impl std::future::Future<Output = T> + Send + 'static,
-) -> T {
-    rt.block_on(async move { tokio::spawn(fut).await.expect("the benchmark task") })
-}
-
-/// Time of `iters` sequential `Host::execute` calls from one task on `rt`.
-fn execute_n(
-    rt: &Runtime,
-    guest: &Loaded,
-    action: &'static str,
-    params: &Value,
-    iters: u64,
-) -> Duration {
-    let host: Arc<Host> = guest.host.clone();
-    let id = guest.id.clone();
-    let params = params.clone();
-    in_task(rt, async move {
-        let started = Instant::now();
-        for _ in 0..iters {
-            let out = host.execute(&id, action, params.clone()).await;
-            black_box(out.expect("Host::execute"));
-        }
-        started.elapsed()
-    })
 }

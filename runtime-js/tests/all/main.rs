@@ -14,5 +14,4 @@ mod examples;
 mod hostile;
 mod isolation;
 mod limits;
-mod perf;
 mod support;
