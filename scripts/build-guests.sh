@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds Morph's wasm guests (the example extension and runtime-wasm's test
-# guest) for wasm32-unknown-unknown and copies them where their users expect:
+# guest, the benchmarks' compute guest and its Extism peer) for
+# wasm32-unknown-unknown and copies them where their users expect:
 #   examples/github-issues/extension.wasm
 #   examples/task-digest/extension.wasm
 #   runtime-wasm/tests/guest/morph_test_guest.wasm
+#   benches/guests/compute/morph_bench_guest.wasm
+#   benches/guests/extism-compute/extism_compute.wasm
 # Guests get their own target dir, so this never waits on a host build's lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,13 +37,18 @@ cargo build \
     --config 'profile.release.strip="debuginfo"' \
     -p github-issues \
     -p task-digest \
-    -p morph-test-guest
+    -p morph-test-guest \
+    -p morph-bench-guest \
+    -p morph-bench-extism-guest
 
 out="$GUEST_TARGET_DIR/$TARGET/release"
 cp "$out/github_issues.wasm" examples/github-issues/extension.wasm
 cp "$out/task_digest.wasm" examples/task-digest/extension.wasm
 cp "$out/morph_test_guest.wasm" runtime-wasm/tests/guest/morph_test_guest.wasm
+cp "$out/morph_bench_guest.wasm" benches/guests/compute/morph_bench_guest.wasm
+cp "$out/morph_bench_extism_guest.wasm" benches/guests/extism-compute/extism_compute.wasm
 
-for f in examples/github-issues/extension.wasm examples/task-digest/extension.wasm runtime-wasm/tests/guest/morph_test_guest.wasm; do
+for f in examples/github-issues/extension.wasm examples/task-digest/extension.wasm runtime-wasm/tests/guest/morph_test_guest.wasm \
+    benches/guests/compute/morph_bench_guest.wasm benches/guests/extism-compute/extism_compute.wasm; do
     printf '%8d bytes  %s\n' "$(wc -c <"$f")" "$f"
 done

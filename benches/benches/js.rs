@@ -10,8 +10,9 @@
 //!    `PerCall` does, without Morph).
 //! 2. `capability`: the guest's `call` action invoking `log` and `vault.get`
 //!    through the broker, beside the same host's `echo`.
-//! 3. `compute`: a naive recursive `fib(20)` through `Host::execute`
-//!    (Pooled) beside the same function called on a warm bare context.
+//!
+//! Compute (the workloads beside native Rust and the peers) is
+//! `benches/compute_script.rs`.
 //!
 //! The binary installs the metered allocator, as the `morph` CLI does: the JS
 //! runtime measures each call's memory with it.
@@ -21,14 +22,14 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
+use morph_benches::JS_ENGINE;
 use morph_benches::bare_js::{self, BareJs, ECHO_JS};
 use morph_benches::drive::{self, execute_n, execute_once};
 use morph_benches::ids::{
     BARE_CALL, BARE_CALL_JSON, BARE_CONTEXT, BARE_CONTEXT_FRESH, CALL_LOG, CALL_VAULT_GET,
-    CAPABILITY, COMPUTE, ECHO, FIB_BARE, FIB_HOST, HOST_PER_CALL, HOST_POOLED, OVERHEAD,
+    CAPABILITY, ECHO, HOST_PER_CALL, HOST_POOLED, OVERHEAD,
 };
-use morph_benches::script_guest::{self, FIB_JS, JS_TEST_GUEST, Language};
-use morph_benches::{FIB_N, FIB_RESULT, JS_ENGINE};
+use morph_benches::script_guest::{self, JS_TEST_GUEST, Language};
 use morph_runtime_core::Isolation;
 use serde_json::json;
 use tokio::runtime::Runtime;
@@ -48,7 +49,6 @@ fn main() {
         .configure_from_args();
     overhead(&mut c, &rt);
     capability(&mut c, &rt);
-    compute(&mut c, &rt);
     c.final_summary();
 }
 
@@ -146,31 +146,5 @@ fn capability(c: &mut Criterion, rt: &Runtime) {
             b.iter_custom(|iters| execute_n(rt, &loaded, action, &params, iters));
         });
     }
-    group.finish();
-}
-
-/// `fib(20)` through `Host::execute` vs on a bare context.
-fn compute(c: &mut Criterion, rt: &Runtime) {
-    let mut group = c.benchmark_group(COMPUTE);
-    slow(&mut group);
-    let n = json!(FIB_N);
-    let mut bare = BareJs::new(FIB_JS, "fib");
-    assert_eq!(bare.call_json(&n), json!(FIB_RESULT), "bare fib");
-    let arg = bare.value(&n);
-    group.bench_function(BenchmarkId::new(FIB_BARE, JS_ENGINE), |b| {
-        b.iter(|| bare.call(black_box(&arg)));
-    });
-
-    let loaded = rt.block_on(script_guest::load(
-        &script_guest::compute_guest(Language::Js),
-        Isolation::Pooled,
-        &[],
-    ));
-    let params = json!({"n": FIB_N});
-    let out = execute_once(rt, &loaded, "fib", &params);
-    assert_eq!(out, json!(FIB_RESULT), "Host::execute fib");
-    group.bench_function(BenchmarkId::new(FIB_HOST, JS_ENGINE), |b| {
-        b.iter_custom(|iters| execute_n(rt, &loaded, "fib", &params, iters));
-    });
     group.finish();
 }

@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
+use morph_benches::PROCESS_RUNTIMES;
+use morph_benches::ids::{IN_PROCESS, PROCESS, PROCESS_ISOLATION};
 use morph_process::{ProcessConfig, ProcessRuntime, WorkerCommand};
 use morph_runtime_core::{Host, Isolation, LoadOptions};
 use serde_json::{Value, json};
@@ -19,9 +21,6 @@ use serde_json::{Value, json};
 #[global_allocator]
 static ALLOC: morph_runtime_core::allocation::MeteredAllocator =
     morph_runtime_core::allocation::MeteredAllocator::system();
-
-const IN_PROCESS: &str = "in process (Pooled)";
-const PROCESS: &str = "process isolation";
 
 const SCRIPT_ACTIONS: &str = "actions:
   - {name: echo, description: Returns its input, parameters: [{name: value, type: any}]}
@@ -84,16 +83,17 @@ fn main() {
         "main.py",
         "def execute(action, params):\n    return params[\"value\"]\n",
     );
-    let mut group = c.benchmark_group("process");
+    let mut group = c.benchmark_group(PROCESS);
+    let [wasmi, wasmer, js_name, python_name] = PROCESS_RUNTIMES;
     for (name, package, engine) in [
-        ("wasm/wasmi", &wasm, Some("wasmi")),
-        ("wasm/wasmer", &wasm, Some("wasmer")),
-        ("js", &js, None),
-        ("python", &python, None),
+        (wasmi, &wasm, Some("wasmi")),
+        (wasmer, &wasm, Some("wasmer")),
+        (js_name, &js, None),
+        (python_name, &python, None),
     ] {
         for (label, isolation) in [
             (IN_PROCESS, Isolation::Pooled),
-            (PROCESS, Isolation::Process),
+            (PROCESS_ISOLATION, Isolation::Process),
         ] {
             let data = tmp
                 .path()

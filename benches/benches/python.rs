@@ -11,9 +11,9 @@
 //!    without Morph).
 //! 2. `capability`: the guest's `call` action invoking `log` and `vault.get`
 //!    through the broker, beside the same host's `echo`.
-//! 3. `compute`: a naive recursive `fib(20)` through `Host::execute`
-//!    (Pooled) and on a bare interpreter, beside CPython (`python3`) running
-//!    the same function in a timing loop of its own (the peer).
+//!
+//! Compute (the workloads beside native Rust and the peers, CPython among
+//! them) is `benches/compute_script.rs`.
 //!
 //! The binary installs the metered allocator, as the `morph` CLI does: the
 //! Python runtime measures each call's memory with it.
@@ -22,14 +22,14 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
+use morph_benches::PYTHON_ENGINE;
 use morph_benches::bare_python::{self, BarePython, ECHO_PY};
 use morph_benches::drive::{self, execute_n, execute_once};
 use morph_benches::ids::{
     BARE_CALL, BARE_CALL_JSON, BARE_INTERPRETER, BARE_INTERPRETER_FRESH, CALL_LOG, CALL_VAULT_GET,
-    CAPABILITY, COMPUTE, ECHO, FIB_BARE, FIB_HOST, FIB_PEER, HOST_PER_CALL, HOST_POOLED, OVERHEAD,
+    CAPABILITY, ECHO, HOST_PER_CALL, HOST_POOLED, OVERHEAD,
 };
-use morph_benches::script_guest::{self, FIB_PY, Language, PY_TEST_GUEST};
-use morph_benches::{CPYTHON_ENGINE, FIB_N, FIB_RESULT, PYTHON_ENGINE, cpython};
+use morph_benches::script_guest::{self, Language, PY_TEST_GUEST};
 use morph_runtime_core::Isolation;
 use serde_json::json;
 use tokio::runtime::Runtime;
@@ -49,7 +49,6 @@ fn main() {
         .configure_from_args();
     overhead(&mut c, &rt);
     capability(&mut c, &rt);
-    compute(&mut c, &rt);
     c.final_summary();
 }
 
@@ -151,44 +150,5 @@ fn capability(c: &mut Criterion, rt: &Runtime) {
             b.iter_custom(|iters| execute_n(rt, &loaded, action, &params, iters));
         });
     }
-    group.finish();
-}
-
-/// `fib(20)` through `Host::execute` and on a bare interpreter vs CPython.
-fn compute(c: &mut Criterion, rt: &Runtime) {
-    let mut group = c.benchmark_group(COMPUTE);
-    slow(&mut group);
-
-    match cpython::version() {
-        Some(version) => {
-            eprintln!("peer: {version} ({})", cpython::program());
-            group.bench_function(BenchmarkId::new(FIB_PEER, CPYTHON_ENGINE), |b| {
-                b.iter_custom(|iters| cpython::fib_loop(FIB_N, iters));
-            });
-        }
-        None => eprintln!(
-            "peer: no `{}` on this machine; the CPython figures are skipped",
-            cpython::program()
-        ),
-    }
-
-    let n = json!(FIB_N);
-    let bare = BarePython::new(FIB_PY, "fib", &n);
-    assert_eq!(bare.call_json(&n), json!(FIB_RESULT), "bare fib");
-    group.bench_function(BenchmarkId::new(FIB_BARE, PYTHON_ENGINE), |b| {
-        b.iter(|| bare.call());
-    });
-
-    let loaded = rt.block_on(script_guest::load(
-        &script_guest::compute_guest(Language::Python),
-        Isolation::Pooled,
-        &[],
-    ));
-    let params = json!({"n": FIB_N});
-    let out = execute_once(rt, &loaded, "fib", &params);
-    assert_eq!(out, json!(FIB_RESULT), "Host::execute fib");
-    group.bench_function(BenchmarkId::new(FIB_HOST, PYTHON_ENGINE), |b| {
-        b.iter_custom(|iters| execute_n(rt, &loaded, "fib", &params, iters));
-    });
     group.finish();
 }

@@ -6,10 +6,17 @@
 //! no stripped module table or scrubbed `sys`, no `morph` module, no
 //! watchdog or interrupt, no allocation meter, no worker thread, and the JSON
 //! conversions (when measured) are the plain ones below, without budgets.
+//!
+//! The compute workloads (`morph_bench_workloads::PYTHON`) `import json`,
+//! which an interpreter without the standard library lacks: [`BarePython`]
+//! registers a plain `json` of its own first (`loads` / `dumps` on
+//! serde_json through the conversions below, compact output, no budgets),
+//! as Morph's runtime and CPython each bring theirs.
 
-use rustpython_vm::builtins::{PyDict, PyFloat, PyInt, PyList, PyStr};
+use rustpython_vm::builtins::{PyDict, PyDictRef, PyFloat, PyInt, PyList, PyStr, PyStrRef};
 use rustpython_vm::compiler::Mode;
 use rustpython_vm::convert::TryFromObject;
+use rustpython_vm::function::FuncArgs;
 use rustpython_vm::{AsObject, Interpreter, PyObjectRef, PyResult, Settings, VirtualMachine};
 use serde_json::{Map, Value, json};
 
@@ -43,8 +50,9 @@ pub struct BarePython {
 }
 
 impl BarePython {
-    /// An interpreter in which `source` ran as a module, its function `name`
-    /// and `arg` made from JSON.
+    /// An interpreter in which `source` ran as a module (with the plain
+    /// `json` module importable), its function `name` and `arg` made from
+    /// JSON.
     ///
     /// # Panics
     /// When the source fails or `name` is not callable.
@@ -52,6 +60,7 @@ impl BarePython {
         let interp = interpreter();
         let (function, arg) = interp.enter(|vm| {
             let run = || -> PyResult<(PyObjectRef, PyObjectRef)> {
+                add_module(vm, "json", json_module(vm)?)?;
                 let code = vm
                     .compile(source, Mode::Exec, "<bare>".to_owned())
                     .map_err(|e| vm.new_syntax_error(&e, Some(source)))?;
@@ -103,10 +112,7 @@ pub fn fresh_module_call(source: &str, action: &str, params: &Value) -> Value {
     let interp = interpreter();
     interp.enter(|vm| {
         let run = || -> PyResult<Value> {
-            let stub = vm.new_module("morph", vm.ctx.new_dict(), None);
-            vm.sys_module
-                .get_attr("modules", vm)?
-                .set_item("morph", stub.into(), vm)?;
+            add_module(vm, "morph", vm.ctx.new_dict())?;
             let code = vm
                 .compile(source, Mode::Exec, "main.py".to_owned())
                 .map_err(|e| vm.new_syntax_error(&e, Some(source)))?;
@@ -121,6 +127,40 @@ pub fn fresh_module_call(source: &str, action: &str, params: &Value) -> Value {
         };
         vm.expect_pyresult(run(), "the fresh module call")
     })
+}
+
+/// Puts a module `name` with `dict` in `sys.modules`, so that `import name`
+/// finds it.
+fn add_module(vm: &VirtualMachine, name: &str, dict: PyDictRef) -> PyResult<()> {
+    let module = vm.new_module(name, dict, None);
+    vm.sys_module
+        .get_attr("modules", vm)?
+        .set_item(name, module.into(), vm)
+}
+
+/// The plain `json` module's dict: `loads(text)` and `dumps(obj, ...)`
+/// (keyword arguments ignored, always compact), on serde_json through
+/// [`to_py`] / [`to_json`].
+fn json_module(vm: &VirtualMachine) -> PyResult<PyDictRef> {
+    let dict = vm.ctx.new_dict();
+    let loads = |text: PyStrRef, vm: &VirtualMachine| -> PyResult<PyObjectRef> {
+        let text = text
+            .to_str()
+            .ok_or_else(|| vm.new_value_error("not UTF-8"))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| vm.new_value_error(e.to_string()))?;
+        Ok(to_py(vm, &value))
+    };
+    let dumps = |args: FuncArgs, vm: &VirtualMachine| -> PyResult<String> {
+        let obj = args
+            .args
+            .first()
+            .ok_or_else(|| vm.new_type_error("dumps() takes the object to write"))?;
+        serde_json::to_string(&to_json(vm, obj)).map_err(|e| vm.new_value_error(e.to_string()))
+    };
+    dict.set_item("loads", vm.new_function("loads", loads).into(), vm)?;
+    dict.set_item("dumps", vm.new_function("dumps", dumps).into(), vm)?;
+    Ok(dict)
 }
 
 /// A JSON value as Python objects (no depth or size budget).

@@ -67,5 +67,8 @@ pub fn execute_n(
 /// When the call fails.
 pub fn execute_once(rt: &Runtime, guest: &Loaded, action: &str, params: &Value) -> Value {
     rt.block_on(guest.host.execute(&guest.id, action, params.clone()))
-        .unwrap_or_else(|e| panic!("{action} {params}: {e}"))
+        .unwrap_or_else(|e| {
+            let shown: String = params.to_string().chars().take(200).collect();
+            panic!("{action} {shown}: {e}")
+        })
 }

@@ -1,5 +1,7 @@
-//! The test guest as a package, and a `Host` that loads it the way
-//! `runtime-wasm/tests/all/support.rs` does.
+//! The wasm guests as packages (runtime-wasm's test guest, and the compute
+//! guest of `benches/compute_wasm.rs` with limits raised for its workloads),
+//! and a `Host` that loads them the way `runtime-wasm/tests/all/support.rs`
+//! does.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,13 +17,16 @@ pub const GUEST_ID: &str = "bench-guest";
 /// Warm instances per extension under `Pooled` (as in runtime-wasm's tests).
 pub const POOL_WORKERS: usize = 2;
 
-/// The test guest (`runtime-wasm/tests/guest/morph_test_guest.wasm`).
+/// The extension id of the compute guest's package.
+pub const COMPUTE_GUEST_ID: &str = "bench-compute";
+
+/// A wasm file that `scripts/build-guests.sh` builds, by its path relative to
+/// this crate.
 ///
 /// # Panics
-/// When it has not been built yet (`scripts/build-guests.sh`).
-pub fn guest_wasm() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../runtime-wasm/tests/guest/morph_test_guest.wasm");
+/// When it has not been built yet.
+pub fn built_wasm(relative: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}; build the guests first with scripts/build-guests.sh",
@@ -29,6 +34,32 @@ pub fn guest_wasm() -> Vec<u8> {
         )
     })
 }
+
+/// The test guest (`runtime-wasm/tests/guest/morph_test_guest.wasm`).
+///
+/// # Panics
+/// When it has not been built yet (`scripts/build-guests.sh`).
+pub fn guest_wasm() -> Vec<u8> {
+    built_wasm("../runtime-wasm/tests/guest/morph_test_guest.wasm")
+}
+
+/// The compute guest (`benches/guests/compute/morph_bench_guest.wasm`): the
+/// workloads of `morph-bench-workloads` behind the Morph SDK.
+///
+/// # Panics
+/// When it has not been built yet (`scripts/build-guests.sh`).
+pub fn compute_guest_wasm() -> Vec<u8> {
+    built_wasm("guests/compute/morph_bench_guest.wasm")
+}
+
+/// The actions of the compute guest, as its manifest declares them.
+pub const COMPUTE_ACTIONS: &str = include_str!("../guests/compute/actions.yaml");
+
+/// The compute guest's limits: room for the slowest workload on the
+/// slowest engine (wasmi) and for its 1 MiB inputs, so a figure is never cut
+/// short by a limit.
+pub const COMPUTE_LIMITS: &str =
+    "resource_limits:\n  max_execution_ms: 600000\n  max_memory_mb: 512\n  max_output_kb: 65536\n";
 
 /// The actions of the test guest, as a manifest declares them (the same
 /// file runtime-wasm's tests include).
@@ -40,11 +71,37 @@ pub const GUEST_ACTIONS: &str = include_str!("../../runtime-wasm/tests/guest/act
 /// # Panics
 /// When the directory cannot be written.
 pub fn write_package(dir: &Path, permissions: &[&str]) -> PathBuf {
-    let pkg = dir.join(GUEST_ID);
+    write_wasm_package(dir, GUEST_ID, &guest_wasm(), permissions, GUEST_ACTIONS)
+}
+
+/// Writes the compute guest's package (its actions and [`COMPUTE_LIMITS`],
+/// no permissions) into `dir/COMPUTE_GUEST_ID` and returns its path.
+///
+/// # Panics
+/// When the guest has not been built or the directory cannot be written.
+pub fn write_compute_package(dir: &Path) -> PathBuf {
+    let rest = format!("{COMPUTE_LIMITS}{COMPUTE_ACTIONS}");
+    write_wasm_package(dir, COMPUTE_GUEST_ID, &compute_guest_wasm(), &[], &rest)
+}
+
+/// Writes a wasm package `id` (manifest and `guest.wasm`) with `permissions`
+/// into `dir/id` and returns its path; `rest` ends the manifest (actions,
+/// limits).
+///
+/// # Panics
+/// When the directory cannot be written.
+fn write_wasm_package(
+    dir: &Path,
+    id: &str,
+    wasm: &[u8],
+    permissions: &[&str],
+    rest: &str,
+) -> PathBuf {
+    let pkg = dir.join(id);
     std::fs::create_dir_all(&pkg).expect("create the package dir");
-    std::fs::write(pkg.join("guest.wasm"), guest_wasm()).expect("write guest.wasm");
+    std::fs::write(pkg.join("guest.wasm"), wasm).expect("write guest.wasm");
     let manifest = format!(
-        "extension_id: {GUEST_ID}\nversion: 1.0.0\nmetadata:\n  name: Bench guest\n  description: The test guest under benchmark\nruntime: wasm\nentry: guest.wasm\npermissions: [{}]\nallowed_hosts: []\n{GUEST_ACTIONS}",
+        "extension_id: {id}\nversion: 1.0.0\nmetadata:\n  name: Bench guest\n  description: A guest under benchmark\nruntime: wasm\nentry: guest.wasm\npermissions: [{}]\nallowed_hosts: []\n{rest}",
         permissions.join(", "),
     );
     std::fs::write(pkg.join("manifest.yaml"), manifest).expect("write manifest.yaml");
@@ -97,6 +154,25 @@ pub struct Loaded {
 /// # Panics
 /// When the guest does not load.
 pub async fn load_guest(engine: &str, isolation: Isolation, permissions: &[&str]) -> Loaded {
+    load_with(engine, isolation, |dir| write_package(dir, permissions)).await
+}
+
+/// Loads the compute guest on `engine` under `Isolation::Pooled` (the
+/// `HOST` runner of `benches/compute_wasm.rs`). Must run inside a tokio
+/// runtime.
+///
+/// # Panics
+/// When the guest does not load.
+pub async fn load_compute_guest(engine: &str) -> Loaded {
+    load_with(engine, Isolation::Pooled, write_compute_package).await
+}
+
+/// Loads the package `write` puts into a new temporary dir.
+async fn load_with(
+    engine: &str,
+    isolation: Isolation,
+    write: impl FnOnce(&Path) -> PathBuf,
+) -> Loaded {
     let dir = tempfile::tempdir().expect("a temporary dir");
     let host = host(
         &dir.path().join("data"),
@@ -104,11 +180,11 @@ pub async fn load_guest(engine: &str, isolation: Isolation, permissions: &[&str]
         engine,
         isolation,
     );
-    let pkg = write_package(dir.path(), permissions);
+    let pkg = write(dir.path());
     let id = host
         .load(&pkg, json!({}))
         .await
-        .unwrap_or_else(|e| panic!("loading the test guest on {engine}: {e}"));
+        .unwrap_or_else(|e| panic!("loading {} on {engine}: {e}", pkg.display()));
     Loaded {
         dir,
         host: Arc::new(host),

@@ -6,15 +6,29 @@
 //!   built as `runtime-wasm`'s tests build it (memory audit sink, only the wasm
 //!   runtime, an engine and an isolation mode per load).
 //! - [`script_guest`]: the same for the JS and Python test guests, plus the
-//!   small compute guest (`fib`) the benchmarks write themselves.
+//!   compute guest (the workloads of `morph-bench-workloads` behind one
+//!   action each) the benchmarks write themselves.
+//! - [`script_workload`]: one compute workload call as every JS and Python
+//!   runner makes it (action and params, function and argument) and native
+//!   Rust's answer to it.
 //! - [`raw`]: the wasm baselines: the same guest driven through the ABI on
 //!   wasmer and wasmi directly, with stub `morph` imports and no Morph code.
+//! - [`wasmtime_raw`]: the same baseline on wasmtime (the engine under
+//!   Extism), for `benches/compute_wasm.rs`.
+//! - [`extism_peer`]: the wasm peer: the compute workloads as an Extism
+//!   plugin, called through `Plugin::call`.
 //! - [`bare_js`], [`bare_python`]: the JS and Python baselines: Boa and
 //!   RustPython driven directly, with no Morph code.
 //! - [`cpython`]: the Python peer: `python3` running the same workload in a
 //!   timing loop of its own.
+//! - [`quickjs`]: the JS peer: QuickJS through rquickjs, calling the same
+//!   workload on a warm context.
 //! - [`drive`]: how a benchmark calls `Host::execute` (from a task on a
 //!   multi-thread tokio runtime, as an app would).
+//! - [`scaling`]: how cost grows: the runtimes as runners, concurrent
+//!   callers, payloads, many extensions; [`scaling_report`] and [`plot`]
+//!   turn those figures into tables and SVG charts.
+//! - [`markdown`]: replaces the generated tables of `BENCHMARKS.md` in place.
 //! - [`report`]: turns criterion's saved estimates into the tables of
 //!   `BENCHMARKS.md` (`cargo run -p morph-benches --bin morph-bench-report`).
 //!
@@ -25,10 +39,18 @@ pub mod bare_js;
 pub mod bare_python;
 pub mod cpython;
 pub mod drive;
+pub mod extism_peer;
 pub mod fixture;
+pub mod markdown;
+pub mod plot;
+pub mod quickjs;
 pub mod raw;
 pub mod report;
+pub mod scaling;
+pub mod scaling_report;
 pub mod script_guest;
+pub mod script_workload;
+pub mod wasmtime_raw;
 
 /// The engines every wasm figure is measured on.
 pub const ENGINES: [&str; 2] = ["wasmer", "wasmi"];
@@ -42,6 +64,18 @@ pub const PYTHON_ENGINE: &str = "rustpython";
 
 /// The engine part of the CPython peer's benchmark ids.
 pub const CPYTHON_ENGINE: &str = "cpython";
+
+/// The engine part of the QuickJS peer's benchmark ids.
+pub const QUICKJS_ENGINE: &str = "quickjs";
+
+/// The engine part of the wasmtime peer's ids (Morph's ABI driven by hand).
+pub const WASMTIME_ENGINE: &str = "wasmtime";
+
+/// The engine part of the Extism peer's ids (Extism 1.30 on wasmtime).
+pub const EXTISM_ENGINE: &str = "extism";
+
+/// The runtimes of the process isolation figures (`benches/process.rs`).
+pub const PROCESS_RUNTIMES: [&str; 4] = ["wasm/wasmi", "wasm/wasmer", "js", "python"];
 
 /// The `n` of the compute workload, a naive recursive `fib(n)` (the ids say
 /// `fib(20)`).
@@ -113,6 +147,41 @@ pub mod ids {
     pub const LOAD_COLD: &str = "Host::load cold";
     /// `Host::load` with the module in wasmer's disk cache.
     pub const LOAD_CACHED: &str = "Host::load cached";
+
+    /// The compute workloads of `morph-bench-workloads`, one criterion
+    /// group each (`benches/compute_wasm.rs`, `benches/compute_script.rs`):
+    /// `GROUP/RUNNER/ENGINE`, every runner beside `NATIVE/RUST` of the same
+    /// group and run.
+    pub const COMPUTE_FIB: &str = "compute fib(25)";
+    /// The json workload on its 1 MiB document.
+    pub const COMPUTE_JSON: &str = "compute json transform 1 MiB";
+    /// The sha256 workload on 1 MiB.
+    pub const COMPUTE_SHA: &str = "compute sha256 1 MiB";
+    /// The sha256 workload on 64 KiB (for the runners too slow for 1 MiB).
+    pub const COMPUTE_SHA_SMALL: &str = "compute sha256 64 KiB";
+    /// Runner: the Rust function called directly (engine [`RUST`]).
+    pub const NATIVE: &str = "native";
+    /// Runner: the workload called on a warm engine with no Morph code (wasm:
+    /// the ABI driven by hand with stub imports; JS and Python: the function
+    /// called in the engine).
+    pub const BARE: &str = "bare engine call";
+    /// Runner: a peer's own call API (Extism's `Plugin::call`, QuickJS
+    /// through rquickjs, CPython in a timing loop of its own).
+    pub const PEER: &str = "peer";
+    /// Extism's `Plugin::call` of an export that does nothing (the peer's
+    /// counterpart of [`RAW_WARM`] in the [`OVERHEAD`] group).
+    pub const EXTISM_CALL: &str = "Extism call";
+    /// Runner: `Host::execute` under `Isolation::Pooled` ([`HOST_POOLED`]).
+    pub const HOST: &str = HOST_POOLED;
+    /// Engine of the native runner.
+    pub const RUST: &str = "rust";
+
+    /// What the process isolation tier adds (`benches/process.rs`).
+    pub const PROCESS: &str = "process";
+    /// `Host::execute(echo)` under `Isolation::Pooled` in the host process.
+    pub const IN_PROCESS: &str = "in process (Pooled)";
+    /// The same call under `Isolation::Process`, in a worker process.
+    pub const PROCESS_ISOLATION: &str = "process isolation";
 
     /// The isolation modes' thread hops, with no guest.
     pub const PLUMBING: &str = "plumbing";

@@ -1,5 +1,6 @@
-//! The baselines: the test guest driven through the guest ABI
-//! (`runtime-wasm/ABI.md`) on wasmer and wasmi directly.
+//! The baselines: a Morph guest driven through the guest ABI
+//! (`runtime-wasm/ABI.md`) on wasmer and wasmi directly (and on wasmtime,
+//! through [`crate::wasmtime_raw`], with the same interface).
 //!
 //! No Morph code runs here: the `morph` imports are stubs (the benchmarked
 //! actions never call them), there is no metering or fuel, no deadline, no
@@ -23,7 +24,7 @@ pub trait RawInstance {
     fn execute(&mut self, input: &[u8]) -> Vec<u8>;
 }
 
-/// Compiles `wasm` on `engine` (`wasmer` or `wasmi`).
+/// Compiles `wasm` on `engine` (`wasmer`, `wasmi` or `wasmtime`).
 ///
 /// # Panics
 /// For another engine name or a module the engine refuses.
@@ -31,19 +32,147 @@ pub fn compile(engine: &str, wasm: &[u8]) -> Arc<dyn RawModule> {
     match engine {
         "wasmer" => Arc::new(wasmer_raw::WasmerRaw::compile(wasm)),
         "wasmi" => Arc::new(wasmi_raw::WasmiRaw::compile(wasm)),
+        "wasmtime" => Arc::new(crate::wasmtime_raw::WasmtimeRaw::compile(wasm)),
         other => panic!("unknown engine `{other}`"),
     }
 }
 
 /// Splits a packed `(ptr << 32) | len` result.
-fn unpack(packed: i64) -> (u32, u32) {
+pub(crate) fn unpack(packed: i64) -> (u32, u32) {
     let packed = packed as u64;
     ((packed >> 32) as u32, packed as u32)
 }
 
-fn len_i32(input: &[u8]) -> i32 {
+/// The length of an input as the ABI's `i32`.
+pub(crate) fn len_i32(input: &[u8]) -> i32 {
     i32::try_from(input.len()).expect("a small input")
 }
+
+/// The raw driver of an engine with wasmi's API shape (wasmi, and wasmtime,
+/// whose API wasmi follows), one definition expanded in each engine's
+/// module: `stub_linker(engine)` links the stub `morph` imports;
+/// `Live::new(store, instance)` checks `morph_abi_version` and looks the
+/// exports up; `Live` implements [`RawInstance`].
+macro_rules! linked_instance {
+    ($engine:ident) => {
+        /// A linker with the `morph` imports as stubs that answer `-1`.
+        fn stub_linker(engine: &$engine::Engine) -> $engine::Linker<()> {
+            let mut linker = $engine::Linker::new(engine);
+            linker
+                .func_wrap(
+                    "morph",
+                    "call",
+                    |_: $engine::Caller<'_, ()>, _: i32, _: i32, _: i32, _: i32| -> i32 { -1 },
+                )
+                .expect("link morph.call");
+            linker
+                .func_wrap(
+                    "morph",
+                    "response",
+                    |_: $engine::Caller<'_, ()>, _: i32, _: i32| -> i32 { -1 },
+                )
+                .expect("link morph.response");
+            linker
+                .func_wrap(
+                    "morph",
+                    "panic",
+                    |_: $engine::Caller<'_, ()>, _: i32, _: i32| {},
+                )
+                .expect("link morph.panic");
+            linker
+        }
+
+        struct Live {
+            store: $engine::Store<()>,
+            memory: $engine::Memory,
+            alloc: $engine::TypedFunc<i32, i32>,
+            free: $engine::TypedFunc<(i32, i32), ()>,
+            init: $engine::TypedFunc<(i32, i32), i64>,
+            execute: $engine::TypedFunc<(i32, i32), i64>,
+        }
+
+        impl Live {
+            fn new(mut store: $engine::Store<()>, instance: $engine::Instance) -> Live {
+                let memory = instance.get_memory(&mut store, "memory").expect("memory");
+                let version = instance
+                    .get_typed_func::<(), i32>(&mut store, "morph_abi_version")
+                    .expect("morph_abi_version");
+                assert_eq!(version.call(&mut store, ()).expect("morph_abi_version"), 1);
+                let mut entry = |name: &str| {
+                    instance
+                        .get_typed_func::<(i32, i32), i64>(&mut store, name)
+                        .unwrap_or_else(|e| panic!("{name}: {e}"))
+                };
+                let init = entry("morph_init");
+                let execute = entry("morph_execute");
+                Live {
+                    alloc: instance
+                        .get_typed_func(&mut store, "morph_alloc")
+                        .expect("morph_alloc"),
+                    free: instance
+                        .get_typed_func(&mut store, "morph_free")
+                        .expect("morph_free"),
+                    init,
+                    execute,
+                    memory,
+                    store,
+                }
+            }
+        }
+
+        /// One ABI call of `entry` (the fields apart, so `entry` can be one).
+        fn call(
+            store: &mut $engine::Store<()>,
+            memory: $engine::Memory,
+            alloc: &$engine::TypedFunc<i32, i32>,
+            free: &$engine::TypedFunc<(i32, i32), ()>,
+            entry: &$engine::TypedFunc<(i32, i32), i64>,
+            input: &[u8],
+        ) -> Vec<u8> {
+            let len = $crate::raw::len_i32(input);
+            let ptr = alloc.call(&mut *store, len).expect("morph_alloc");
+            memory
+                .write(&mut *store, ptr as usize, input)
+                .expect("write the input");
+            let packed = entry.call(&mut *store, (ptr, len)).expect("entry point");
+            let (out_ptr, out_len) = $crate::raw::unpack(packed);
+            let mut out = vec![0; out_len as usize];
+            memory
+                .read(&*store, out_ptr as usize, &mut out)
+                .expect("read the result");
+            free.call(&mut *store, (out_ptr as i32, out_len as i32))
+                .expect("morph_free");
+            out
+        }
+
+        impl $crate::raw::RawInstance for Live {
+            fn init(&mut self, config: &[u8]) -> Vec<u8> {
+                let Live {
+                    store,
+                    memory,
+                    alloc,
+                    free,
+                    init,
+                    ..
+                } = self;
+                call(store, *memory, alloc, free, init, config)
+            }
+
+            fn execute(&mut self, input: &[u8]) -> Vec<u8> {
+                let Live {
+                    store,
+                    memory,
+                    alloc,
+                    free,
+                    execute,
+                    ..
+                } = self;
+                call(store, *memory, alloc, free, execute, input)
+            }
+        }
+    };
+}
+pub(crate) use linked_instance;
 
 /// wasmer 7 with its default (Cranelift) engine.
 pub mod wasmer_raw {
@@ -173,11 +302,9 @@ pub mod wasmer_raw {
 
 /// wasmi 2, compiled eagerly as Morph's adapter does, without fuel.
 pub mod wasmi_raw {
-    use wasmi::{
-        Caller, CompilationMode, Config, Engine, Linker, Memory, Module, Store, TypedFunc,
-    };
+    use wasmi::{CompilationMode, Config, Engine, Linker, Module, Store};
 
-    use super::{RawInstance, RawModule, len_i32, unpack};
+    use super::{RawInstance, RawModule};
 
     /// A module on a plain wasmi engine (eager compilation, no fuel).
     pub struct WasmiRaw {
@@ -209,35 +336,9 @@ pub mod wasmi_raw {
         pub fn compile(wasm: &[u8]) -> WasmiRaw {
             let engine = engine();
             let module = compile_on(&engine, wasm);
-            let mut linker = Linker::new(&engine);
-            linker
-                .func_wrap(
-                    "morph",
-                    "call",
-                    |_: Caller<'_, ()>, _: i32, _: i32, _: i32, _: i32| -> i32 { -1 },
-                )
-                .expect("link morph.call");
-            linker
-                .func_wrap(
-                    "morph",
-                    "response",
-                    |_: Caller<'_, ()>, _: i32, _: i32| -> i32 { -1 },
-                )
-                .expect("link morph.response");
-            linker
-                .func_wrap("morph", "panic", |_: Caller<'_, ()>, _: i32, _: i32| {})
-                .expect("link morph.panic");
+            let linker = stub_linker(&engine);
             WasmiRaw { module, linker }
         }
-    }
-
-    struct Live {
-        store: Store<()>,
-        memory: Memory,
-        alloc: TypedFunc<i32, i32>,
-        free: TypedFunc<(i32, i32), ()>,
-        init: TypedFunc<(i32, i32), i64>,
-        execute: TypedFunc<(i32, i32), i64>,
     }
 
     impl RawModule for WasmiRaw {
@@ -247,62 +348,9 @@ pub mod wasmi_raw {
                 .linker
                 .instantiate_and_start(&mut store, &self.module)
                 .expect("instantiate");
-            let memory = instance.get_memory(&store, "memory").expect("memory");
-            let version = instance
-                .get_typed_func::<(), i32>(&store, "morph_abi_version")
-                .expect("morph_abi_version");
-            assert_eq!(version.call(&mut store, ()).expect("morph_abi_version"), 1);
-            let entry = |name: &str| {
-                instance
-                    .get_typed_func::<(i32, i32), i64>(&store, name)
-                    .unwrap_or_else(|e| panic!("{name}: {e}"))
-            };
-            let init = entry("morph_init");
-            let execute = entry("morph_execute");
-            Box::new(Live {
-                alloc: instance
-                    .get_typed_func(&store, "morph_alloc")
-                    .expect("morph_alloc"),
-                free: instance
-                    .get_typed_func(&store, "morph_free")
-                    .expect("morph_free"),
-                init,
-                execute,
-                memory,
-                store,
-            })
+            Box::new(Live::new(store, instance))
         }
     }
 
-    impl Live {
-        fn call(&mut self, entry: TypedFunc<(i32, i32), i64>, input: &[u8]) -> Vec<u8> {
-            let len = len_i32(input);
-            let ptr = self.alloc.call(&mut self.store, len).expect("morph_alloc");
-            self.memory
-                .write(&mut self.store, ptr as usize, input)
-                .expect("write the input");
-            let packed = entry
-                .call(&mut self.store, (ptr, len))
-                .expect("entry point");
-            let (out_ptr, out_len) = unpack(packed);
-            let mut out = vec![0; out_len as usize];
-            self.memory
-                .read(&self.store, out_ptr as usize, &mut out)
-                .expect("read the result");
-            self.free
-                .call(&mut self.store, (out_ptr as i32, out_len as i32))
-                .expect("morph_free");
-            out
-        }
-    }
-
-    impl RawInstance for Live {
-        fn init(&mut self, config: &[u8]) -> Vec<u8> {
-            self.call(self.init, config)
-        }
-
-        fn execute(&mut self, input: &[u8]) -> Vec<u8> {
-            self.call(self.execute, input)
-        }
-    }
+    linked_instance!(wasmi);
 }

@@ -17,34 +17,54 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::ids::{
-    BARE_CALL, BARE_CALL_JSON, BARE_CONTEXT, BARE_CONTEXT_FRESH, BARE_INTERPRETER,
-    BARE_INTERPRETER_FRESH, CALL_LOG, CALL_VAULT_GET, CAPABILITY, COMPUTE, ECHO, FIB_BARE,
-    FIB_HOST, FIB_PEER, HOST_PER_CALL, HOST_POOLED, LOAD, LOAD_CACHED, LOAD_COLD, OVERHEAD,
-    PLUMBING, PLUMBING_ENGINE, RAW_COMPILE, RAW_FRESH, RAW_WARM, SPAWN_BLOCKING, WORKER_HOP,
+    BARE, BARE_CALL, BARE_CALL_JSON, BARE_CONTEXT, BARE_CONTEXT_FRESH, BARE_INTERPRETER,
+    BARE_INTERPRETER_FRESH, CALL_LOG, CALL_VAULT_GET, CAPABILITY, COMPUTE_FIB, COMPUTE_JSON,
+    COMPUTE_SHA, COMPUTE_SHA_SMALL, ECHO, EXTISM_CALL, HOST, HOST_PER_CALL, HOST_POOLED,
+    IN_PROCESS, LOAD, LOAD_CACHED, LOAD_COLD, NATIVE, OVERHEAD, PEER, PLUMBING, PLUMBING_ENGINE,
+    PROCESS, PROCESS_ISOLATION, RAW_COMPILE, RAW_FRESH, RAW_WARM, RUST, SPAWN_BLOCKING, WORKER_HOP,
 };
-use crate::{CPYTHON_ENGINE, ENGINES, JS_ENGINE, PYTHON_ENGINE};
+use crate::{
+    CPYTHON_ENGINE, ENGINES, EXTISM_ENGINE, JS_ENGINE, PROCESS_RUNTIMES, PYTHON_ENGINE,
+    QUICKJS_ENGINE, WASMTIME_ENGINE,
+};
 
-/// A benchmark binary (`benches/<name>.rs`) and its table.
+/// A benchmark binary (`benches/<name>.rs`, or two for `Compute`) and its
+/// table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Suite {
     /// `benches/wasm.rs`: the wasm runtime on wasmer and wasmi.
     Wasm,
     /// `benches/js.rs`: the JS runtime on Boa.
     Js,
-    /// `benches/python.rs`: the Python runtime on RustPython, CPython as a peer.
+    /// `benches/python.rs`: the Python runtime on RustPython.
     Python,
+    /// `benches/process.rs`: what the process isolation tier adds per call.
+    Process,
+    /// `benches/compute_wasm.rs` and `benches/compute_script.rs`: the
+    /// workloads of `morph-bench-workloads` on every runtime and peer,
+    /// beside native Rust.
+    Compute,
 }
 
 impl Suite {
     /// Every suite, in the order of `BENCHMARKS.md`.
-    pub const ALL: [Suite; 3] = [Suite::Wasm, Suite::Js, Suite::Python];
+    pub const ALL: [Suite; 5] = [
+        Suite::Wasm,
+        Suite::Js,
+        Suite::Python,
+        Suite::Process,
+        Suite::Compute,
+    ];
 
-    /// The bench target's name (`cargo bench --bench NAME`).
+    /// The suite's name (its bench target's, `cargo bench --bench NAME`,
+    /// but for `compute`, which is `compute_wasm` and `compute_script`).
     pub fn name(self) -> &'static str {
         match self {
             Suite::Wasm => "wasm",
             Suite::Js => "js",
             Suite::Python => "python",
+            Suite::Process => "process",
+            Suite::Compute => "compute",
         }
     }
 
@@ -53,16 +73,19 @@ impl Suite {
         Suite::ALL.into_iter().find(|s| s.name() == name)
     }
 
-    fn rows(self) -> &'static [Row] {
+    fn rows(self) -> Vec<Row> {
         match self {
-            Suite::Wasm => WASM_ROWS,
-            Suite::Js => JS_ROWS,
-            Suite::Python => PYTHON_ROWS,
+            Suite::Wasm => WASM_ROWS.to_vec(),
+            Suite::Js => JS_ROWS.to_vec(),
+            Suite::Python => PYTHON_ROWS.to_vec(),
+            Suite::Process => PROCESS_ROWS.to_vec(),
+            Suite::Compute => compute_rows(),
         }
     }
 }
 
 /// One row per engine: a figure beside its baseline (both `group/function`).
+#[derive(Debug, Clone, Copy)]
 struct Row {
     figure: (&'static str, &'static str),
     baseline: Option<(&'static str, &'static str)>,
@@ -118,6 +141,9 @@ const WASM_ROWS: &[Row] = &[
     row(OVERHEAD, HOST_PER_CALL, Some(RAW_WARM)),
     row(OVERHEAD, RAW_FRESH, Some(RAW_WARM)),
     row(OVERHEAD, HOST_PER_CALL, Some(RAW_FRESH)),
+    on(&[WASMTIME_ENGINE], OVERHEAD, RAW_WARM, None),
+    on(&[EXTISM_ENGINE], OVERHEAD, EXTISM_CALL, None),
+    peer(&ENGINES, OVERHEAD, HOST_POOLED, EXTISM_ENGINE, EXTISM_CALL),
     row(CAPABILITY, CALL_LOG, Some(ECHO)),
     row(CAPABILITY, CALL_VAULT_GET, Some(ECHO)),
     row(LOAD, RAW_COMPILE, None),
@@ -140,8 +166,6 @@ const JS_ROWS: &[Row] = &[
     on(JS, OVERHEAD, HOST_PER_CALL, Some(BARE_CONTEXT_FRESH)),
     on(JS, CAPABILITY, CALL_LOG, Some(ECHO)),
     on(JS, CAPABILITY, CALL_VAULT_GET, Some(ECHO)),
-    on(JS, COMPUTE, FIB_BARE, None),
-    on(JS, COMPUTE, FIB_HOST, Some(FIB_BARE)),
 ];
 
 const PY: &[&str] = &[PYTHON_ENGINE];
@@ -157,11 +181,42 @@ const PYTHON_ROWS: &[Row] = &[
     on(PY, OVERHEAD, HOST_PER_CALL, Some(BARE_INTERPRETER_FRESH)),
     on(PY, CAPABILITY, CALL_LOG, Some(ECHO)),
     on(PY, CAPABILITY, CALL_VAULT_GET, Some(ECHO)),
-    on(&[CPYTHON_ENGINE], COMPUTE, FIB_PEER, None),
-    peer(PY, COMPUTE, FIB_BARE, CPYTHON_ENGINE, FIB_PEER),
-    on(PY, COMPUTE, FIB_HOST, Some(FIB_BARE)),
-    peer(PY, COMPUTE, FIB_HOST, CPYTHON_ENGINE, FIB_PEER),
 ];
+
+const PROCESS_ROWS: &[Row] = &[on(
+    &PROCESS_RUNTIMES,
+    PROCESS,
+    PROCESS_ISOLATION,
+    Some(IN_PROCESS),
+)];
+
+/// Every compute group, each workload beside native Rust, then Morph beside
+/// the peer of its language (Extism runs on wasmtime).
+fn compute_rows() -> Vec<Row> {
+    const BARE_ENGINES: &[&str] = &[
+        ENGINES[0],
+        ENGINES[1],
+        WASMTIME_ENGINE,
+        JS_ENGINE,
+        PYTHON_ENGINE,
+    ];
+    const HOST_ENGINES: &[&str] = &[ENGINES[0], ENGINES[1], JS_ENGINE, PYTHON_ENGINE];
+    const PEERS: &[&str] = &[EXTISM_ENGINE, QUICKJS_ENGINE, CPYTHON_ENGINE];
+    let mut rows = Vec::new();
+    for group in [COMPUTE_FIB, COMPUTE_JSON, COMPUTE_SHA, COMPUTE_SHA_SMALL] {
+        rows.extend([
+            on(&[RUST], group, NATIVE, None),
+            peer(BARE_ENGINES, group, BARE, RUST, NATIVE),
+            peer(PEERS, group, PEER, RUST, NATIVE),
+            peer(HOST_ENGINES, group, HOST, RUST, NATIVE),
+            on(HOST_ENGINES, group, HOST, Some(BARE)),
+            peer(&ENGINES, group, HOST, EXTISM_ENGINE, PEER),
+            peer(&[JS_ENGINE], group, HOST, QUICKJS_ENGINE, PEER),
+            peer(&[PYTHON_ENGINE], group, HOST, CPYTHON_ENGINE, PEER),
+        ]);
+    }
+    rows
+}
 
 /// The criterion output directory: `$CRITERION_HOME`, else
 /// `$CARGO_TARGET_DIR/criterion`, else `target/criterion` (criterion's order).
@@ -246,7 +301,7 @@ pub fn runs(dirs: &[PathBuf]) -> std::io::Result<Runs> {
 }
 
 /// The median of `times` (not empty).
-fn median(times: &[f64]) -> f64 {
+pub fn median(times: &[f64]) -> f64 {
     let mut sorted = times.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mid = sorted.len() / 2;

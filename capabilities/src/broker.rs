@@ -4,6 +4,9 @@
 //! section 5): resolve the capability, check the effective grants, check the
 //! call's budgets, run the provider with the time left, write one audit record
 //! (allowed or denied) and return. **Only the broker grants a capability**;
+//! **one call makes at most [`CallContext::MAX_CAPABILITY_CALLS`]
+//! invocations**, the first refused one audited and later ones not, so a
+//! guest cannot flood the audit log;
 //! **a call whose audit record cannot be written fails**; **a panicking
 //! provider fails only its own call**.
 
@@ -18,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::audit::{AuditEntry, AuditSink, Decision};
-use crate::call::{CallContext, LogLine};
+use crate::call::{CallContext, CapabilityBudget, LogLine};
 use crate::capability::Capability;
 use crate::content::{check_len, decode_content, encode_bytes};
 use crate::error::{Error, ErrorCode, Result, truncate_for_message};
@@ -105,7 +108,12 @@ impl CapabilityBroker {
         request: Result<Value>,
     ) -> Result<Value> {
         let started = Instant::now();
+        let budget = ctx.take_capability_call();
+        if budget == CapabilityBudget::Spent {
+            return Err(ctx.capability_calls_error());
+        }
         let outcome = match (Capability::from_wire(capability), request) {
+            _ if budget == CapabilityBudget::JustSpent => Err(ctx.capability_calls_error()),
             (None, _) => Err(Error::UnknownCapability {
                 name: truncate_for_message(capability, 64),
             }),

@@ -60,6 +60,19 @@ pub enum CallKind {
     Event,
 }
 
+/// Where an invocation stands against the per-call capability budget
+/// ([`CallContext::take_capability_call`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapabilityBudget {
+    /// Within the budget: go on.
+    Within,
+    /// The first invocation past it: refused and audited as denied.
+    JustSpent,
+    /// A later one: refused without an audit record, so a guest that keeps
+    /// calling cannot grow the audit log.
+    Spent,
+}
+
 /// One line the guest logged during a call.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogLine {
@@ -81,6 +94,7 @@ pub struct CallContext {
     started: Instant,
     deadline: Instant,
     http_requests: AtomicU32,
+    capability_calls: AtomicU32,
     output_bytes: AtomicU64,
     logs: Mutex<Vec<LogLine>>,
     audit: Mutex<Vec<AuditRecord>>,
@@ -107,6 +121,7 @@ impl CallContext {
             started,
             deadline,
             http_requests: AtomicU32::new(0),
+            capability_calls: AtomicU32::new(0),
             output_bytes: AtomicU64::new(0),
             logs: Mutex::new(Vec::new()),
             audit: Mutex::new(Vec::new()),
@@ -203,6 +218,40 @@ impl CallContext {
                 format!("max_http_requests = {max} reached for this call"),
             )
         })
+    }
+
+    /// Capability invocations one call may make, allowed or not. Each one
+    /// writes an audit record (one fsync with the file sink), so without a
+    /// cap a guest looping on a cheap capability for its whole deadline
+    /// could add millions of records to the audit log per call.
+    pub const MAX_CAPABILITY_CALLS: u32 = 10_000;
+
+    /// Counts one capability invocation against
+    /// [`MAX_CAPABILITY_CALLS`](Self::MAX_CAPABILITY_CALLS).
+    pub fn take_capability_call(&self) -> CapabilityBudget {
+        let prev = self
+            .capability_calls
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_add(1))
+            })
+            .unwrap_or(u32::MAX);
+        match prev.cmp(&Self::MAX_CAPABILITY_CALLS) {
+            std::cmp::Ordering::Less => CapabilityBudget::Within,
+            std::cmp::Ordering::Equal => CapabilityBudget::JustSpent,
+            std::cmp::Ordering::Greater => CapabilityBudget::Spent,
+        }
+    }
+
+    /// The error an invocation past
+    /// [`MAX_CAPABILITY_CALLS`](Self::MAX_CAPABILITY_CALLS) gets.
+    pub fn capability_calls_error(&self) -> Error {
+        Error::limit(
+            LimitKind::CapabilityCalls,
+            format!(
+                "{} capability calls made in this call; no more are allowed",
+                Self::MAX_CAPABILITY_CALLS
+            ),
+        )
     }
 
     /// HTTP requests made so far.

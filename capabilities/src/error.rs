@@ -145,6 +145,9 @@ pub enum LimitKind {
     Output,
     /// `max_http_requests`.
     HttpRequests,
+    /// [`CallContext::MAX_CAPABILITY_CALLS`](crate::CallContext::MAX_CAPABILITY_CALLS):
+    /// capability invocations per call, whatever they are.
+    CapabilityCalls,
 }
 
 impl LimitKind {
@@ -155,7 +158,7 @@ impl LimitKind {
             LimitKind::Memory => ErrorCode::MemoryLimit,
             LimitKind::Stack => ErrorCode::StackOverflow,
             LimitKind::Output => ErrorCode::OutputTooLarge,
-            LimitKind::HttpRequests => ErrorCode::RateLimited,
+            LimitKind::HttpRequests | LimitKind::CapabilityCalls => ErrorCode::RateLimited,
         }
     }
 }

@@ -55,7 +55,7 @@ mod policy;
 pub mod providers;
 
 pub use broker::{Call, CallRoute, CapabilityBroker, CapabilityRelay, MAX_REQUEST_BYTES};
-pub use call::{CallContext, CallKind, ExtensionIdentity, Grants, LogLine};
+pub use call::{CallContext, CallKind, CapabilityBudget, ExtensionIdentity, Grants, LogLine};
 pub use capability::{Capability, http_permission};
 pub use error::{Error, ErrorCode, GuestFault, LimitKind, Result, WireError, truncate_for_message};
 pub use http::allowlist::{HostPattern, InvalidHostPattern};

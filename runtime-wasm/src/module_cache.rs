@@ -13,8 +13,14 @@
 //! so a reader never sees half an entry.
 //!
 //! The hash protects against accidents (torn writes, bit rot, a file copied
-//! under another name), not against someone who can write the directory:
-//! the cache directory belongs to the host, like its binary.
+//! under another name). Against other users, the cache trusts only what the
+//! host's own user controls (on Unix, as ssh's `StrictModes` does): **an
+//! entry is read only when the cache directory and the entry are owned by
+//! the effective user and writable by nobody else**. Otherwise the lookup is
+//! [`Lookup::Rejected`] and nothing is stored there; the module is compiled
+//! instead. The directory is created `0700`, entries `0600`. Someone who
+//! can write as the host's own user is out of scope: they could replace the
+//! host's binary too.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -115,6 +121,14 @@ impl ModuleCache {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Lookup::Miss,
             Err(e) => return Lookup::Rejected(format!("unreadable: {e}")),
         };
+        // The directory, then the opened file itself (not its path again).
+        let trusted = fs::metadata(&self.dir)
+            .and_then(|m| private("the cache directory", &m))
+            .and_then(|()| file.metadata())
+            .and_then(|m| private("the entry", &m));
+        if let Err(e) = trusted {
+            return Lookup::Rejected(format!("untrusted: {e}"));
+        }
         let mut bytes = Vec::new();
         if let Err(e) = file.take(MAX_ENTRY_BYTES + 1).read_to_end(&mut bytes) {
             return Lookup::Rejected(format!("unreadable: {e}"));
@@ -136,7 +150,8 @@ impl ModuleCache {
     /// # Errors
     /// The I/O error; the cache is an optimisation, callers log and go on.
     pub(crate) fn store(&self, key: &CacheKey, artifact: &[u8]) -> io::Result<()> {
-        fs::create_dir_all(&self.dir)?;
+        create_private_dir(&self.dir)?;
+        private("the cache directory", &fs::metadata(&self.dir)?)?;
         let temp = self.dir.join(format!(
             ".{}.{}.{}.tmp",
             key.as_str(),
@@ -194,6 +209,57 @@ fn write_entry(path: &Path, key: &CacheKey, artifact: &[u8]) -> io::Result<()> {
     file.write_all(&encode_header(key, artifact))?;
     file.write_all(artifact)?;
     file.sync_all()
+}
+
+/// Whether `meta` (of `what`) is owned by the effective user and writable by
+/// nobody else; the error says why not.
+#[cfg(unix)]
+fn private(what: &str, meta: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if meta.uid() != euid {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{what} is owned by uid {}, not by this user ({euid})",
+                meta.uid()
+            ),
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{what} is writable by others (mode {:o})",
+                meta.mode() & 0o7777
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// No owners to check on this platform.
+#[cfg(not(unix))]
+fn private(_what: &str, _meta: &fs::Metadata) -> io::Result<()> {
+    Ok(())
+}
+
+/// Creates `dir` and any missing parents, new ones readable by the host's
+/// user only.
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Creates `dir` and any missing parents.
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)
 }
 
 /// Creates a new file readable by the host's user only.
@@ -276,5 +342,44 @@ mod tests {
             })
             .count();
         assert_eq!(leftovers, 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn entries_others_could_write_are_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = dir.path().join("modules");
+        let cache = ModuleCache::new(cache_dir.clone());
+        let k = key(b"module");
+        cache.store(&k, b"artifact").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&cache_dir), 0o700);
+        assert_eq!(mode(&cache.path(&k)), 0o600);
+        assert!(matches!(cache.load(&k), Lookup::Hit(_)));
+
+        // A world-writable entry: anyone could have swapped the artifact.
+        fs::set_permissions(cache.path(&k), fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(
+            matches!(cache.load(&k), Lookup::Rejected(why) if why.contains("entry is writable by others")),
+        );
+        fs::set_permissions(cache.path(&k), fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(matches!(cache.load(&k), Lookup::Hit(_)));
+
+        // A group-writable directory: anyone in the group could rename entries in.
+        fs::set_permissions(&cache_dir, fs::Permissions::from_mode(0o770)).unwrap();
+        assert!(
+            matches!(cache.load(&k), Lookup::Rejected(why) if why.contains("directory is writable by others")),
+        );
+        let refused = cache.store(&k, b"artifact").unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::PermissionDenied);
+        fs::set_permissions(&cache_dir, fs::Permissions::from_mode(0o700)).unwrap();
+
+        // An entry owned by another user (only root can make one here).
+        if std::os::unix::fs::chown(cache.path(&k), Some(54_321), None).is_ok() {
+            assert!(
+                matches!(cache.load(&k), Lookup::Rejected(why) if why.contains("owned by uid 54321")),
+            );
+        }
     }
 }

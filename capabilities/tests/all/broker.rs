@@ -1,8 +1,9 @@
 //! The broker's own guarantees, on real providers: the permission matrix of
 //! every capability (except `http.fetch`, covered in `http.rs`), unknown and
 //! malformed calls, output accounting for `log`, source stamping on events,
-//! and a provider that panics or hangs failing only its own call. Invariant
-//! checked throughout: every invocation leaves exactly one audit record.
+//! a provider that panics or hangs failing only its own call, and the
+//! per-call capability budget. Invariant checked throughout: every
+//! invocation within that budget leaves exactly one audit record.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -283,4 +284,41 @@ async fn a_slow_provider_times_out_at_the_call_deadline() {
     // Past the deadline, every further call of this context is a timeout too.
     let (late, _) = call(&f, &c, "log", json!({"message": "late"})).await;
     assert_eq!(code(&late), "timeout");
+}
+
+#[tokio::test]
+async fn a_call_that_keeps_invoking_capabilities_is_cut_off_without_flooding_the_audit_log() {
+    let f = Fixture::new();
+    let c = ctx("ext-a", &[Permission::VaultRead]);
+    let max = morph_capabilities::CallContext::MAX_CAPABILITY_CALLS;
+    for i in 0..max {
+        let out = f.broker.invoke(&c, "config", Value::Null).await;
+        assert!(out.is_ok(), "call {i} is within the budget: {out:?}");
+    }
+    assert_eq!(f.audit.records().len(), max as usize);
+
+    // The first call past the budget is refused and audited as denied.
+    let (refused, rec) = call(&f, &c, "vault.get", json!({"key": "k"})).await;
+    assert_eq!(code(&refused), "rate_limited");
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("capability calls"),
+        "the error says which budget"
+    );
+    assert_eq!(rec.entry.decision, Decision::Denied);
+    assert_eq!(rec.entry.outcome, "rate_limited");
+
+    // Later ones are refused too, with no further records.
+    for _ in 0..100 {
+        let out = f.broker.invoke(&c, "log", json!({"message": "m"})).await;
+        assert_eq!(code(&out), "rate_limited");
+    }
+    assert_eq!(f.audit.records().len(), max as usize + 1);
+
+    // The budget is the call's: a new call on the same broker starts afresh.
+    let fresh = ctx("ext-a", &[]);
+    let (out, _) = call(&f, &fresh, "config", Value::Null).await;
+    assert_eq!(code(&out), "ok");
 }

@@ -158,10 +158,12 @@ impl WasmerEngine {
                 // code without checking it. These bytes are trusted: this
                 // adapter produced them with `Module::serialize` for this very
                 // key (wasm hash, wasmer version, compile configuration and
-                // target), they sit in the host's own cache directory, and
-                // `ModuleCache::load` only returns them after their SHA-256
-                // matched the one recorded when they were written, so a
-                // corrupted, truncated or misplaced entry never gets here.
+                // target), and `ModuleCache::load` only returns them when
+                // the directory and the entry are owned by this user and
+                // writable by nobody else, and after their SHA-256 matched
+                // the one recorded when they were written, so another user's
+                // file and a corrupted, truncated or misplaced entry never
+                // get here.
                 match unsafe { Module::deserialize(&engine, artifact.bytes()) } {
                     Ok(module) => {
                         return Ok(WasmerModule::new(engine, module, config, CacheOutcome::Hit));

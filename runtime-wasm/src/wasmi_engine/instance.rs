@@ -9,36 +9,20 @@
 use std::time::{Duration, Instant};
 
 use morph_capabilities::{Error, LimitKind, Result};
-use wasmi::{Memory, ResourceLimiter, Store, StoreLimitsBuilder, TypedFunc};
+use wasmi::{Memory, ResourceLimiter, Store, TypedFunc};
 
 use super::fuel::{deadline, run, set_fuel, start_fuel};
 use super::imports::{guest_slice, guest_slice_mut};
+use super::memory_cap::MemoryCap;
 use super::trap::instantiation_error;
 use super::{StoreData, WasmiModule};
 use crate::bridge::{self, ABI_VERSION, Bridge, TrapKind};
 use crate::engine::{CompiledModule, Entry, Instance};
 
-/// Most elements of one table (host memory not counted in `max_memory_mb`).
-const MAX_TABLE_ELEMENTS: usize = 100_000;
-
-/// Most tables of one instance (reference types allow several).
-const MAX_TABLES: usize = 16;
-
 impl CompiledModule for WasmiModule {
     fn instantiate(&self, bridge: Bridge) -> Result<Box<dyn Instance>> {
         let memory_cap = usize::try_from(self.limits.memory_bytes()).unwrap_or(usize::MAX);
-        let store_limits = StoreLimitsBuilder::new()
-            .memory_size(memory_cap)
-            .table_elements(MAX_TABLE_ELEMENTS)
-            .instances(1)
-            .tables(MAX_TABLES)
-            .memories(1)
-            // A refused grow traps (`GrowthOperationLimited`, mapped to
-            // `memory_limit`) rather than returning -1: observing a refusal
-            // needs a custom `ResourceLimiter`, whose `LimiterError` wasmi
-            // does not re-export (it lives in `wasmi_core`).
-            .trap_on_grow_failure(true)
-            .build();
+        let store_limits = MemoryCap::new(memory_cap);
         let mut store = Store::new(
             self.module.engine(),
             StoreData {

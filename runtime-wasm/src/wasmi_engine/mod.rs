@@ -3,7 +3,7 @@
 //! and stack bounds), module compilation and the store's data.
 //!
 //! It compiles modules eagerly (translation is never charged to a guest call),
-//! builds one store per instance with `StoreLimits` for the memory cap, links
+//! builds one store per instance with a [`MemoryCap`] limiter, links
 //! the three `morph` imports to the [`Bridge`] and runs **every guest function
 //! (start, `morph_abi_version`, `morph_alloc`, the entry point, `morph_free`)
 //! in fuel slices (see [`fuel`]), checking the deadline between slices**.
@@ -14,6 +14,7 @@
 //! The rest is split by concept:
 //!
 //! - [`instance`]: instantiation (store limits, exports) and guest calls;
+//! - [`memory_cap`]: the store's limiter (memory and table caps);
 //! - [`fuel`]: running a guest function in fuel slices under the deadline;
 //! - [`trap`]: how a wasmi error becomes a Morph error;
 //! - [`imports`]: the `morph` host imports and guest memory slices.
@@ -21,6 +22,7 @@
 mod fuel;
 mod imports;
 mod instance;
+mod memory_cap;
 #[cfg(test)]
 mod tests;
 mod trap;
@@ -29,9 +31,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use morph_capabilities::{Error, ResourceLimits, Result};
-use wasmi::{CompilationMode, Config, Linker, Module, StoreLimits};
+use wasmi::{CompilationMode, Config, Linker, Module};
 
 use self::imports::morph_linker;
+use self::memory_cap::MemoryCap;
 use crate::bridge::Bridge;
 use crate::engine::{CompiledModule, Engine};
 
@@ -130,5 +133,5 @@ impl fmt::Debug for WasmiModule {
 /// What a store holds besides wasmi's own state.
 struct StoreData {
     bridge: Bridge,
-    limits: StoreLimits,
+    limits: MemoryCap,
 }

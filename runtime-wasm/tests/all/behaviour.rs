@@ -8,6 +8,7 @@ use crate::support::{GuestOptions, load_guest};
 on_every_engine!(
     echoes_every_json_type,
     echoes_a_one_mebibyte_payload,
+    echoes_a_sixteen_mebibyte_payload_within_raised_limits,
     guest_errors_carry_the_message,
     guest_panics_are_crashes_with_the_message,
     unknown_actions_never_reach_the_guest,
@@ -42,6 +43,25 @@ async fn echoes_a_one_mebibyte_payload(engine: &str) {
     let big = "é".repeat(512 * 1024); // 1 MiB of UTF-8
     let out = g.run("echo", json!({"value": big})).await.unwrap();
     assert_eq!(out["value"].as_str().unwrap().len(), 1024 * 1024);
+}
+
+async fn echoes_a_sixteen_mebibyte_payload_within_raised_limits(engine: &str) {
+    let g = load_guest(
+        engine,
+        GuestOptions {
+            limits: "  max_output_kb: 65536\n  max_memory_mb: 1024\n",
+            ..Default::default()
+        },
+    )
+    .await;
+    let big = "x".repeat(16 << 20);
+    let out = g.run("echo", json!({"value": big})).await;
+    let out = out.unwrap_or_else(|e| panic!("{engine}: {e}"));
+    assert_eq!(
+        out["value"].as_str().map(str::len),
+        Some(16 << 20),
+        "{engine}"
+    );
 }
 
 async fn guest_errors_carry_the_message(engine: &str) {

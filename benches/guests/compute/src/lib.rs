@@ -1,0 +1,87 @@
+//! `morph-bench-guest`: the compute guest of Morph's wasm benchmarks
+//! (`benches/benches/compute_wasm.rs`), the workloads of
+//! `morph-bench-workloads` behind the Morph SDK, so that Morph's runtime,
+//! the bare engines and native Rust run the very same code.
+//!
+//! Built for `wasm32-unknown-unknown` by `scripts/build-guests.sh` into
+//! `benches/guests/compute/morph_bench_guest.wasm`.
+//!
+//! Actions (parameters in parentheses):
+//! - `fib` (n) returns `fib(n)`;
+//! - `transform` (doc) returns the json workload's summary `{"count", "bytes"}`;
+//! - `sha256` (len) returns the hex digest of the sha256 workload's `len` bytes;
+//! - `echo` (any) returns its params (the overhead figure).
+
+use morph_bench_workloads as workloads;
+use morph_sdk::{Error, Extension, Value, json};
+
+/// The guest; it keeps no state.
+#[derive(Debug, Default)]
+pub struct ComputeGuest;
+
+impl Extension for ComputeGuest {
+    fn execute(&mut self, action: &str, params: Value) -> Result<Value, Error> {
+        match action {
+            "echo" => Ok(params),
+            "fib" => {
+                let n = u32::try_from(u64_param(&params, "n")?)
+                    .map_err(|_| Error::new("`n` is too large"))?;
+                Ok(json!(workloads::fib(n)))
+            }
+            "transform" => {
+                let doc = params
+                    .get("doc")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| Error::new("missing string parameter `doc`"))?;
+                let summary =
+                    workloads::transform(doc).map_err(|e| Error::new(format!("transform: {e}")))?;
+                serde_json::to_value(summary).map_err(|e| Error::new(e.to_string()))
+            }
+            "sha256" => {
+                let len = usize::try_from(u64_param(&params, "len")?)
+                    .map_err(|_| Error::new("`len` is too large"))?;
+                Ok(json!(workloads::sha256_hex(len)))
+            }
+            other => Err(Error::new(format!("unknown action `{other}`"))),
+        }
+    }
+}
+
+fn u64_param(params: &Value, name: &str) -> Result<u64, Error> {
+    params
+        .get(name)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Error::new(format!("missing integer parameter `{name}`")))
+}
+
+morph_sdk::export_extension!(ComputeGuest);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(action: &str, params: Value) -> Result<Value, Error> {
+        ComputeGuest.execute(action, params)
+    }
+
+    #[test]
+    fn every_action_answers_as_the_workloads_do() {
+        assert_eq!(run("fib", json!({"n": 10})).unwrap(), json!(55));
+        let doc = workloads::document(4096);
+        let summary = workloads::transform(&doc).unwrap();
+        assert_eq!(
+            run("transform", json!({"doc": doc})).unwrap(),
+            json!({"count": summary.count, "bytes": summary.bytes})
+        );
+        assert_eq!(
+            run("sha256", json!({"len": 3})).unwrap(),
+            json!(workloads::sha256_hex(3))
+        );
+        assert_eq!(
+            run("echo", json!({"value": 1})).unwrap(),
+            json!({"value": 1})
+        );
+        assert!(run("fib", json!({})).is_err());
+        assert!(run("nope", json!({})).is_err());
+    }
+}
