@@ -24,10 +24,11 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
 use morph_benches::PYTHON_ENGINE;
 use morph_benches::bare_python::{self, BarePython, ECHO_PY};
+use morph_benches::capability;
 use morph_benches::drive::{self, execute_n, execute_once};
 use morph_benches::ids::{
-    BARE_CALL, BARE_CALL_JSON, BARE_INTERPRETER, BARE_INTERPRETER_FRESH, CALL_LOG, CALL_VAULT_GET,
-    CAPABILITY, ECHO, HOST_PER_CALL, HOST_POOLED, OVERHEAD,
+    BARE_CALL, BARE_CALL_JSON, BARE_INTERPRETER, BARE_INTERPRETER_FRESH, CAPABILITY, HOST_PER_CALL,
+    HOST_POOLED, OVERHEAD,
 };
 use morph_benches::script_guest::{self, Language, PY_TEST_GUEST};
 use morph_runtime_core::Isolation;
@@ -120,32 +121,16 @@ fn slow(group: &mut BenchmarkGroup<'_, WallTime>) {
 /// `call` of `log` and of `vault.get` vs `echo`, on one pooled host.
 fn capability(c: &mut Criterion, rt: &Runtime) {
     let mut group = c.benchmark_group(CAPABILITY);
-    // vault:write only seeds the key read below.
-    let loaded = rt.block_on(script_guest::load(
+    let server = capability::server();
+    let loaded = rt.block_on(script_guest::load_allowing(
         &script_guest::test_guest(Language::Python),
         Isolation::Pooled,
-        &["vault:read", "vault:write"],
+        &capability::PERMISSIONS,
+        &[&server.host()],
     ));
-    let set = json!({"capability": "vault.set", "request": {"key": "k", "value": "bench-secret"}});
-    execute_once(rt, &loaded, "call", &set);
-    let cases = [
-        (ECHO, "echo", json!({"value": 1})),
-        (
-            CALL_LOG,
-            "call",
-            json!({"capability": "log", "request": {"message": "bench"}}),
-        ),
-        (
-            CALL_VAULT_GET,
-            "call",
-            json!({"capability": "vault.get", "request": {"key": "k"}}),
-        ),
-    ];
-    for (name, action, params) in cases {
-        let out = execute_once(rt, &loaded, action, &params);
-        if name == CALL_VAULT_GET {
-            assert!(out.to_string().contains("bench-secret"), "vault.get: {out}");
-        }
+    execute_once(rt, &loaded, "call", &capability::seed());
+    for (name, action, params) in capability::cases(&server) {
+        capability::check(name, &execute_once(rt, &loaded, action, &params));
         group.bench_function(BenchmarkId::new(name, PYTHON_ENGINE), |b| {
             b.iter_custom(|iters| execute_n(rt, &loaded, action, &params, iters));
         });

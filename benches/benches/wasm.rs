@@ -20,12 +20,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode};
-use morph_benches::drive::{execute_n, in_task};
+use morph_benches::capability;
+use morph_benches::drive::{execute_n, execute_once, in_task};
 use morph_benches::fixture;
 use morph_benches::ids::{
-    CALL_LOG, CALL_VAULT_GET, CAPABILITY, ECHO, HOST_PER_CALL, HOST_POOLED, LOAD, LOAD_CACHED,
-    LOAD_COLD, OVERHEAD, PLUMBING, PLUMBING_ENGINE, RAW_COMPILE, RAW_FRESH, RAW_WARM,
-    SPAWN_BLOCKING, WORKER_HOP,
+    CAPABILITY, HOST_PER_CALL, HOST_POOLED, LOAD, LOAD_CACHED, LOAD_COLD, OVERHEAD, PLUMBING,
+    PLUMBING_ENGINE, RAW_COMPILE, RAW_FRESH, RAW_WARM, SPAWN_BLOCKING, WORKER_HOP,
 };
 use morph_benches::raw::{self, wasmer_raw, wasmi_raw};
 use morph_benches::{ECHO_INPUT, ECHO_OUTPUT, ENGINES};
@@ -92,37 +92,17 @@ fn overhead(c: &mut Criterion, rt: &Runtime, wasm: &[u8]) {
 /// `call` of `log` and of `vault.get` vs `echo`, on one pooled host.
 fn capability(c: &mut Criterion, rt: &Runtime) {
     let mut group = c.benchmark_group(CAPABILITY);
+    let server = capability::server();
     for engine in ENGINES {
-        // vault:write only seeds the key read below.
-        let guest = rt.block_on(fixture::load_guest(
+        let guest = rt.block_on(fixture::load_guest_allowing(
             engine,
             Isolation::Pooled,
-            &["vault:read", "vault:write"],
+            &capability::PERMISSIONS,
+            &[&server.host()],
         ));
-        let set =
-            json!({"capability": "vault.set", "request": {"key": "k", "value": "bench-secret"}});
-        rt.block_on(guest.host.execute(&guest.id, "call", set))
-            .expect("seed the vault");
-        let cases = [
-            (ECHO, "echo", json!({"value": 1})),
-            (
-                CALL_LOG,
-                "call",
-                json!({"capability": "log", "request": {"message": "bench"}}),
-            ),
-            (
-                CALL_VAULT_GET,
-                "call",
-                json!({"capability": "vault.get", "request": {"key": "k"}}),
-            ),
-        ];
-        for (name, action, params) in cases {
-            let out = rt
-                .block_on(guest.host.execute(&guest.id, action, params.clone()))
-                .unwrap_or_else(|e| panic!("{name} on {engine}: {e}"));
-            if name == CALL_VAULT_GET {
-                assert!(out.to_string().contains("bench-secret"), "vault.get: {out}");
-            }
+        execute_once(rt, &guest, "call", &capability::seed());
+        for (name, action, params) in capability::cases(&server) {
+            capability::check(name, &execute_once(rt, &guest, action, &params));
             group.bench_function(BenchmarkId::new(name, engine), |b| {
                 b.iter_custom(|iters| execute_n(rt, &guest, action, &params, iters));
             });

@@ -157,6 +157,43 @@ pub async fn load_guest(engine: &str, isolation: Isolation, permissions: &[&str]
     load_with(engine, isolation, |dir| write_package(dir, permissions)).await
 }
 
+/// Loads the test guest with `permissions` on `engine` under `isolation`,
+/// allowed to reach `hosts` (`allowed_hosts`). Must run inside a tokio
+/// runtime.
+///
+/// # Panics
+/// When the guest does not load.
+pub async fn load_guest_allowing(
+    engine: &str,
+    isolation: Isolation,
+    permissions: &[&str],
+    hosts: &[&str],
+) -> Loaded {
+    load_with(engine, isolation, |dir| {
+        let pkg = write_package(dir, permissions);
+        allow_hosts(&pkg, hosts);
+        pkg
+    })
+    .await
+}
+
+/// Sets the `allowed_hosts` of the package at `pkg` (whose manifest, as
+/// every bench package's, has `allowed_hosts: []`) to `hosts`.
+///
+/// # Panics
+/// When the manifest cannot be read or written.
+pub fn allow_hosts(pkg: &Path, hosts: &[&str]) {
+    let manifest = pkg.join("manifest.yaml");
+    let text = std::fs::read_to_string(&manifest).expect("read the manifest");
+    let quoted: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
+    let text = text.replacen(
+        "allowed_hosts: []",
+        &format!("allowed_hosts: [{}]", quoted.join(", ")),
+        1,
+    );
+    std::fs::write(&manifest, text).expect("write the manifest");
+}
+
 /// Loads the compute guest on `engine` under `Isolation::Pooled` (the
 /// `HOST` runner of `benches/compute_wasm.rs`). Must run inside a tokio
 /// runtime.

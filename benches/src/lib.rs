@@ -23,6 +23,7 @@
 //!   timing loop of its own.
 //! - [`quickjs`]: the JS peer: QuickJS through rquickjs, calling the same
 //!   workload on a warm context.
+//! - [`capability`]: the capability round trip each runtime's bench times.
 //! - [`drive`]: how a benchmark calls `Host::execute` (from a task on a
 //!   multi-thread tokio runtime, as an app would).
 //! - [`scaling`]: how cost grows: the runtimes as runners, concurrent
@@ -37,6 +38,7 @@
 
 pub mod bare_js;
 pub mod bare_python;
+pub mod capability;
 pub mod cpython;
 pub mod drive;
 pub mod extism_peer;
@@ -129,6 +131,8 @@ pub mod ids {
     pub const CALL_LOG: &str = "call log";
     /// `Host::execute(call, vault.get)` of a stored key.
     pub const CALL_VAULT_GET: &str = "call vault.get";
+    /// `Host::execute(call, http.fetch)`: a GET to a server on 127.0.0.1.
+    pub const CALL_HTTP_FETCH: &str = "call http.fetch";
 
     /// The compute workload, `fib(FIB_N)` (JS and Python).
     pub const COMPUTE: &str = "compute";

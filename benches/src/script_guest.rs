@@ -231,9 +231,23 @@ pub fn host(data_dir: &Path, language: Language, isolation: Isolation) -> Host {
 /// # Panics
 /// When the guest does not load.
 pub async fn load(guest: &Guest, isolation: Isolation, permissions: &[&str]) -> Loaded {
+    load_allowing(guest, isolation, permissions, &[]).await
+}
+
+/// [`load`], the guest allowed to reach `hosts` (`allowed_hosts`).
+///
+/// # Panics
+/// When the guest does not load.
+pub async fn load_allowing(
+    guest: &Guest,
+    isolation: Isolation,
+    permissions: &[&str],
+    hosts: &[&str],
+) -> Loaded {
     let dir = tempfile::tempdir().expect("a temporary dir");
     let host = host(&dir.path().join("data"), guest.language, isolation);
     let pkg = write_package(dir.path(), guest, permissions);
+    crate::fixture::allow_hosts(&pkg, hosts);
     let id = host
         .load(&pkg, json!({}))
         .await
