@@ -19,7 +19,10 @@ pub fn update(text: &str, tables: &BTreeMap<String, String>) -> (String, Vec<Str
         let close = format!("<!-- /table:{name} -->");
         let body_start = start + open_len;
         let Some(body_len) = rest[body_start..].find(&close) else {
-            break;
+            // An opener without its closer (prose quoting the syntax): text.
+            out.push_str(&rest[..body_start]);
+            rest = &rest[body_start..];
+            continue;
         };
         out.push_str(&rest[..body_start]);
         match tables.get(name) {
@@ -55,5 +58,8 @@ mod tests {
         );
         assert_eq!(kept, ["b"]);
         assert_eq!(update("no markers\n", &tables).0, "no markers\n");
+        // Prose quoting the marker syntax does not stop the tables after it.
+        let quoted = format!("see `<!-- table:NAME -->`\n{text}");
+        assert_eq!(update(&quoted, &tables).0, format!("see `<!-- table:NAME -->`\n{out}"));
     }
 }
