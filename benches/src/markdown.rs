@@ -60,6 +60,9 @@ mod tests {
         assert_eq!(update("no markers\n", &tables).0, "no markers\n");
         // Prose quoting the marker syntax does not stop the tables after it.
         let quoted = format!("see `<!-- table:NAME -->`\n{text}");
-        assert_eq!(update(&quoted, &tables).0, format!("see `<!-- table:NAME -->`\n{out}"));
+        assert_eq!(
+            update(&quoted, &tables).0,
+            format!("see `<!-- table:NAME -->`\n{out}")
+        );
     }
 }
