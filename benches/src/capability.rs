@@ -14,7 +14,7 @@ pub const PERMISSIONS: [&str; 3] = ["vault:read", "vault:write", "http:read"];
 /// The body the server answers.
 const BODY: &str = "bench";
 
-/// A server on 127.0.0.1 answering [`BODY`] to every request; its
+/// A server on 127.0.0.1 answering `BODY` to every request; its
 /// [`TestServer::host`] goes in the guest's `allowed_hosts`.
 pub fn server() -> TestServer {
     TestServer::text(BODY)
