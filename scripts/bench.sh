@@ -3,7 +3,7 @@
 # them: its tables (between the `<!-- table:NAME -->` markers) and the plots
 # in docs/bench/. One command reproduces every figure:
 #
-#   scripts/bench.sh            # one run (about 30 minutes on 2 cores)
+#   scripts/bench.sh            # one run (about 15 minutes on 2 cores)
 #   RUNS=3 scripts/bench.sh     # the median of three runs, with ranges
 #
 # Each run keeps criterion's estimates in its own directory under
