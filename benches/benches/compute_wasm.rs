@@ -23,7 +23,6 @@
 //! export that does nothing (`Extism call/extism`).
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, measurement::WallTime};
 use morph_bench_workloads::{self as workloads, DOC_BYTES, FIB_N, SHA_BYTES};
@@ -116,11 +115,7 @@ fn workloads() -> Vec<Workload> {
 
 fn main() {
     let rt = drive::runtime();
-    let mut c = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .configure_from_args();
+    let mut c = morph_benches::drive::criterion();
     let guest = fixture::compute_guest_wasm();
     let mut bare: Vec<(&str, Box<dyn RawInstance>)> = BARE_ENGINES
         .into_iter()

@@ -9,9 +9,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use criterion::{BenchmarkId, Criterion};
+use criterion::BenchmarkId;
 use morph_benches::PROCESS_RUNTIMES;
 use morph_benches::ids::{IN_PROCESS, PROCESS, PROCESS_ISOLATION};
 use morph_process::{ProcessConfig, ProcessRuntime, WorkerCommand};
@@ -60,15 +60,8 @@ fn host(dir: &Path, isolation: Isolation, engine: Option<&str>) -> Host {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let mut c = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .configure_from_args();
+    let rt = morph_benches::drive::runtime();
+    let mut c = morph_benches::drive::criterion();
     let tmp = tempfile::tempdir().expect("tempdir");
     let wasm = morph_benches::fixture::write_package(&tmp.path().join("wasm"), &[]);
     let js = script_package(

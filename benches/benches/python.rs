@@ -43,11 +43,7 @@ static ALLOC: morph_runtime_core::allocation::MeteredAllocator =
 
 fn main() {
     let rt = drive::runtime();
-    let mut c = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .configure_from_args();
+    let mut c = morph_benches::drive::criterion();
     overhead(&mut c, &rt);
     capability(&mut c, &rt);
     c.final_summary();
@@ -128,12 +124,6 @@ fn capability(c: &mut Criterion, rt: &Runtime) {
         &capability::PERMISSIONS,
         &[&server.host()],
     ));
-    execute_once(rt, &loaded, "call", &capability::seed());
-    for (name, action, params) in capability::cases(&server) {
-        capability::check(name, &execute_once(rt, &loaded, action, &params));
-        group.bench_function(BenchmarkId::new(name, PYTHON_ENGINE), |b| {
-            b.iter_custom(|iters| execute_n(rt, &loaded, action, &params, iters));
-        });
-    }
+    capability::bench(&mut group, rt, &loaded, &server, PYTHON_ENGINE);
     group.finish();
 }

@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use morph_benches::drive::{self, execute_once};
+use morph_benches::drive::{self, execute_n, execute_once};
 use morph_benches::scaling::{
     self, CALLERS, CALLERS_GROUP, PAYLOAD_GROUP, PAYLOADS, Runner, execute_concurrently,
 };
@@ -32,11 +32,7 @@ static ALLOC: morph_runtime_core::allocation::MeteredAllocator =
 
 fn main() {
     let rt = drive::runtime();
-    let mut c = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .configure_from_args();
+    let mut c = morph_benches::drive::criterion();
     for runner in Runner::ALL {
         let guest = rt.block_on(runner.load(Isolation::Pooled));
         callers(&mut c, &rt, runner, &guest);
@@ -88,7 +84,7 @@ fn payload(
                 .measurement_time(Duration::from_secs(3));
         }
         group.bench_function(BenchmarkId::new(label, runner.engine()), |b| {
-            b.iter_custom(|iters| execute_concurrently(rt, guest, "echo", &params, 1, iters));
+            b.iter_custom(|iters| execute_n(rt, guest, "echo", &params, iters));
         });
     }
     group.finish();

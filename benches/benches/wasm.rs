@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode};
 use morph_benches::capability;
-use morph_benches::drive::{execute_n, execute_once, in_task};
+use morph_benches::drive::{execute_n, in_task};
 use morph_benches::fixture;
 use morph_benches::ids::{
     CAPABILITY, HOST_PER_CALL, HOST_POOLED, LOAD, LOAD_CACHED, LOAD_COLD, OVERHEAD, PLUMBING,
@@ -34,15 +34,8 @@ use serde_json::json;
 use tokio::runtime::Runtime;
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let mut c = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .configure_from_args();
+    let rt = morph_benches::drive::runtime();
+    let mut c = morph_benches::drive::criterion();
     let wasm = fixture::guest_wasm();
     overhead(&mut c, &rt, &wasm);
     capability(&mut c, &rt);
@@ -100,13 +93,7 @@ fn capability(c: &mut Criterion, rt: &Runtime) {
             &capability::PERMISSIONS,
             &[&server.host()],
         ));
-        execute_once(rt, &guest, "call", &capability::seed());
-        for (name, action, params) in capability::cases(&server) {
-            capability::check(name, &execute_once(rt, &guest, action, &params));
-            group.bench_function(BenchmarkId::new(name, engine), |b| {
-                b.iter_custom(|iters| execute_n(rt, &guest, action, &params, iters));
-            });
-        }
+        capability::bench(&mut group, rt, &guest, &server, engine);
     }
     group.finish();
 }

@@ -3,9 +3,14 @@
 //! `call` action invoking `log`, `vault.get` of a stored key and `http.fetch`
 //! of a real HTTP server on 127.0.0.1, beside the same host's `echo`.
 
+use criterion::BenchmarkId;
+use criterion::measurement::WallTime;
 use morph_testkit::TestServer;
 use serde_json::{Value, json};
+use tokio::runtime::Runtime;
 
+use crate::drive::{execute_n, execute_once};
+use crate::fixture::Loaded;
 use crate::ids::{CALL_HTTP_FETCH, CALL_LOG, CALL_VAULT_GET, ECHO};
 
 /// What the guest is granted: `vault:write` only seeds the key read.
@@ -60,5 +65,27 @@ pub fn check(name: &str, out: &Value) {
             "http.fetch: {out}"
         ),
         _ => {}
+    }
+}
+
+/// Seeds the vault of `guest` (loaded with [`PERMISSIONS`], allowed to reach
+/// `server`), checks every case once, then times each as
+/// `capability/<case>/<engine>` in `group`.
+///
+/// # Panics
+/// When a case answers wrong.
+pub fn bench(
+    group: &mut criterion::BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    guest: &Loaded,
+    server: &TestServer,
+    engine: &str,
+) {
+    execute_once(rt, guest, "call", &seed());
+    for (name, action, params) in cases(server) {
+        check(name, &execute_once(rt, guest, action, &params));
+        group.bench_function(BenchmarkId::new(name, engine), |b| {
+            b.iter_custom(|iters| execute_n(rt, guest, action, &params, iters));
+        });
     }
 }

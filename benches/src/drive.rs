@@ -12,6 +12,16 @@ use tokio::runtime::Runtime;
 
 use crate::fixture::Loaded;
 
+/// Criterion as every suite sets it up: 20 samples, 0.5 s of warm-up, 2 s
+/// of measurement, then the command line's options.
+pub fn criterion() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args()
+}
+
 /// A multi-thread tokio runtime for the hosts (the machine's cores).
 ///
 /// # Panics

@@ -183,15 +183,24 @@ pub async fn load_guest_allowing(
 /// # Panics
 /// When the manifest cannot be read or written.
 pub fn allow_hosts(pkg: &Path, hosts: &[&str]) {
+    let quoted: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
+    edit_manifest(pkg, |text| {
+        text.replacen(
+            "allowed_hosts: []",
+            &format!("allowed_hosts: [{}]", quoted.join(", ")),
+            1,
+        )
+    });
+}
+
+/// Rewrites the manifest of the package at `pkg` with `edit`.
+///
+/// # Panics
+/// When the manifest cannot be read or written.
+pub fn edit_manifest(pkg: &Path, edit: impl FnOnce(String) -> String) {
     let manifest = pkg.join("manifest.yaml");
     let text = std::fs::read_to_string(&manifest).expect("read the manifest");
-    let quoted: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
-    let text = text.replacen(
-        "allowed_hosts: []",
-        &format!("allowed_hosts: [{}]", quoted.join(", ")),
-        1,
-    );
-    std::fs::write(&manifest, text).expect("write the manifest");
+    std::fs::write(&manifest, edit(text)).expect("write the manifest");
 }
 
 /// Loads the compute guest on `engine` under `Isolation::Pooled` (the

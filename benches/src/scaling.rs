@@ -117,10 +117,7 @@ impl Runner {
                 script_guest::write_package(dir, &script_guest::test_guest(Language::Python), &[])
             }
         };
-        let manifest = pkg.join("manifest.yaml");
-        let mut text = std::fs::read_to_string(&manifest).expect("read the manifest");
-        text.push_str(SCALING_LIMITS);
-        std::fs::write(&manifest, text).expect("write the manifest");
+        fixture::edit_manifest(&pkg, |text| text + SCALING_LIMITS);
         pkg
     }
 
@@ -155,23 +152,19 @@ pub fn copy_package(pkg: &Path, dir: &Path, id: &str) -> PathBuf {
     for entry in std::fs::read_dir(pkg).expect("read the package") {
         let path = entry.expect("a package entry").path();
         let name = path.file_name().expect("a file name");
-        if name == "manifest.yaml" {
-            let text = std::fs::read_to_string(&path).expect("read the manifest");
-            let renamed: String = text
-                .lines()
-                .map(|line| {
-                    if line.starts_with("extension_id:") {
-                        format!("extension_id: {id}\n")
-                    } else {
-                        format!("{line}\n")
-                    }
-                })
-                .collect();
-            std::fs::write(out.join(name), renamed).expect("write the manifest");
-        } else {
-            std::fs::copy(&path, out.join(name)).expect("copy a package file");
-        }
+        std::fs::copy(&path, out.join(name)).expect("copy a package file");
     }
+    fixture::edit_manifest(&out, |text| {
+        text.lines()
+            .map(|line| {
+                if line.starts_with("extension_id:") {
+                    format!("extension_id: {id}\n")
+                } else {
+                    format!("{line}\n")
+                }
+            })
+            .collect()
+    });
     out
 }
 
