@@ -114,6 +114,62 @@ impl ExtensionPackage {
     pub fn read_file(&self, relative: &str) -> Result<Vec<u8>> {
         read_beneath(&self.root, relative, MAX_PACKAGE_FILE_BYTES)
     }
+
+    /// The regular files beneath the directory `under` (relative to the
+    /// root, `""` for the root itself), as relative paths with `/`,
+    /// sorted. Symlinks are skipped, never followed; hidden entries (a name
+    /// starting with `.`) are skipped.
+    ///
+    /// # Errors
+    /// `invalid_package` when `under` is not a plain relative directory or
+    /// the package holds more than `max_files` files there; `io` when a
+    /// directory cannot be read.
+    pub fn list_files(&self, under: &str, max_files: usize) -> Result<Vec<String>> {
+        let root = cap_std::fs::Dir::open_ambient_dir(&self.root, cap_std::ambient_authority())
+            .map_err(|e| Error::io(format!("opening package {}", self.root.display()), e))?;
+        let start = if under.is_empty() || under == "." {
+            root
+        } else {
+            let rel = plain_relative(under)?;
+            root.open_dir(rel).map_err(|e| Error::InvalidPackage {
+                reason: format!("`{under}`: {e} (it must be a directory inside the package)"),
+            })?
+        };
+        let mut files = Vec::new();
+        let mut pending = vec![(start, String::new())];
+        while let Some((dir, prefix)) = pending.pop() {
+            let entries = dir
+                .entries()
+                .map_err(|e| Error::io(format!("listing `{prefix}`"), e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(format!("listing `{prefix}`"), e))?;
+                let name = entry.file_name();
+                let Some(name) = name.to_str() else { continue };
+                if name.starts_with('.') {
+                    continue;
+                }
+                let kind = entry
+                    .file_type()
+                    .map_err(|e| Error::io(format!("reading `{prefix}{name}`"), e))?;
+                let path = format!("{prefix}{name}");
+                if kind.is_dir() {
+                    let sub = entry
+                        .open_dir()
+                        .map_err(|e| Error::io(format!("opening `{path}`"), e))?;
+                    pending.push((sub, format!("{path}/")));
+                } else if kind.is_file() {
+                    if files.len() >= max_files {
+                        return Err(Error::InvalidPackage {
+                            reason: format!("the package holds more than {max_files} files"),
+                        });
+                    }
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
 }
 
 /// Checks that `relative` is a plain relative path (no `..`, no root, no NUL).

@@ -1,34 +1,29 @@
-//! The native `_morph` module and the Python modules built on it (`morph`,
-//! `json`, `time`, and the stdout/stderr capture).
+//! The native `_morph` module, on which Morph's Python modules are built
+//! (`morph`, the stand-ins, the start-up in `_morph_bootstrap`).
 //!
 //! `_morph` holds the only functions that leave the interpreter: `invoke`
 //! (every capability, **through the broker with the running call**), `write`
-//! (guest stdout/stderr, logged through the `log` capability), `clock` and a
-//! `sleep` that checks for interrupts every few milliseconds. The Python-side
-//! API (`morph.http.fetch`, `morph.MorphError`, ...) lives in `src/prelude/`
-//! and is compiled into the binary, never read from disk.
+//! (guest stdout/stderr, logged through the `log` capability), the clocks, a
+//! `sleep` that checks for interrupts every few milliseconds, `urandom` from
+//! the host's CSPRNG, and the extension's own modules as the host read them
+//! at load time (`package_module`, `package_source`). The Python-side API
+//! (`morph.http.fetch`, `morph.MorphError`, ...) lives in `src/python/` and
+//! is frozen into the binary at build time, never read from disk.
 
 use std::rc::Rc;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use morph_capabilities::{Call, ErrorCode, MAX_REQUEST_BYTES};
+use rand::RngCore;
 use rustpython_vm::builtins::{PyBaseExceptionRef, PyStrRef};
-use rustpython_vm::compiler::Mode;
+use rustpython_vm::convert::ToPyObject;
 use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
 use serde_json::{Value, json};
 
 use crate::call_state::CallState;
 use crate::convert;
-
-/// The Python modules compiled into the runtime: (module name, source).
-/// `bootstrap` runs last and is not kept in `sys.modules`.
-pub const PRELUDE: [(&str, &str); 4] = [
-    ("time", include_str!("prelude/time.py")),
-    ("json", include_str!("prelude/json.py")),
-    ("morph", include_str!("prelude/morph.py")),
-    ("_morph_bootstrap", include_str!("prelude/bootstrap.py")),
-];
+use crate::package_modules::PackageModules;
 
 /// Longest single sleep slice between interrupt checks.
 const SLEEP_SLICE: Duration = Duration::from_millis(5);
@@ -42,11 +37,16 @@ pub fn interrupt(vm: &VirtualMachine) -> PyBaseExceptionRef {
     )
 }
 
-/// Installs `_morph` and the prelude modules into `sys.modules`.
+/// Installs `_morph` into `sys.modules` and runs the start-up module;
+/// returns the coroutine driver it defines (`_drive`).
 ///
 /// # Errors
-/// A Python exception if the prelude fails (a bug, never guest input).
-pub fn install(vm: &VirtualMachine, state: &Rc<CallState>) -> PyResult<()> {
+/// A Python exception if the start-up fails (a bug, never guest input).
+pub fn install(
+    vm: &VirtualMachine,
+    state: &Rc<CallState>,
+    modules: &Arc<PackageModules>,
+) -> PyResult<PyObjectRef> {
     let dict = vm.ctx.new_dict();
     let s = state.clone();
     dict.set_item(
@@ -88,26 +88,81 @@ pub fn install(vm: &VirtualMachine, state: &Rc<CallState>) -> PyResult<()> {
         .into(),
         vm,
     )?;
-    crate::json_module::add_natives(vm, &dict, state)?;
-    let modules = vm.sys_module.get_attr("modules", vm)?;
+    dict.set_item(
+        "clock_ns",
+        vm.new_function("clock_ns", |kind: usize| -> u128 { clock_ns(kind) })
+            .into(),
+        vm,
+    )?;
+    dict.set_item(
+        "urandom",
+        vm.new_function("urandom", |size: usize, vm: &VirtualMachine| {
+            urandom(vm, size)
+        })
+        .into(),
+        vm,
+    )?;
+    let m = modules.clone();
+    dict.set_item(
+        "package_module",
+        vm.new_function(
+            "package_module",
+            move |name: PyStrRef, vm: &VirtualMachine| match m.get(&name.to_string_lossy()) {
+                Some(module) => (module.package, module.file.clone()).to_pyobject(vm),
+                None => vm.ctx.none(),
+            },
+        )
+        .into(),
+        vm,
+    )?;
+    let m = modules.clone();
+    dict.set_item(
+        "package_source",
+        vm.new_function(
+            "package_source",
+            move |name: PyStrRef, vm: &VirtualMachine| match m.get(&name.to_string_lossy()) {
+                Some(module) => vm.ctx.new_str(&*module.code).into(),
+                None => vm.ctx.none(),
+            },
+        )
+        .into(),
+        vm,
+    )?;
+    let m = modules.clone();
+    dict.set_item(
+        "package_file_source",
+        vm.new_function(
+            "package_file_source",
+            move |file: PyStrRef, vm: &VirtualMachine| match m
+                .source_of_file(&file.to_string_lossy())
+            {
+                Some(code) => vm.ctx.new_str(&**code).into(),
+                None => vm.ctx.none(),
+            },
+        )
+        .into(),
+        vm,
+    )?;
+    let sys_modules = vm.sys_module.get_attr("modules", vm)?;
     let native = vm.new_module("_morph", dict, None);
-    modules.set_item("_morph", native.into(), vm)?;
+    sys_modules.set_item("_morph", native.into(), vm)?;
+    let bootstrap = vm.import("_morph_bootstrap", 0)?;
+    let _ = sys_modules.del_item("_morph_bootstrap", vm);
+    bootstrap.get_attr("_drive", vm)
+}
 
-    for (name, source) in PRELUDE {
-        let code = vm
-            .compile(source, Mode::Exec, format!("<morph:{name}>"))
-            .map_err(|e| vm.new_runtime_error(format!("prelude {name}: {e}")))?;
-        let scope = vm.new_scope_with_builtins();
-        scope
-            .globals
-            .set_item("__name__", vm.ctx.new_str(name).into(), vm)?;
-        let module = vm.new_module(name, scope.globals.clone(), None);
-        if !name.starts_with("_morph") {
-            modules.set_item(name, module.into(), vm)?;
-        }
-        vm.run_code_obj(code, scope)?;
+/// Most bytes one `os.urandom` call returns.
+const MAX_URANDOM: usize = 1024 * 1024;
+
+fn urandom(vm: &VirtualMachine, size: usize) -> PyResult<PyObjectRef> {
+    if size > MAX_URANDOM {
+        return Err(vm.new_value_error(format!("urandom: at most {MAX_URANDOM} bytes per call")));
     }
-    Ok(())
+    let mut bytes = vec![0u8; size];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| vm.new_os_error(format!("the host's random source failed: {e}")))?;
+    Ok(vm.ctx.new_bytes(bytes).into())
 }
 
 fn invoke(
@@ -177,14 +232,29 @@ pub fn log_lines(
     Ok(())
 }
 
-fn clock(kind: usize) -> f64 {
+/// The origin of the monotonic clocks (the first reading in this process).
+fn clock_start() -> Instant {
     static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
+fn clock_ns(kind: usize) -> u128 {
+    if kind == 0 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    } else {
+        clock_start().elapsed().as_nanos()
+    }
+}
+
+fn clock(kind: usize) -> f64 {
     if kind == 0 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64())
     } else {
-        START.get_or_init(Instant::now).elapsed().as_secs_f64()
+        clock_start().elapsed().as_secs_f64()
     }
 }
 

@@ -9,7 +9,11 @@
 //!
 //! - [`PythonRuntime`]: the [`MorphRuntime`](morph_runtime_core::MorphRuntime)
 //!   for `runtime: python`, pooled warm interpreters per extension.
-//! - `sandbox`: the interpreter with a stripped module table.
+//! - `sandbox`: the interpreter with a module table cut to the allowlist.
+//! - [`stdlib`]: the allowlist: native modules, RustPython's frozen library,
+//!   and Morph's own modules and inert stand-ins (`src/python/`).
+//! - [`package_modules`]: the extension's own modules, read at load time.
+//! - `closed`: code objects only from the compiler.
 //! - `host_module`: `_morph`, the only way out, through the broker.
 //! - `convert`: the bounded Python <-> JSON converter.
 //! - `watchdog`: the deadline interrupt the guest cannot swallow.
@@ -34,15 +38,17 @@
 #![deny(missing_docs)]
 
 mod call_state;
+mod closed;
 pub mod convert;
 mod error;
 mod extension;
 mod guards;
 mod host_module;
-mod json_module;
+pub mod package_modules;
 mod runtime;
 pub mod sandbox;
 mod session;
+pub mod stdlib;
 pub mod traceback;
 mod watchdog;
 

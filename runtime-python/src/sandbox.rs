@@ -1,46 +1,37 @@
-//! The sandboxed interpreter: isolated settings and a stripped module table.
+//! The sandboxed interpreter: isolated settings and a module table cut down
+//! to the allowlist of [`crate::stdlib`].
 //!
 //! rustpython-vm is built without `host_env`, `stdio` and `threading`, so no
-//! `os`, `posix`, `_io.FileIO`, `_signal`, `_thread` or path-based importer
-//! exists. On top of that, **modules are removed from the interpreter's
-//! module table before it starts** (not hidden at Python level): only the
-//! modules in [`ALLOWED_MODULES`] can ever be created, so `marshal`, `gc`,
-//! `atexit`, `_symtable`, `_sysconfig*` and the real `time` are gone, and
-//! `__subclasses__` walks to the import machinery find no way to create
-//! them. `sys` loses the functions that reach past the interrupt or the
-//! recursion limit, ambient values (`argv`, `executable`, paths) are blanked,
-//! and `open` and `input` leave `builtins`.
+//! `posix`, `_io.FileIO`, `_signal`, socket or path-based importer exists.
+//! On top of that, **modules are removed from the interpreter's module table
+//! before it starts** (not hidden at Python level): only the modules of the
+//! allowlist can ever be created, so `gc`, `_symtable`, `_sysconfig*` and
+//! the importlib file loaders are gone, the native `time` and `marshal` are
+//! only reachable through their stand-ins, and `__subclasses__` walks to the
+//! import machinery find no way to create anything else. `sys` loses the
+//! functions that reach past the interrupt or the recursion limit, ambient
+//! values (`argv`, `executable`, paths) are blanked, `open` and `input`
+//! leave `builtins`, and code objects can only come from the compiler
+//! (the `closed` module).
 
+use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
 
 use rustpython_vm::AsObject;
-use rustpython_vm::builtins::{PyList, PyType, PyTypeRef};
+use rustpython_vm::builtins::{PyList, PyModuleDef, PyType, PyTypeRef};
 use rustpython_vm::signal::UserSignalReceiver;
-use rustpython_vm::{Interpreter, PyResult, Settings, VirtualMachine};
+use rustpython_vm::{Interpreter, PyObjectRef, PyResult, Settings, VirtualMachine};
 
 use crate::call_state::CallState;
+use crate::package_modules::PackageModules;
+use crate::stdlib;
 
-/// Native modules a guest may import (plus `sys`, `builtins` and the
-/// prelude). `_imp`, `_io`, `_warnings`, `_weakref`, `_typing` and `_ast`
-/// are needed by the interpreter's own start-up.
-pub const ALLOWED_MODULES: &[&str] = &[
-    "_abc",
-    "_ast",
-    "_codecs",
-    "_collections",
-    "_functools",
-    "_imp",
-    "_io",
-    "_operator",
-    "_sre",
-    "_string",
-    "_types",
-    "_typing",
-    "_warnings",
-    "_weakref",
-    "errno",
-    "itertools",
-];
+thread_local! {
+    /// The native `time` definition of the interpreter being built on this
+    /// thread (taken out of its module table by the init hook).
+    static NATIVE_TIME_DEF: Cell<Option<&'static PyModuleDef>> = const { Cell::new(None) };
+}
 
 /// `sys` functions a guest loses: tracing and profiling (code that runs
 /// around the interrupt), the recursion limit, and knobs on process state.
@@ -65,6 +56,8 @@ pub const REMOVED_SYS: &[&str] = &[
 ];
 
 /// `builtins` a guest loses.
+/// (`open` is put back by the start-up module as a function that raises
+/// `PermissionError`, as `io.open` does.)
 pub const REMOVED_BUILTINS: &[&str] = &["open", "input", "breakpoint", "help", "exit", "quit"];
 
 /// Recursion limit of guest code (frames); the worker stack is sized so it
@@ -85,14 +78,20 @@ pub fn interpreter(signals: UserSignalReceiver) -> Interpreter {
     settings.write_bytecode = false;
     settings.path_list = Vec::new();
     settings.argv = Vec::new();
-    Interpreter::builder(settings)
+    let builder = Interpreter::builder(settings);
+    let natives = stdlib::native_defs(&builder.ctx);
+    builder
+        .add_native_modules(&natives)
+        .add_frozen_modules(stdlib::frozen_modules().iter().copied())
         .init_hook(move |vm: &mut VirtualMachine| {
             vm.set_user_signal_channel(signals);
             if let Some(state) = rustpython_vm::common::rc::PyRc::get_mut(&mut vm.state) {
+                let time = state.module_defs.remove(stdlib::NATIVE_TIME);
+                NATIVE_TIME_DEF.with(|d| d.set(time));
                 state
                     .module_defs
-                    .retain(|name, _| ALLOWED_MODULES.contains(name));
-                state.frozen.retain(|name, _| frozen_allowed(name));
+                    .retain(|name, _| stdlib::NATIVE_MODULES.contains(name));
+                state.frozen.retain(|name, _| stdlib::frozen_allowed(name));
             } else {
                 // Only reachable if rustpython changes its start-up; then
                 // nothing may run in this interpreter.
@@ -103,25 +102,20 @@ pub fn interpreter(signals: UserSignalReceiver) -> Interpreter {
         .build()
 }
 
-/// Frozen (compiled-in Python) modules kept: the import machinery and the
-/// pure-Python helpers it needs, nothing that reaches the host.
-fn frozen_allowed(name: &str) -> bool {
-    !matches!(
-        name,
-        "_frozen_importlib_external" | "zipimport" | "__hello__" | "__phello__"
-    ) && !name.starts_with("__phello__")
-}
-
 fn state_poisoned(vm: &mut VirtualMachine) {
     vm.recursion_limit.set(0);
 }
 
 /// Scrubs `sys` and `builtins` and installs the host modules; run once per
-/// interpreter before any guest code.
+/// interpreter before any guest code. Returns the coroutine driver.
 ///
 /// # Errors
 /// A Python exception if the interpreter is not as expected (never guest input).
-pub fn prepare(vm: &VirtualMachine, state: &Rc<CallState>) -> PyResult<()> {
+pub fn prepare(
+    vm: &VirtualMachine,
+    state: &Rc<CallState>,
+    modules: &Arc<PackageModules>,
+) -> PyResult<PyObjectRef> {
     if vm.recursion_limit.get() == 0 {
         return Err(vm.new_runtime_error("the module table could not be stripped"));
     }
@@ -151,8 +145,8 @@ pub fn prepare(vm: &VirtualMachine, state: &Rc<CallState>) -> PyResult<()> {
         sys.set_attr(name, vm.ctx.new_str(""), vm)?;
     }
     // The import machinery keeps its own references to the finders; put the
-    // built-in and frozen ones back so `import json` finds the prelude
-    // (sys.modules) and the allowed natives.
+    // built-in and frozen ones back (the start-up module adds the package's
+    // own finder after them).
     if let Ok(bootstrap) = vm.import("_frozen_importlib", 0) {
         let finders = vm.ctx.new_list(vec![
             bootstrap.get_attr("BuiltinImporter", vm)?,
@@ -160,12 +154,30 @@ pub fn prepare(vm: &VirtualMachine, state: &Rc<CallState>) -> PyResult<()> {
         ]);
         sys.set_attr("meta_path", finders, vm)?;
     }
+    install_native_time(vm)?;
     intern_type_names(vm);
     crate::guards::install(vm);
+    crate::closed::install(vm);
     for name in REMOVED_BUILTINS {
         let _ = vm.builtins.as_object().del_attr(*name, vm);
     }
-    crate::host_module::install(vm, state)
+    crate::host_module::install(vm, state, modules)
+}
+
+/// Makes this interpreter's one instance of the native `time` module,
+/// without its sleep and `tzset`, as `_time` in `sys.modules`.
+fn install_native_time(vm: &VirtualMachine) -> PyResult<()> {
+    let Some(def) = NATIVE_TIME_DEF.with(Cell::take) else {
+        return Err(vm.new_runtime_error("the native time module is missing"));
+    };
+    let module = def.create_module(vm)?;
+    def.exec_module(vm, &module)?;
+    for name in stdlib::NATIVE_TIME_REMOVED {
+        let _ = module.as_object().del_attr(*name, vm);
+    }
+    vm.sys_module
+        .get_attr("modules", vm)?
+        .set_item("_time", module.into(), vm)
 }
 
 /// Interns the names of every built-in type reachable from `object`.
@@ -173,7 +185,25 @@ pub fn prepare(vm: &VirtualMachine, state: &Rc<CallState>) -> PyResult<()> {
 /// rustpython-vm 0.5 panics when `__name__` is read on a static type whose
 /// name was never interned (`async_generator_wrapped_value`, found by a
 /// `__subclasses__` walk); interning them all up front closes that panic.
+/// Types a native module creates later intern their own names. The walk
+/// runs once per process; each thread (whose interpreters share one
+/// context) then interns the names it found, once.
 fn intern_type_names(vm: &VirtualMachine) {
+    thread_local! {
+        static DONE: Cell<bool> = const { Cell::new(false) };
+    }
+    if DONE.with(|d| d.replace(true)) {
+        return;
+    }
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    for name in NAMES.get_or_init(|| reachable_type_names(vm)) {
+        vm.ctx.intern_str(name.as_str());
+    }
+}
+
+/// The short names of every type reachable from `object`.
+fn reachable_type_names(vm: &VirtualMachine) -> Vec<String> {
+    let mut names = Vec::new();
     let mut stack: Vec<PyTypeRef> = vec![vm.ctx.types.object_type.to_owned()];
     let mut visited = 0usize;
     while let Some(ty) = stack.pop() {
@@ -183,7 +213,7 @@ fn intern_type_names(vm: &VirtualMachine) {
         }
         let name = ty.slot_name().to_string();
         let short = name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n);
-        vm.ctx.intern_str(short);
+        names.push(short.to_owned());
         if let Ok(subs) = vm.call_method(ty.as_object(), "__subclasses__", ())
             && let Some(list) = subs.downcast_ref::<PyList>()
         {
@@ -194,4 +224,7 @@ fn intern_type_names(vm: &VirtualMachine) {
             }
         }
     }
+    names.sort();
+    names.dedup();
+    names
 }

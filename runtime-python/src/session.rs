@@ -15,13 +15,14 @@ use morph_runtime_core::ExtensionPackage;
 use morph_runtime_core::allocation::{self, ThreadMeter};
 use morph_runtime_core::workers::Session;
 use rustpython_vm::compiler::Mode;
-use rustpython_vm::{Interpreter, PyObjectRef, PyResult, VirtualMachine};
+use rustpython_vm::{AsObject, Interpreter, PyObjectRef, PyResult, VirtualMachine};
 use serde_json::Value;
 
 use crate::call_state::CallState;
 use crate::convert;
 use crate::error::{from_exception, timeout};
 use crate::host_module::log_lines;
+use crate::package_modules::PackageModules;
 use crate::watchdog::{self, MemoryWatch, Tripwire};
 
 /// What a session is asked to run.
@@ -51,6 +52,8 @@ pub struct EntrySource {
     pub config: std::sync::Arc<Value>,
     /// `max_memory_mb` in bytes.
     pub memory_bytes: u64,
+    /// The package's own modules (importable from the entry).
+    pub modules: std::sync::Arc<PackageModules>,
 }
 
 impl EntrySource {
@@ -68,6 +71,7 @@ impl EntrySource {
             code,
             config,
             memory_bytes: package.manifest().resource_limits.memory_bytes(),
+            modules: std::sync::Arc::new(PackageModules::read(package)?),
         })
     }
 }
@@ -77,6 +81,8 @@ pub struct PySession {
     // Guest objects first: they must go before the interpreter.
     execute: PyObjectRef,
     on_event: Option<PyObjectRef>,
+    /// Runs a coroutine to its end (`async def` entry points).
+    drive: PyObjectRef,
     interp: Interpreter,
     state: Rc<CallState>,
     /// Meters this worker thread's allocations while the session lives.
@@ -111,8 +117,8 @@ impl PySession {
             meter.as_ref().map(|m| m.meter().clone()),
         ));
         let interp = crate::sandbox::interpreter(receiver);
-        interp
-            .enter(|vm| crate::sandbox::prepare(vm, &state))
+        let drive = interp
+            .enter(|vm| crate::sandbox::prepare(vm, &state, &source.modules))
             .map_err(|_| Error::internal("the Python sandbox failed to start"))?;
         let code = interp.enter(|vm| {
             vm.compile(&source.code, Mode::Exec, source.file.clone())
@@ -128,11 +134,13 @@ impl PySession {
             state,
             execute: interp.enter(|vm| vm.ctx.none()),
             on_event: None,
+            drive,
             interp,
             _meter: meter,
         };
         let config = source.config.clone();
         let mut globals = None;
+        let drive = session.drive.clone();
         session
             .guarded(call.clone(), |vm, _| {
                 let scope = vm.new_scope_with_builtins();
@@ -143,7 +151,7 @@ impl PySession {
                 if let Some(init) = scope.globals.get_item_opt("init", vm)? {
                     let cfg = convert::to_py(vm, &config)
                         .map_err(|e| vm.new_value_error(e.to_string()))?;
-                    init.call((cfg,), vm)?;
+                    settle(vm, &drive, init.call((cfg,), vm)?)?;
                 }
                 globals = Some(scope.globals);
                 Ok(vm.ctx.none())
@@ -237,10 +245,15 @@ impl Session for PySession {
             Job::Warm => Ok(Value::Null),
             Job::Execute { action, params } => {
                 let execute = self.execute.clone();
+                let drive = self.drive.clone();
                 self.guarded(call, move |vm, _| {
                     let params = convert::to_py(vm, &params)
                         .map_err(|e| vm.new_value_error(e.to_string()))?;
-                    execute.call((vm.ctx.new_str(action), params), vm)
+                    settle(
+                        vm,
+                        &drive,
+                        execute.call((vm.ctx.new_str(action), params), vm)?,
+                    )
                 })
             }
             Job::Event(event) => {
@@ -249,15 +262,26 @@ impl Session for PySession {
                 };
                 let event = serde_json::to_value(&event)
                     .map_err(|e| Error::internal(format!("encoding an event: {e}")))?;
+                let drive = self.drive.clone();
                 self.guarded(call, move |vm, _| {
                     let event = convert::to_py(vm, &event)
                         .map_err(|e| vm.new_value_error(e.to_string()))?;
-                    on_event.call((event,), vm)?;
+                    settle(vm, &drive, on_event.call((event,), vm)?)?;
                     Ok(vm.ctx.none())
                 })
                 .map(|_| Value::Null)
             }
         }
+    }
+}
+
+/// What an entry point returned, with a coroutine (`async def`) run to its
+/// end inside the call's deadline (the watchdog interrupts it like any code).
+fn settle(vm: &VirtualMachine, drive: &PyObjectRef, value: PyObjectRef) -> PyResult<PyObjectRef> {
+    if value.class().is(vm.ctx.types.coroutine_type) {
+        drive.call((value,), vm)
+    } else {
+        Ok(value)
     }
 }
 
@@ -272,10 +296,12 @@ impl Drop for PySession {
             interp,
             execute,
             on_event,
+            drive,
             ..
         } = self;
         interp.enter(|vm| {
             *execute = vm.ctx.none();
+            *drive = vm.ctx.none();
             *on_event = None;
         });
     }

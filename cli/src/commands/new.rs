@@ -52,6 +52,11 @@ const PYTHON: &[Template] = &[
     ),
     ("main.py", include_str!("../templates/python/main.py.tmpl")),
     (
+        "greeting.py",
+        include_str!("../templates/python/greeting.py.tmpl"),
+    ),
+    ("morph.pyi", include_str!("../../../sdk/python/morph.pyi")),
+    (
         "README.md",
         include_str!("../templates/python/README.md.tmpl"),
     ),

@@ -6,6 +6,8 @@ mod envelope;
 mod new;
 mod packages;
 mod process;
+mod python_libraries;
+mod python_sandbox;
 #[path = "../../../package/tests/all/registry_server.rs"]
 mod registry_server;
 #[path = "../../../runtime-core/tests/all/test_runtime.rs"]

@@ -175,12 +175,12 @@ async fn sleeping_past_the_deadline_is_a_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_modules_and_files_are_out_of_reach() {
     let g = hostile("escape").await;
-    let err = g.run("import_os", json!({})).await.unwrap_err();
-    assert_eq!(err.code().as_str(), "guest_error");
-    assert!(err.to_string().contains("ModuleNotFoundError"), "{err}");
+    // `os` is the inert stand-in (cli/tests/all/python_sandbox.rs probes it).
+    let os = g.run("import_os", json!({})).await.unwrap();
+    assert!(os.as_str().unwrap_or("").contains("'os'"), "{os}");
     let err = g.run("open_passwd", json!({})).await.unwrap_err();
     assert_eq!(err.code().as_str(), "guest_error");
-    assert!(err.to_string().contains("NameError"), "{err}");
+    assert!(err.to_string().contains("PermissionError"), "{err}");
     let walk = g.run("escape_walk", json!({})).await.unwrap();
     assert_eq!(walk["reached"], json!([]), "{walk}");
     let names = walk["sys"].to_string();

@@ -13,5 +13,7 @@ mod capabilities;
 mod example;
 mod hostile;
 mod isolation;
+mod jira_example;
 mod limits;
+mod stdlib;
 mod support;

@@ -137,9 +137,9 @@ def _escape_walk():
                         found.append(name + ":" + k)
     reached = []
     import sys
-    for name in ("os", "posix", "marshal", "gc", "atexit", "_signal", "socket", "subprocess",
-                 "_frozen_importlib_external", "zipimport", "_ctypes", "pwd", "threading", "_io.FileIO",
-                 "_symtable", "_sysconfig"):
+    for name in ("posix", "_marshal", "gc", "_signal", "socket", "subprocess", "_socket",
+                 "_frozen_importlib_external", "zipimport", "_ctypes", "pwd", "_io.FileIO",
+                 "_symtable", "_sysconfig", "_posixsubprocess", "select", "mmap"):
         try:
             __import__(name)
             reached.append(name)
@@ -148,12 +148,13 @@ def _escape_walk():
     # The import machinery's own loaders cannot create a removed module.
     for cls in object.__subclasses__():
         if cls.__name__ in ("BuiltinImporter", "FrozenImporter"):
-            for name in ("marshal", "gc", "posix", "os", "time"):
+            for name in ("marshal", "_marshal", "gc", "posix", "os", "time", "_time"):
                 try:
                     spec = cls.find_spec(name)
                     if spec is not None:
                         m = cls.create_module(spec)
-                        if m is not None and hasattr(m, "loads") or hasattr(m, "system"):
+                        if m is not None and (hasattr(m, "sleep") or hasattr(m, "system")
+                                              or hasattr(m, "get_objects")):
                             reached.append(cls.__name__ + ":" + name)
                 except BaseException:
                     pass
