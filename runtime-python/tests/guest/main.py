@@ -138,7 +138,7 @@ def _escape_walk():
     reached = []
     import sys
     for name in ("posix", "_marshal", "gc", "_signal", "socket", "subprocess", "_socket",
-                 "_frozen_importlib_external", "zipimport", "_ctypes", "pwd", "_io.FileIO",
+                 "_frozen_importlib_external", "_ctypes", "pwd", "_io.FileIO",
                  "_symtable", "_sysconfig", "_posixsubprocess", "select", "mmap"):
         try:
             __import__(name)
