@@ -8,7 +8,8 @@
 //!    baseline, no Morph code), with and without the JSON conversions; and
 //!    interpreter creation: a new interpreter alone, and one with the test
 //!    guest run as a module, `init` and the call (what `PerCall` does,
-//!    without Morph).
+//!    without Morph), and the guest interpreter Morph builds with its
+//!    standard library beside the same without it.
 //! 2. `capability`: the guest's `call` action invoking `log` and `vault.get`
 //!    through the broker, beside the same host's `echo`.
 //!
@@ -28,10 +29,11 @@ use morph_benches::capability;
 use morph_benches::drive::{self, execute_n, execute_once};
 use morph_benches::ids::{
     BARE_CALL, BARE_CALL_JSON, BARE_INTERPRETER, BARE_INTERPRETER_FRESH, CAPABILITY, HOST_PER_CALL,
-    HOST_POOLED, OVERHEAD,
+    HOST_POOLED, MORPH_INTERPRETER, MORPH_INTERPRETER_CORE, OVERHEAD,
 };
 use morph_benches::script_guest::{self, Language, PY_TEST_GUEST};
 use morph_runtime_core::Isolation;
+use morph_runtime_python::sandbox::{Library, new_guest_interpreter};
 use serde_json::json;
 use tokio::runtime::Runtime;
 
@@ -92,6 +94,19 @@ fn overhead(c: &mut Criterion, rt: &Runtime) {
             });
         },
     );
+
+    // The guest interpreter Morph builds, with and without the standard
+    // library (what the library adds to every new interpreter).
+    let _context = rt.enter();
+    for (id, library) in [
+        (MORPH_INTERPRETER_CORE, Library::MorphOnly),
+        (MORPH_INTERPRETER, Library::Standard),
+    ] {
+        new_guest_interpreter(library).expect("a guest interpreter");
+        group.bench_function(BenchmarkId::new(id, PYTHON_ENGINE), |b| {
+            b.iter(|| new_guest_interpreter(std::hint::black_box(library)));
+        });
+    }
 
     let per_call = rt.block_on(script_guest::load(&guest, Isolation::PerCall, &[]));
     assert_eq!(

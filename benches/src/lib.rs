@@ -123,6 +123,14 @@ pub mod ids {
     /// then `execute("echo")`.
     pub const BARE_INTERPRETER_FRESH: &str = "bare new Interpreter + module + init + call";
 
+    /// Python: a guest interpreter as Morph builds it before the entry
+    /// module runs (module tables cut to the allowlist, `sys` scrubbed,
+    /// `_morph` and the start-up module), with the standard library.
+    pub const MORPH_INTERPRETER: &str = "Morph guest Interpreter";
+    /// Python: the same with Morph's own modules only (no RustPython
+    /// library, no rustpython-stdlib natives): what the library adds.
+    pub const MORPH_INTERPRETER_CORE: &str = "Morph guest Interpreter, no stdlib";
+
     /// A capability round trip through the broker (all `Pooled`).
     pub const CAPABILITY: &str = "capability";
     /// `Host::execute(echo)`: the same call without a capability.

@@ -17,22 +17,19 @@
 //! Like [`crate::guards`], the patch is per thread: without the `threading`
 //! feature rustpython-vm keeps its built-in types per thread.
 
-use std::cell::{Cell, RefCell};
-use std::mem::ManuallyDrop;
+use std::cell::Cell;
 
 use rustpython_vm::builtins::{PyCode, PyStr, PyTypeRef};
-use rustpython_vm::function::{FuncArgs, PyMethodDef, PyMethodFlags};
+use rustpython_vm::function::FuncArgs;
 use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
+
+use crate::engine_fixes::{call_original, replace_method};
 
 /// `code.replace` keywords that only change how the code is described.
 pub const DESCRIPTIVE_FIELDS: &[&str] =
     &["co_name", "co_qualname", "co_filename", "co_firstlineno"];
 
 thread_local! {
-    /// The original `replace` method of this thread's code type (never
-    /// dropped: it lives as long as the thread's types).
-    static ORIGINAL_REPLACE: RefCell<Option<ManuallyDrop<PyObjectRef>>> =
-        const { RefCell::new(None) };
     static INSTALLED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -66,10 +63,7 @@ fn replace(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
             &format!("code.replace({field}=...) would change what the interpreter runs"),
         ));
     }
-    let Some(original) = ORIGINAL_REPLACE.with(|o| o.borrow().as_deref().cloned()) else {
-        return Err(vm.new_runtime_error("morph: code.replace is unavailable"));
-    };
-    let mut call = FuncArgs::from(vec![zelf]);
+    let mut call = FuncArgs::default();
     for (key, value) in args.kwargs {
         // rustpython-vm 0.5 unwraps an interned string for the names
         // (a panic on any other str): intern them first.
@@ -86,7 +80,7 @@ fn replace(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         };
         call.kwargs.insert(key, value);
     }
-    original.call(call, vm)
+    call_original(vm, vm.ctx.types.code_type, "replace", zelf, call)
 }
 
 /// Closes the routes on this thread's code type (once per thread).
@@ -96,24 +90,9 @@ pub fn install(vm: &VirtualMachine) {
     }
     let code_type = vm.ctx.types.code_type;
     code_type.slots.new.store(Some(refuse_new));
-    let name = vm.ctx.intern_str("replace");
-    if let Some(original) = code_type.get_direct_attr(name) {
-        ORIGINAL_REPLACE.with(|o| *o.borrow_mut() = Some(ManuallyDrop::new(original)));
-    }
-    // Method definitions must be `'static`; one pair per thread, made once.
     let doc = "Return a copy of the code object with new descriptive values (Morph \
                allows co_name, co_qualname, co_filename and co_firstlineno).";
-    for method in ["replace", "__replace__"] {
-        let def: &'static PyMethodDef = Box::leak(Box::new(PyMethodDef::new_const(
-            method,
-            replace,
-            PyMethodFlags::METHOD,
-            Some(doc),
-        )));
-        code_type.set_attr(
-            vm.ctx.intern_str(method),
-            def.build_method(&vm.ctx, code_type).into(),
-        );
-    }
+    replace_method(vm, code_type, "replace", replace, doc);
+    replace_method(vm, code_type, "__replace__", replace, doc);
     // `__new__` is a bound wrapper that calls the slot above.
 }

@@ -14,6 +14,8 @@
 //!   and Morph's own modules and inert stand-ins (`src/python/`).
 //! - [`package_modules`]: the extension's own modules, read at load time.
 //! - `closed`: code objects only from the compiler.
+//! - `engine_fixes`: rustpython-vm 0.5 made to behave as CPython where
+//!   libraries depend on it.
 //! - `host_module`: `_morph`, the only way out, through the broker.
 //! - `convert`: the bounded Python <-> JSON converter.
 //! - `watchdog`: the deadline interrupt the guest cannot swallow.
@@ -40,6 +42,7 @@
 mod call_state;
 mod closed;
 pub mod convert;
+mod engine_fixes;
 mod error;
 mod extension;
 mod guards;

@@ -64,9 +64,26 @@ pub const REMOVED_BUILTINS: &[&str] = &["open", "input", "breakpoint", "help", "
 /// is reached long before the native stack runs out.
 pub const RECURSION_LIMIT: usize = 1000;
 
+/// Which modules an interpreter's tables hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Library {
+    /// The allowlisted standard library and Morph's modules: what every
+    /// guest gets.
+    Standard,
+    /// Morph's own modules only (no RustPython library, no
+    /// rustpython-stdlib natives): the baseline that shows, in the
+    /// benchmarks, what the standard library adds to an interpreter.
+    MorphOnly,
+}
+
 /// Builds an interpreter with the stripped module table that receives
 /// interrupts on `signals`.
 pub fn interpreter(signals: UserSignalReceiver) -> Interpreter {
+    interpreter_with(signals, Library::Standard)
+}
+
+/// [`interpreter`] with the module tables of `library`.
+pub fn interpreter_with(signals: UserSignalReceiver, library: Library) -> Interpreter {
     let mut settings = Settings::default();
     settings.isolated = true;
     settings.ignore_environment = true;
@@ -79,10 +96,13 @@ pub fn interpreter(signals: UserSignalReceiver) -> Interpreter {
     settings.path_list = Vec::new();
     settings.argv = Vec::new();
     let builder = Interpreter::builder(settings);
-    let natives = stdlib::native_defs(&builder.ctx);
+    let (natives, frozen) = match library {
+        Library::Standard => (stdlib::native_defs(&builder.ctx), stdlib::frozen_modules()),
+        Library::MorphOnly => (Vec::new(), stdlib::morph_modules()),
+    };
     builder
         .add_native_modules(&natives)
-        .add_frozen_modules(stdlib::frozen_modules().iter().copied())
+        .add_frozen_modules(frozen.iter().copied())
         .init_hook(move |vm: &mut VirtualMachine| {
             vm.set_user_signal_channel(signals);
             if let Some(state) = rustpython_vm::common::rc::PyRc::get_mut(&mut vm.state) {
@@ -157,11 +177,34 @@ pub fn prepare(
     install_native_time(vm)?;
     intern_type_names(vm);
     crate::guards::install(vm);
+    crate::engine_fixes::install(vm);
     crate::closed::install(vm);
     for name in REMOVED_BUILTINS {
         let _ = vm.builtins.as_object().del_attr(*name, vm);
     }
     crate::host_module::install(vm, state, modules)
+}
+
+/// Builds, prepares and drops one guest interpreter with `library`, as a
+/// session does before it runs the entry module (for the benchmarks: what
+/// interpreter creation costs with and without the standard library).
+/// Needs a tokio runtime context (capability calls block on it).
+///
+/// # Errors
+/// `internal` if the interpreter fails to start.
+#[doc(hidden)]
+pub fn new_guest_interpreter(library: Library) -> morph_capabilities::Result<()> {
+    let (sender, receiver) = rustpython_vm::signal::user_signal_channel();
+    let state = Rc::new(CallState::new(
+        tokio::runtime::Handle::current(),
+        crate::watchdog::Tripwire::new(sender),
+        64 * 1024 * 1024,
+        None,
+    ));
+    let interp = interpreter_with(receiver, library);
+    let started =
+        interp.enter(|vm| prepare(vm, &state, &Arc::new(PackageModules::default())).map(drop));
+    started.map_err(|_| morph_capabilities::Error::internal("the Python sandbox failed to start"))
 }
 
 /// Makes this interpreter's one instance of the native `time` module,

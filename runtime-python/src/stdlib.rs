@@ -290,6 +290,12 @@ pub fn frozen_modules() -> &'static [(&'static str, FrozenModule)] {
     })
 }
 
+/// Morph's own frozen modules alone (decoded once per process).
+pub fn morph_modules() -> &'static [(&'static str, FrozenModule)] {
+    static MODULES: OnceLock<Vec<(&'static str, FrozenModule)>> = OnceLock::new();
+    MODULES.get_or_init(|| MORPH_MODULES.decode().collect())
+}
+
 /// Whether a frozen module may stay in the interpreter's table: the core
 /// modules the import machinery needs, and [`frozen_modules`].
 pub fn frozen_allowed(name: &str) -> bool {
