@@ -9,6 +9,8 @@
 //! - `"a" + 1` raises `can only concatenate str (not "int") to str`, as
 //!   CPython words it (rustpython's str concatenation falls through to the
 //!   generic operand error when the other side's `__radd__` declines);
+//! - `str.isdigit` is true for every digit Unicode knows (numeric type
+//!   Decimal or Digit: `'٣'`, `'①'`), not only ASCII and superscripts;
 //! - `round(x, n)` for a float rounds the exact binary value correctly
 //!   (rustpython's `round(2.675, 2)` is `2.68`; CPython's, like its
 //!   `format(2.675, '.2f')`, is `2.67`).
@@ -20,11 +22,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::mem::ManuallyDrop;
 
-use rustpython_vm::builtins::{PyFloat, PyInt, PyType};
+use rustpython_vm::builtins::{PyFloat, PyInt, PyStr, PyType};
 use rustpython_vm::function::{FuncArgs, IntoPyNativeFn, PyMethodDef, PyMethodFlags};
 use rustpython_vm::protocol::PySequence;
 use rustpython_vm::types::hash_not_implemented;
 use rustpython_vm::{AsObject, Py, PyObject, PyObjectRef, PyResult, VirtualMachine};
+use ucd::{Codepoint, NumericType};
 
 thread_local! {
     /// Originals of replaced methods by `type.method` (never dropped: they
@@ -139,6 +142,24 @@ fn str_concat(seq: PySequence<'_>, other: &PyObject, vm: &VirtualMachine) -> PyR
     Ok(result)
 }
 
+fn str_isdigit(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+    if !args.args.is_empty() || !args.kwargs.is_empty() {
+        return Err(vm.new_type_error("str.isdigit() takes no arguments"));
+    }
+    let Some(text) = zelf.downcast_ref::<PyStr>() else {
+        return Err(vm.new_type_error("isdigit() needs a str"));
+    };
+    let text = text.to_string_lossy();
+    let digits = !text.is_empty()
+        && text.chars().all(|c| {
+            matches!(
+                c.numeric_type(),
+                Some(NumericType::Decimal) | Some(NumericType::Digit)
+            )
+        });
+    Ok(vm.ctx.new_bool(digits).into())
+}
+
 fn float_round(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
     let value = zelf.downcast_ref::<PyFloat>().map(|f| f.to_f64());
     let digits = match (value, args.args.as_slice()) {
@@ -191,6 +212,13 @@ pub fn install(vm: &VirtualMachine) {
         view.slots.hash.store(Some(hash_not_implemented));
         view.set_attr(vm.ctx.intern_str("__hash__"), vm.ctx.none());
     }
+    replace_method(
+        vm,
+        types.str_type,
+        "isdigit",
+        str_isdigit,
+        "Return True if the string is a digit string, False otherwise.",
+    );
     replace_method(
         vm,
         types.float_type,

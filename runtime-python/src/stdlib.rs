@@ -13,7 +13,7 @@
 //!   interpreter's start-up, and the **inert stand-ins** for modules that
 //!   real libraries import but that reach the OS (`os`, `io`, `time`,
 //!   `_thread`, `signal`, `tempfile`, `shutil`, `marshal`, `atexit`,
-//!   `importlib` without its file loaders): their
+//!   `importlib` without its file loaders, `zipimport`): their
 //!   pure parts work, anything that would touch the host raises
 //!   `PermissionError`.
 //!
@@ -54,12 +54,12 @@ pub const NATIVE_MODULES: &[&str] = &[
     "_weakref",
     "errno",
     "itertools",
-    // rustpython-stdlib (not `_bisect`: it applies `key` to the needle too;
-    // `bisect.py`'s own Python code is used instead)
+    // rustpython-stdlib (not `_bisect`: it applies `key` to the needle too,
+    // so `bisect.py`'s own Python code is used; not `_csv`: Morph's
+    // `python/_csv.py` follows CPython's parser instead)
     "_blake2",
     "_bz2",
     "_contextvars",
-    "_csv",
     "_hashlib",
     "_json",
     "_lzma",

@@ -14,6 +14,7 @@ not started with PYTHONHASHSEED=0, TZ=UTC, -S -s -B and no other PYTHON*
 variable, the script re-executes itself that way.
 """
 
+import inspect
 import json
 import os
 import sys
@@ -56,6 +57,12 @@ def main(argv):
     import main as extension
 
     result = extension.execute(action, params)
+    if inspect.iscoroutine(result):
+        # An `async def execute`: Morph awaits it without an event loop;
+        # CPython runs it on one.
+        import asyncio
+
+        result = asyncio.run(result)
     sys.stdout.write(json.dumps(result, sort_keys=True, allow_nan=False) + "\n")
     return 0
 

@@ -167,7 +167,50 @@ def _patch_linecache(linecache):
     linecache.updatecache = updatecache
 
 
-_PATCHES = {"logging": _patch_logging, "re": _patch_re, "linecache": _patch_linecache}
+def _patch_json_encoder(encoder):
+    """RustPython's native string encoders take UTF-8 only: a str holding
+    lone surrogates is encoded by the module's own Python encoders, which
+    give what CPython's C ones give."""
+
+    def fallback(native, python):
+        def encode(s):
+            try:
+                return native(s)
+            except UnicodeEncodeError:
+                return python(s)
+        encode.__doc__ = python.__doc__
+        return encode
+
+    if encoder.c_encode_basestring_ascii is not None:
+        encoder.encode_basestring_ascii = fallback(
+            encoder.c_encode_basestring_ascii, encoder.py_encode_basestring_ascii)
+    if encoder.c_encode_basestring is not None:
+        encoder.encode_basestring = fallback(
+            encoder.c_encode_basestring, encoder.py_encode_basestring)
+
+
+def _patch_zlib(zlib):
+    """`wbits` 40 to 47 (32 + window) detect a zlib or gzip header, as
+    CPython's zlib does; RustPython's refuses them (one-shot `decompress`)."""
+    native = zlib.decompress
+
+    def decompress(data, /, wbits=zlib.MAX_WBITS, bufsize=zlib.DEF_BUF_SIZE):
+        if 40 <= wbits <= 47:
+            header = bytes(memoryview(data)[:2])
+            wbits = wbits - 32 + (16 if header == b"\x1f\x8b" else 0)
+        return native(data, wbits, bufsize)
+
+    decompress.__doc__ = native.__doc__
+    zlib.decompress = decompress
+
+
+_PATCHES = {
+    "logging": _patch_logging,
+    "re": _patch_re,
+    "linecache": _patch_linecache,
+    "json.encoder": _patch_json_encoder,
+    "zlib": _patch_zlib,
+}
 
 
 class _PatchedLoader:
@@ -184,7 +227,7 @@ class _PatchedLoader:
 
 
 class _Patches:
-    """Frozen standard modules that Morph adjusts after they run."""
+    """Standard modules (frozen or native) that Morph adjusts after they run."""
 
     @classmethod
     def find_spec(cls, name, path=None, target=None):
@@ -192,6 +235,8 @@ class _Patches:
         if patch is None:
             return None
         spec = _bootstrap.FrozenImporter.find_spec(name, path, target)
+        if spec is None:
+            spec = _bootstrap.BuiltinImporter.find_spec(name, path, target)
         if spec is not None:
             spec.loader = _PatchedLoader(spec.loader, patch)
         return spec

@@ -17,9 +17,36 @@ import abc
 
 from _collections_abc import _check_methods
 from _io import (DEFAULT_BUFFER_SIZE, BlockingIOError, UnsupportedOperation,
-                 BytesIO, StringIO, BufferedReader, BufferedWriter,
+                 BytesIO, BufferedReader, BufferedWriter,
                  BufferedRWPair, BufferedRandom, IncrementalNewlineDecoder,
                  text_encoding, TextIOWrapper)
+
+
+def _universal(text):
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class StringIO(_io.StringIO):
+    """Text I/O in memory. With `newline=None` the text written (and the
+    initial value) has its `\r\n` and `\r` line endings translated to
+    `\n`, as on CPython (RustPython 0.5's StringIO keeps them)."""
+
+    def __init__(self, initial_value="", newline="\n"):
+        if newline is None:
+            super().__init__("", "\n")
+            self._morph_universal = True
+            if initial_value:
+                super().write(_universal(initial_value))
+                self.seek(0)
+        else:
+            super().__init__(initial_value, newline)
+            self._morph_universal = False
+
+    def write(self, s):
+        if self._morph_universal and isinstance(s, str):
+            super().write(_universal(s))
+            return len(s)
+        return super().write(s)
 
 
 def open(file, mode="r", buffering=-1, encoding=None, errors=None,

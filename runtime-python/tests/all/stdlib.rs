@@ -141,13 +141,9 @@ async fn the_stdlib_tour_matches_cpython_module_by_module() {
     let morph = morph.as_object().expect("the tour returns an object");
 
     let names: BTreeSet<&String> = reference.keys().chain(morph.keys()).collect();
-    let mut known_seen = BTreeSet::new();
     let differing: Vec<String> = names
         .iter()
-        .filter(|name| {
-            let (m, c) = (morph.get(name.as_str()), reference.get(name.as_str()));
-            m != c && !all_known(name, m, c, &mut known_seen)
-        })
+        .filter(|name| morph.get(name.as_str()) != reference.get(name.as_str()))
         .map(|name| describe(name, morph.get(name.as_str()), reference.get(name.as_str())))
         .collect();
     assert!(
@@ -157,100 +153,4 @@ async fn the_stdlib_tour_matches_cpython_module_by_module() {
         names.len(),
         differing.join("\n\n")
     );
-    let fixed: Vec<String> = KNOWN_RUSTPYTHON_BUGS
-        .iter()
-        .filter(|(section, part, _)| !known_seen.contains(&(*section, *part)))
-        .map(|(section, part, why)| format!("{section}/{part} ({why})"))
-        .collect();
-    assert!(
-        fixed.is_empty(),
-        "these known RustPython differences are gone: remove them from KNOWN_RUSTPYTHON_BUGS:\n{}",
-        fixed.join("\n")
-    );
-}
-
-/// Differences that are bugs of RustPython 0.5 itself (its native modules),
-/// not of Morph's sandbox: (section, part or `*` for the whole section,
-/// the bug). Each is listed as unfinished work (a `[patch]` of the crate);
-/// any other difference fails the test, and so does a listed one that no
-/// longer differs.
-const KNOWN_RUSTPYTHON_BUGS: &[(&str, &str, &str)] = &[
-    (
-        "csv",
-        "dialect",
-        "_csv ignores a registered dialect's lineterminator",
-    ),
-    (
-        "csv",
-        "escapechar",
-        "_csv QUOTE_NONE does not escape the delimiter",
-    ),
-    (
-        "csv",
-        "line_num",
-        "_csv splits a quoted field holding a newline",
-    ),
-    (
-        "csv",
-        "nonnumeric",
-        "_csv QUOTE_NONNUMERIC reads 1, not 1.0",
-    ),
-    (
-        "csv",
-        "read_back",
-        "_csv splits a quoted field holding a newline",
-    ),
-    (
-        "csv",
-        "skipinitialspace",
-        "_csv strips spaces inside quotes",
-    ),
-    ("csv", "strict_error", "_csv strict=True does not raise"),
-    (
-        "io",
-        "readlines",
-        "StringIO(newline=None) does not translate \\r\\n",
-    ),
-    ("string", "str_methods", "'\u{663}'.isdigit() is False"),
-    ("json", "*", "_json cannot encode a str holding surrogates"),
-    (
-        "zlib",
-        "*",
-        "zlib.decompress(data, 47) (header auto-detection)",
-    ),
-];
-
-/// Whether every part in which `name` differs is a known RustPython bug
-/// (recording the ones seen).
-fn all_known(
-    name: &str,
-    morph: Option<&Value>,
-    cpython: Option<&Value>,
-    seen: &mut BTreeSet<(&'static str, &'static str)>,
-) -> bool {
-    let known = |part: &str| {
-        KNOWN_RUSTPYTHON_BUGS
-            .iter()
-            .find(|(s, p, _)| *s == name && *p == part)
-            .map(|(s, p, _)| (*s, *p))
-    };
-    if let Some(whole) = known("*") {
-        seen.insert(whole);
-        return true;
-    }
-    let (Some(Value::Object(m)), Some(Value::Object(c))) = (morph, cpython) else {
-        return false;
-    };
-    let mut all = true;
-    for key in m.keys().chain(c.keys()) {
-        if m.get(key) != c.get(key) {
-            match known(key) {
-                Some(k) => {
-                    seen.insert(k);
-                }
-                None => all = false,
-            }
-        }
-    }
-    all
 }
