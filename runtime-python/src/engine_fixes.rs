@@ -11,6 +11,10 @@
 //!   generic operand error when the other side's `__radd__` declines);
 //! - `str.isdigit` is true for every digit Unicode knows (numeric type
 //!   Decimal or Digit: `'٣'`, `'①'`), not only ASCII and superscripts;
+//! - `vars()` and `locals()` at module level keep the module's
+//!   `__conditional_annotations__` (rustpython's sync of the frame's cells
+//!   deletes it from the module's namespace, so the next annotated
+//!   assignment raises `NameError`; `pyparsing` does `x: T = f(vars())`);
 //! - `round(x, n)` for a float rounds the exact binary value correctly
 //!   (rustpython's `round(2.675, 2)` is `2.68`; CPython's, like its
 //!   `format(2.675, '.2f')`, is `2.67`).
@@ -179,6 +183,37 @@ fn float_round(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResu
         },
         None => call_original(vm, vm.ctx.types.float_type, "__round__", zelf, args),
     }
+}
+
+/// The name rustpython keeps in a cell at module level (PEP 649).
+const CONDITIONAL_ANNOTATIONS: &str = "__conditional_annotations__";
+
+/// Wraps the interpreter's `vars` and `locals` so a module's
+/// `__conditional_annotations__` survives them (once per interpreter: the
+/// builtins module is the interpreter's own).
+///
+/// # Errors
+/// A Python exception if `builtins` is not as expected (never guest input).
+pub fn install_builtins(vm: &VirtualMachine) -> PyResult<()> {
+    for name in ["vars", "locals"] {
+        let original = vm.builtins.as_object().get_attr(name, vm)?;
+        let wrapped = vm.new_function(name, move |args: FuncArgs, vm: &VirtualMachine| {
+            let globals = vm.current_frame().map(|f| f.globals.clone());
+            let saved = match &globals {
+                Some(g) => g.get_item_opt(CONDITIONAL_ANNOTATIONS, vm)?,
+                None => None,
+            };
+            let result = original.call(args, vm);
+            if let (Some(g), Some(value)) = (globals, saved)
+                && g.get_item_opt(CONDITIONAL_ANNOTATIONS, vm)?.is_none()
+            {
+                g.set_item(CONDITIONAL_ANNOTATIONS, value, vm)?;
+            }
+            result
+        });
+        vm.builtins.as_object().set_attr(name, wrapped, vm)?;
+    }
+    Ok(())
 }
 
 /// Applies the fixes on this thread's built-in types (once per thread).

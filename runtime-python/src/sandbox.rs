@@ -178,6 +178,7 @@ pub fn prepare(
     intern_type_names(vm);
     crate::guards::install(vm);
     crate::engine_fixes::install(vm);
+    crate::engine_fixes::install_builtins(vm)?;
     crate::closed::install(vm);
     for name in REMOVED_BUILTINS {
         let _ = vm.builtins.as_object().del_attr(*name, vm);
