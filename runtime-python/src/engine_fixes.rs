@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::mem::ManuallyDrop;
 
 use rustpython_vm::builtins::{PyFloat, PyInt, PyStr, PyType};
-use rustpython_vm::function::{FuncArgs, IntoPyNativeFn, PyMethodDef, PyMethodFlags};
+use rustpython_vm::function::{FuncArgs, IntoPyNativeFn, OptionalArg, PyMethodDef, PyMethodFlags};
 use rustpython_vm::protocol::PySequence;
 use rustpython_vm::types::hash_not_implemented;
 use rustpython_vm::{AsObject, Py, PyObject, PyObjectRef, PyResult, VirtualMachine};
@@ -188,32 +188,44 @@ fn float_round(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResu
 /// The name rustpython keeps in a cell at module level (PEP 649).
 const CONDITIONAL_ANNOTATIONS: &str = "__conditional_annotations__";
 
-/// Wraps the interpreter's `vars` and `locals` so a module's
-/// `__conditional_annotations__` survives them (once per interpreter: the
-/// builtins module is the interpreter's own).
+/// The caller's locals, with the module's `__conditional_annotations__`
+/// kept in its namespace.
+fn current_locals(vm: &VirtualMachine) -> PyResult {
+    let globals = vm.current_frame().map(|f| f.globals.clone());
+    let saved = match &globals {
+        Some(g) => g.get_item_opt(CONDITIONAL_ANNOTATIONS, vm)?,
+        None => None,
+    };
+    let locals: PyObjectRef = vm.current_locals()?.into();
+    if let (Some(g), Some(value)) = (globals, saved)
+        && g.get_item_opt(CONDITIONAL_ANNOTATIONS, vm)?.is_none()
+    {
+        g.set_item(CONDITIONAL_ANNOTATIONS, value, vm)?;
+    }
+    Ok(locals)
+}
+
+/// Replaces the interpreter's `vars` and `locals` with ones that keep a
+/// module's `__conditional_annotations__` (once per interpreter: the
+/// builtins module is the interpreter's own). They hold no Python object
+/// (a Rust closure's captures are invisible to the cycle collector).
 ///
 /// # Errors
 /// A Python exception if `builtins` is not as expected (never guest input).
 pub fn install_builtins(vm: &VirtualMachine) -> PyResult<()> {
-    for name in ["vars", "locals"] {
-        let original = vm.builtins.as_object().get_attr(name, vm)?;
-        let wrapped = vm.new_function(name, move |args: FuncArgs, vm: &VirtualMachine| {
-            let globals = vm.current_frame().map(|f| f.globals.clone());
-            let saved = match &globals {
-                Some(g) => g.get_item_opt(CONDITIONAL_ANNOTATIONS, vm)?,
-                None => None,
-            };
-            let result = original.call(args, vm);
-            if let (Some(g), Some(value)) = (globals, saved)
-                && g.get_item_opt(CONDITIONAL_ANNOTATIONS, vm)?.is_none()
-            {
-                g.set_item(CONDITIONAL_ANNOTATIONS, value, vm)?;
-            }
-            result
-        });
-        vm.builtins.as_object().set_attr(name, wrapped, vm)?;
-    }
-    Ok(())
+    let locals = vm.new_function("locals", |vm: &VirtualMachine| current_locals(vm));
+    let vars = vm.new_function(
+        "vars",
+        |obj: OptionalArg<PyObjectRef>, vm: &VirtualMachine| match obj {
+            OptionalArg::Present(obj) => obj
+                .get_attr("__dict__", vm)
+                .map_err(|_| vm.new_type_error("vars() argument must have __dict__ attribute")),
+            OptionalArg::Missing => current_locals(vm),
+        },
+    );
+    let builtins = vm.builtins.as_object();
+    builtins.set_attr("locals", locals, vm)?;
+    builtins.set_attr("vars", vars, vm)
 }
 
 /// Applies the fixes on this thread's built-in types (once per thread).
