@@ -6,7 +6,7 @@
 //! (guest stdout/stderr, logged through the `log` capability), the clocks, a
 //! `sleep` that checks for interrupts every few milliseconds, `urandom` from
 //! the host's CSPRNG, and the extension's own modules as the host read them
-//! at load time (`package_module`, `package_source`). The Python-side API
+//! at load time (`package_module`, `package_code`). The Python-side API
 //! (`morph.http.fetch`, `morph.MorphError`, ...) lives in `src/python/` and
 //! is frozen into the binary at build time, never read from disk.
 
@@ -18,6 +18,7 @@ use morph_capabilities::{Call, ErrorCode, MAX_REQUEST_BYTES};
 use rand::RngCore;
 use rustpython_vm::builtins::{PyBaseExceptionRef, PyStrRef};
 use rustpython_vm::convert::ToPyObject;
+use rustpython_vm::frozen::FrozenCodeObject;
 use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
 use serde_json::{Value, json};
 
@@ -117,12 +118,11 @@ pub fn install(
     )?;
     let m = modules.clone();
     dict.set_item(
-        "package_source",
+        "package_code",
         vm.new_function(
-            "package_source",
-            move |name: PyStrRef, vm: &VirtualMachine| match m.get(&name.to_string_lossy()) {
-                Some(module) => vm.ctx.new_str(&*module.code).into(),
-                None => vm.ctx.none(),
+            "package_code",
+            move |name: PyStrRef, vm: &VirtualMachine| {
+                package_code(&m, &name.to_string_lossy(), vm)
             },
         )
         .into(),
@@ -149,6 +149,24 @@ pub fn install(
     let bootstrap = vm.import("_morph_bootstrap", 0)?;
     let _ = sys_modules.del_item("_morph_bootstrap", vm);
     bootstrap.get_attr("_drive", vm)
+}
+
+/// The code object of the package's module `name` (compiled once per
+/// extension, decoded here), `None` when there is no such module.
+fn package_code(modules: &PackageModules, name: &str, vm: &VirtualMachine) -> PyResult {
+    match modules.compiled(name) {
+        None => Ok(vm.ctx.none()),
+        Some(Ok(code)) => Ok(vm
+            .ctx
+            .new_code(FrozenCodeObject {
+                bytes: &code.bytes[..],
+            })
+            .into()),
+        Some(Err(error)) => {
+            let source = modules.get(name).map(|m| m.code.clone());
+            Err(vm.new_syntax_error(&error, source.as_deref()))
+        }
+    }
 }
 
 /// Most bytes one `os.urandom` call returns.

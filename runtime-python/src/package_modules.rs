@@ -8,12 +8,21 @@
 //! modules without `__init__.py` a namespace package. Reading happens while
 //! the package is open (a `.morph` archive's staging directory is gone once
 //! the host has loaded it), capped in module count and total size.
+//!
+//! **Each module is compiled once per loaded extension**, on its first
+//! import in any interpreter, and kept as bytecode: the other interpreters
+//! (the pool's workers, every `PerCall` call) only decode it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use morph_capabilities::{Error, Result};
 use morph_runtime_core::ExtensionPackage;
+use rustpython_vm::compiler::{CompileError, CompileOpts, Mode};
+use rustpython_vm::frozen::FrozenCodeObject;
+
+/// A module compiled to bytecode, shared by every interpreter of the extension.
+pub type Compiled = Arc<FrozenCodeObject<Vec<u8>>>;
 
 /// Most `.py` modules one package may hold.
 pub const MAX_MODULES: usize = 4096;
@@ -36,9 +45,18 @@ pub struct ModuleSource {
 }
 
 /// The modules of one extension package, by dotted name.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct PackageModules {
     modules: HashMap<String, ModuleSource>,
+    compiled: Mutex<HashMap<String, Compiled>>,
+}
+
+impl std::fmt::Debug for PackageModules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackageModules")
+            .field("modules", &self.modules.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl PackageModules {
@@ -100,7 +118,35 @@ impl PackageModules {
                 },
             );
         }
-        Ok(PackageModules { modules })
+        Ok(PackageModules {
+            modules,
+            compiled: Mutex::default(),
+        })
+    }
+
+    /// The bytecode of module `name`, compiled on its first request (`None`
+    /// when the package has no such module).
+    ///
+    /// # Errors
+    /// The compiler's error for a module that does not compile (not kept:
+    /// the next import reports it again).
+    pub fn compiled(&self, name: &str) -> Option<std::result::Result<Compiled, CompileError>> {
+        let module = self.get(name)?;
+        let cache = || self.compiled.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(code) = cache().get(name) {
+            return Some(Ok(code.clone()));
+        }
+        let compiled = rustpython_vm::compiler::compile(
+            &module.code,
+            Mode::Exec,
+            &module.file,
+            CompileOpts::default(),
+        )
+        .map(|code| Arc::new(FrozenCodeObject::encode(&code)));
+        if let Ok(code) = &compiled {
+            cache().insert(name.to_owned(), code.clone());
+        }
+        Some(compiled)
     }
 
     /// The module called `name`, if the package has it.

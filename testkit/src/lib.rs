@@ -6,6 +6,8 @@
 //!   any runtime.
 //! - [`TestHost`]: a [`Host`](morph_runtime_core::Host) on a temporary data dir
 //!   with a memory audit sink.
+//! - [`cpython_reference`]: the driver that runs a Python extension package
+//!   under CPython, the reference runtime.
 
 mod host;
 mod package;
@@ -14,3 +16,12 @@ mod server;
 pub use host::TestHost;
 pub use package::PackageSpec;
 pub use server::{Reply, Seen, TestServer};
+
+/// `python/reference.py`: `python3 reference.py PACKAGE ACTION [PARAMS_JSON]`
+/// runs the package's `main.py` under CPython (`init({})`, then
+/// `execute`, awaited if async) with only the standard library and the
+/// package importable, `PYTHONHASHSEED=0` and `TZ=UTC` (it re-executes
+/// itself so), and prints the result as sorted JSON on one line.
+pub fn cpython_reference() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python/reference.py")
+}

@@ -6,7 +6,7 @@
 //! `.py` files beside a `main.py` that exercises it, and lists its calls in
 //! `calls.json` (`[{"action": .., "params": {..}}, ..]`). Every call runs once
 //! as `morph run <package> <action> --params <json> --json` and once under
-//! CPython (`python3 reference.py <package> <action> <json>`, standard library
+//! CPython (`python3 testkit/python/reference.py <package> <action> <json>`, standard library
 //! only, `PYTHONHASHSEED=0`, `TZ=UTC`); the two results must be the same JSON
 //! value. CPython is part of the test: without `python3` these tests fail,
 //! they do not skip.
@@ -95,7 +95,7 @@ fn cpython(package: &Path, call: &Call) -> Result<Value, String> {
     let mut cmd = Command::new("python3");
     // reference.py re-executes itself with -S -s -B and a clean PYTHON*
     // environment when these do not already hold.
-    cmd.arg(libraries_dir().join("reference.py"))
+    cmd.arg(morph_testkit::cpython_reference())
         .arg(package)
         .arg(&call.action)
         .arg(call.params.to_string())

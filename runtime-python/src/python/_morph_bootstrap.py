@@ -46,7 +46,8 @@ del builtins, open
 
 class _PackageLoader:
     """Runs a module of the extension's package (source the host read from
-    beneath the package root at load time; never a path the guest names)."""
+    beneath the package root at load time, never a path the guest names;
+    compiled once for all of the extension's interpreters)."""
 
     @staticmethod
     def create_module(spec):
@@ -55,11 +56,10 @@ class _PackageLoader:
     @staticmethod
     def exec_module(module):
         spec = module.__spec__
-        source = _morph.package_source(spec.name)
-        if source is None:
+        code = _morph.package_code(spec.name)
+        if code is None:
             raise ImportError("No module named %r" % spec.name, name=spec.name)
         module.__file__ = spec.origin
-        code = compile(source, spec.origin, "exec", dont_inherit=True)
         exec(code, module.__dict__)
 
     @staticmethod
@@ -69,7 +69,8 @@ class _PackageLoader:
 
     @staticmethod
     def get_source(name):
-        return _morph.package_source(name)
+        found = _morph.package_module(name)
+        return None if found is None else _morph.package_file_source(found[1])
 
 
 class _PackageFinder:

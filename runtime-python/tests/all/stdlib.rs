@@ -1,7 +1,7 @@
 //! The standard-library tour (issue 28): `tests/guest/stdlib` touches every
 //! module Morph promises to Python authors, and its `tour` action must return,
 //! module by module, exactly what the same program returns under CPython
-//! (`tests/guest/reference.py` runs it there). `python3` is required: a
+//! (`morph_testkit::cpython_reference` runs it there). `python3` is required: a
 //! machine without it fails this test rather than skipping it.
 
 use std::collections::BTreeSet;
@@ -40,8 +40,7 @@ fn cpython_version() -> String {
 /// What `action` of the package in `pkg` returns under CPython.
 fn cpython(pkg: &Path, action: &str, params: &Value) -> Value {
     let out = python3()
-        .args(["-s", "-S", "-B"])
-        .arg(guests().join("reference.py"))
+        .arg(morph_testkit::cpython_reference())
         .arg(pkg)
         .arg(action)
         .arg(params.to_string())

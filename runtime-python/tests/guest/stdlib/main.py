@@ -1,6 +1,6 @@
 """A tour of the standard library (issue 28): one program that makes real,
 non-trivial use of every module Morph promises, run both under Morph and under
-CPython (tests/guest/reference.py) by tests/all/stdlib.rs, which fails on any
+CPython (testkit/python/reference.py) by tests/all/stdlib.rs, which fails on any
 difference.
 
 Action "tour" returns {section: value}. Each section runs on its own: one that

@@ -1,4 +1,6 @@
-"""CPython reference driver for the vendored-library packages.
+"""CPython reference driver: runs a Morph Python extension package under
+CPython, for the tests that compare Morph's results with the reference
+runtime's (the stdlib tour, the vendored libraries).
 
     python3 reference.py PACKAGE_DIR ACTION [PARAMS_JSON]
 
@@ -54,17 +56,28 @@ def main(argv):
     # Nothing but the standard library and the package: drop the script's own
     # directory (and any current-directory entry) from the path.
     sys.path[:] = [package] + [p for p in sys.path if p and os.path.abspath(p) != HERE]
-    import main as extension
+    # What the extension prints goes to stderr: stdout holds only the result.
+    real_stdout, sys.stdout = sys.stdout, sys.stderr
+    try:
+        import main as extension
 
-    result = extension.execute(action, params)
-    if inspect.iscoroutine(result):
-        # An `async def execute`: Morph awaits it without an event loop;
-        # CPython runs it on one.
-        import asyncio
-
-        result = asyncio.run(result)
+        # As Morph does: `init(config)` once, then the call; an `async def`
+        # is awaited (Morph without an event loop, CPython on one).
+        if hasattr(extension, "init"):
+            settle(extension.init({}))
+        result = settle(extension.execute(action, params))
+    finally:
+        sys.stdout = real_stdout
     sys.stdout.write(json.dumps(result, sort_keys=True, allow_nan=False) + "\n")
     return 0
+
+
+def settle(value):
+    if inspect.iscoroutine(value):
+        import asyncio
+
+        return asyncio.run(value)
+    return value
 
 
 if __name__ == "__main__":
