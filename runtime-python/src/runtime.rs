@@ -70,8 +70,8 @@ impl MorphRuntime for PythonRuntime {
         }
     }
 
-    /// The interrupt re-arms until the call unwinds and recursion is capped
-    /// well inside the worker's stack, but one native operation (a slow
+    /// The interrupt holds (every frame raises) until the call unwinds and
+    /// recursion is capped well inside the worker's stack, but one native operation (a slow
     /// regex, big-int work under the size guard) runs to its end before the
     /// interrupt is seen, and memory is what the worker thread allocated
     /// during the call (with the metered allocator installed), polled by the

@@ -199,7 +199,9 @@ impl PySession {
         });
         let watch = watchdog::arm(&state.wire, generation, deadline, memory.clone());
         let outcome = self.interp.enter(|vm| {
+            watchdog::clear_interrupt(vm);
             let result = crate::guards::with_cap(cap, || body(vm, &call));
+            watchdog::clear_interrupt(vm);
             // Ignored: a refused line is already recorded as fatal below.
             let _ = log_lines(&state, &call, state.drain_output());
             // A limit hit in a host call, then the deadline, decide first.

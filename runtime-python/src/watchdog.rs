@@ -2,10 +2,19 @@
 //!
 //! RustPython checks its user-signal channel before every instruction once a
 //! signal is pending. When a call's deadline passes, the watchdog sends the
-//! session's [`Tripwire`] signal, and **the signal re-arms itself every time
-//! it runs until the call has unwound**: the guest's `except BaseException`
-//! or `finally` cannot run a single instruction without the interrupt being
-//! raised again, so it cannot swallow it for good. RustPython's "a signal is
+//! session's [`Tripwire`] signal, and **from then until the call has unwound
+//! every frame raises at its next instruction**: the guest's `except
+//! BaseException` or `finally` cannot run a single instruction without the
+//! interrupt being raised again, so it cannot swallow it for good.
+//!
+//! **The signal itself never raises.** RustPython 0.5 unwinds a signal's
+//! exception without clearing the instruction's extended-argument state, so
+//! the handler's first instruction runs with a corrupted argument (a `COPY 3`
+//! became `COPY 771`: a stack underflow, an out-of-bounds read in release
+//! builds). Instead the signal installs a tracer on the running frame, and the
+//! tracer raises `KeyboardInterrupt` at the frame's next instruction (and at
+//! every new frame) through the trace path, which leaves the frame cleanly.
+//! [`clear_interrupt`] removes the tracer once the call has unwound. RustPython's "a signal is
 //! pending" flag is shared by every interpreter in the process (another one
 //! may consume it), so the watchdog also re-sends every [`RESEND`] while a
 //! tripped call is still armed. The same tripwire ends a call at once when a
@@ -21,8 +30,9 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use morph_runtime_core::allocation::AllocationMeter;
-use rustpython_vm::VirtualMachine;
+use rustpython_vm::function::FuncArgs;
 use rustpython_vm::signal::{UserSignal, UserSignalSender};
+use rustpython_vm::{PyObjectRef, VirtualMachine};
 
 /// How often a tripped call that has not unwound is signalled again.
 pub const RESEND: Duration = Duration::from_millis(1);
@@ -126,14 +136,42 @@ impl Tripwire {
             {
                 return Ok(()); // that call has unwound: nothing to stop
             }
-            // Re-arm before raising: the next instruction, in whatever
-            // handler the guest runs, raises again.
-            let _ = wire.sender.send(wire.signal(generation));
-            Err(vm.new_exception_msg(
-                vm.ctx.exceptions.keyboard_interrupt.to_owned(),
-                "morph: the call was stopped by the host".into(),
-            ))
+            // Not re-sent from here: RustPython drains the channel until it
+            // is empty, so a handler that re-sends itself never returns. The
+            // watchdog re-sends every `RESEND` while the call is armed.
+            raise_at_next_instruction(vm);
+            Ok(())
         })
+    }
+}
+
+/// Makes every frame on the stack raise `KeyboardInterrupt` at its next
+/// instruction, and every frame entered after it at its first, through
+/// RustPython's tracing (see the module docs for why not the signal itself).
+/// A guest's `except` in a caller therefore runs no instruction either.
+fn raise_at_next_instruction(vm: &VirtualMachine) {
+    let tracer: PyObjectRef = vm
+        .new_function(
+            "_morph_interrupt",
+            |_args: FuncArgs, vm: &VirtualMachine| Err::<(), _>(crate::host_module::interrupt(vm)),
+        )
+        .into();
+    *vm.trace_func.borrow_mut() = tracer.clone();
+    vm.use_tracing.set(true);
+    let mut frame = vm.current_frame();
+    while let Some(f) = frame {
+        *f.trace.lock() = tracer.clone();
+        *f.trace_opcodes.lock() = true;
+        frame = f.f_back(vm);
+    }
+}
+
+/// Removes the tracer a stopped call left behind (guests cannot trace:
+/// `sys.settrace` is closed, so nothing else sets it).
+pub fn clear_interrupt(vm: &VirtualMachine) {
+    if vm.use_tracing.get() {
+        vm.use_tracing.set(false);
+        *vm.trace_func.borrow_mut() = vm.ctx.none();
     }
 }
 

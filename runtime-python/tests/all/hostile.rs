@@ -30,6 +30,18 @@ async fn catching_the_interrupt_in_a_loop_still_times_out() {
     g.still_serves().await;
 }
 
+/// The deadline passes inside an `except` body whose loop is one instruction
+/// with an argument: RustPython 0.5 would run the handler's cleanup with a
+/// corrupted argument if the signal raised itself (a stack underflow).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn looping_inside_the_interrupt_handler_still_times_out() {
+    let g = hostile("handler").await;
+    for _ in 0..3 {
+        assert_eq!(g.code("loop_in_handler", json!({})).await, "timeout");
+    }
+    g.still_serves().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raising_the_recursion_limit_is_impossible() {
     let g = hostile("deep").await;

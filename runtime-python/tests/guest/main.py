@@ -100,6 +100,20 @@ def _swallow_forever():
             pass
 
 
+def _loop_in_handler():
+    # The deadline passes inside an `except` body, in a loop whose every
+    # instruction has a non-zero argument (`x` is the second local, the
+    # operator a subtraction): the interrupt unwinds from it to the handler's
+    # cleanup (`COPY 3`).
+    pad = 1
+    x = pad
+    try:
+        raise ValueError("handled")
+    except ValueError:
+        while x != 5:
+            x = x - 2
+
+
 def _deep_recursion_after_raising_limit():
     import sys
     try:
@@ -218,6 +232,8 @@ def execute(action, params):
     # Python-specific hostile actions (hostile.yaml).
     if action == "swallow_forever":
         _swallow_forever()
+    if action == "loop_in_handler":
+        _loop_in_handler()
     if action == "deep_recursion":
         return _deep_recursion_after_raising_limit()
     if action == "huge_repeat":
