@@ -10,6 +10,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "a real OCI registry for the package tests (Debian's docker-registry)"
 ./scripts/registry.sh install
 
+step "npm libraries for the JS tests (Debian's esbuild and node-* packages)"
+./scripts/js-libraries.sh
+
 step "build the wasm guests (examples, test guests)"
 ./scripts/build-guests.sh
 

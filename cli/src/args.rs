@@ -279,6 +279,8 @@ pub enum Lang {
     Rust,
     /// A JavaScript extension (Boa).
     Js,
+    /// A TypeScript extension (Boa; types stripped at load, no `tsc`).
+    Ts,
     /// A Python extension (RustPython).
     Python,
 }
@@ -289,6 +291,7 @@ impl Lang {
         match self {
             Lang::Rust => "rust",
             Lang::Js => "js",
+            Lang::Ts => "ts",
             Lang::Python => "python",
         }
     }

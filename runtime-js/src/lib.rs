@@ -2,9 +2,17 @@
 //!
 //! # Core concepts
 //!
-//! - [`JsRuntime`]: the `MorphRuntime` for `runtime: js`. The entry is one ES
-//!   module exporting `execute(action, params)` and optionally
-//!   `init(config)` and `onEvent(event)`; each may be `async`.
+//! - [`JsRuntime`]: the `MorphRuntime` for `runtime: js`. The entry is an ES
+//!   module (JavaScript, or TypeScript with its types stripped) exporting
+//!   `execute(action, params)` and optionally `init(config)` and
+//!   `onEvent(event)`; each may be `async`.
+//! - Modules: the entry may import the package's own `.js`, `.mjs`, `.ts`,
+//!   `.mts` and `.json` files by relative path, statically or with
+//!   `import()`. They are read once at load ([`MAX_MODULES`] files,
+//!   [`MAX_SOURCE_BYTES`] bytes) and nothing outside the package root is
+//!   ever read; npm packages are bundled, not resolved. TypeScript is
+//!   stripped, never transformed: `enum`, `namespace` and parameter
+//!   properties are refused with their position, as in Node.
 //! - The host API is a global, frozen `morph` object (`morph.http.fetch`,
 //!   `morph.vault.get`, `morph.data.createTask`, `morph.log`,
 //!   `morph.config`, ...): synchronous natives that go through the broker
@@ -18,8 +26,12 @@
 //!   guards, loop and recursion limits, a source nesting check, a soft
 //!   memory cap. The module doc of [`limits`] says which are hard and which
 //!   stalls remain for the process tier.
-//! - Sandbox: no module loader (every import is refused), no console, no
-//!   timers, UTC as the local zone; `eval` stays inside the sandbox.
+//! - Sandbox: imports only from the package's files read at load, UTC as
+//!   the local zone; `eval` stays inside the sandbox.
+//! - Web platform globals (`web`): `console` (to the `log` capability),
+//!   timers run by the call's event loop, `fetch` (one `http.fetch`
+//!   capability call per request), `URL`, `crypto`, ...; the complete list
+//!   of globals is [`GLOBALS`].
 //!
 //! # Example
 //!
@@ -49,11 +61,17 @@ mod host_api;
 mod jobs;
 pub mod limits;
 mod loader;
+mod package_sources;
 mod runtime;
 mod session;
 pub mod source_check;
+mod specifier;
+mod typescript;
+mod web;
 
+pub use package_sources::{MAX_MODULES, MAX_SOURCE_BYTES};
 pub use runtime::{ENGINE_VERSION, JsConfig, JsRuntime, RECYCLE_AFTER, WORKER_STACK};
+pub use web::GLOBALS;
 
 /// Makes sure this crate is linked into a binary that only relies on the
 /// link-time registry (`inventory` drops crates nothing refers to).

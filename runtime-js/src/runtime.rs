@@ -1,9 +1,10 @@
 //! `JsRuntime`: the `MorphRuntime` for `runtime: js`, on Boa.
 //!
-//! Loading reads the entry through the package (never from a guest-chosen
-//! host path), then proves on a worker that the module parses, imports
-//! nothing, exports `execute` and that its `init` succeeds, before the
-//! extension is handed out.
+//! Loading reads the package's module files once through the package (never
+//! from a guest-chosen host path; see `package_sources`), then proves on a
+//! worker that the entry and its static imports parse and link, that it
+//! exports `execute` and that its `init` succeeds, before the extension is
+//! handed out.
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use morph_runtime_core::{
 };
 
 use crate::extension::JsExtension;
+use crate::package_sources::PackageSources;
 use crate::session::{Job, JsSession, Program};
 
 /// Uses after which a warm context is replaced (`Pooled`).
@@ -107,13 +109,10 @@ impl MorphRuntime for JsRuntime {
             });
         }
         let manifest = request.package.manifest();
-        let bytes = request.package.read_entry()?;
-        let source = String::from_utf8(bytes).map_err(|_| Error::InvalidPackage {
-            reason: format!("{} is not UTF-8", manifest.entry),
-        })?;
+        let sources = Arc::new(PackageSources::read(request.package)?);
         let program = Arc::new(Program {
-            source: source.into(),
-            entry: manifest.entry.clone(),
+            entry: sources.entry().to_owned(),
+            sources,
             config: request.config.clone(),
             limits: manifest.resource_limits,
             handle: tokio::runtime::Handle::current(),

@@ -1,10 +1,11 @@
 //! One warm guest: a Boa [`Context`] with the entry module evaluated, living
 //! on one worker thread (a `Context` is `!Send`).
 //!
-//! Building a session creates the context (no module loader that reads
-//! anything, Morph's host hooks and job queue, engine limits, the frozen
-//! `morph` object, the callback guards), checks and parses the entry module,
-//! evaluates it and runs the guest's `init(config)` under an `init` call.
+//! Building a session creates the context (a module loader over the
+//! package's sources read at load, which never reads the disk; Morph's host
+//! hooks and job queue, engine limits, the frozen `morph` object, the
+//! callback guards), parses the entry module, loads, links and evaluates its
+//! module graph and runs the guest's `init(config)` under an `init` call.
 //! Running a job calls `execute` (or `onEvent`) **from budgeted bytecode**:
 //! a fixed dispatch script takes the entry function and its arguments from a
 //! one-shot slot and calls it, so the guest's code runs inside
@@ -14,9 +15,9 @@
 //! budget.
 
 use std::cell::RefCell;
-use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Instant;
 
 use boa_engine::builtins::promise::PromiseState;
 use boa_engine::job::JobExecutor;
@@ -37,8 +38,9 @@ use crate::convert::{self, ConvertError};
 use crate::errors::{self, StackGetter};
 use crate::hooks::Hooks;
 use crate::jobs::JobQueue;
-use crate::loader::NoImports;
-use crate::{guards, host_api, limits, source_check};
+use crate::loader::{self, PackageLoader};
+use crate::package_sources::PackageSources;
+use crate::{guards, host_api, limits, web};
 
 /// The name of the one-shot entry slot on the global object.
 const SLOT: &str = "__morph_entry__";
@@ -48,9 +50,10 @@ const DISPATCH: &str = "(e => { const f = e.f; return f(e.a, e.b); })(__morph_en
 
 /// What every session of one extension is built from.
 pub(crate) struct Program {
-    /// The entry module's source.
-    pub source: Arc<str>,
-    /// The entry's file name as the package names it (used in stacks).
+    /// The package's module files (the entry among them), shared by every
+    /// session of the extension.
+    pub sources: Arc<PackageSources>,
+    /// The entry's package path (used in stacks and messages).
     pub entry: String,
     /// The validated config handed to `init`.
     pub config: Arc<Value>,
@@ -95,15 +98,16 @@ impl JsSession {
     /// Builds a session and runs the guest's `init` under `init_call`.
     ///
     /// # Errors
-    /// `invalid_package` for a module that does not parse, imports anything
-    /// or exports no `execute`; `init_failed` wrapping the cause when
+    /// `invalid_package` for a module of the graph that is refused, missing
+    /// or does not parse, or an entry that exports no `execute`; `init_failed` wrapping the cause when
     /// top-level code or `init` fails.
     pub fn new(program: &Program, init_call: &Call) -> Result<JsSession> {
         let max_buffer = program.limits.max_memory_mb.saturating_mul(1 << 20);
         let jobs = Rc::new(JobQueue::default());
+        let loader = Rc::new(PackageLoader::new(program.sources.clone()));
         let mut ctx = Context::builder()
             .job_executor(jobs.clone())
-            .module_loader(Rc::new(NoImports))
+            .module_loader(loader.clone())
             .host_hooks(Rc::new(Hooks { max_buffer }))
             .build()
             .map_err(|e| Error::internal(format!("creating a JS context: {e}")))?;
@@ -122,17 +126,12 @@ impl JsSession {
         let dispatch = Script::parse(Source::from_bytes(DISPATCH), None, &mut ctx)
             .map_err(|e| Error::internal(format!("compiling the dispatch script: {e}")))?;
 
-        source_check::check(program.source.chars()).map_err(|e| Error::InvalidPackage {
-            reason: format!("{}: {e}", program.entry),
-        })?;
-        let module = Module::parse(
-            Source::from_bytes(program.source.as_bytes()).with_path(Path::new(&program.entry)),
-            None,
-            &mut ctx,
-        )
-        .map_err(|e| Error::InvalidPackage {
-            reason: format!("{} does not parse as an ES module: {e}", program.entry),
-        })?;
+        let module =
+            loader
+                .module(&program.entry, &mut ctx)
+                .map_err(|e| Error::InvalidPackage {
+                    reason: loader::message_of(&e),
+                })?;
 
         let mut session = JsSession {
             ctx,
@@ -154,7 +153,7 @@ impl JsSession {
         let loaded = module.load(&mut self.ctx);
         if let Err(e) = self.settle(&loaded) {
             return Err(Error::InvalidPackage {
-                reason: format!("{}: {}", program.entry, guest_text(&e)),
+                reason: format!("{} does not load: {}", program.entry, guest_text(&e)),
             });
         }
         module
@@ -223,7 +222,9 @@ impl JsSession {
         })
     }
 
-    /// Runs jobs until `promise` settles, under the running call's limits.
+    /// Runs jobs until `promise` settles, under the running call's limits:
+    /// the call's event loop. When only timers are left it sleeps until the
+    /// earliest is due, and never past the deadline (then `timeout`).
     fn settle(&mut self, promise: &JsPromise) -> Result<JsValue> {
         loop {
             if let Some(fatal) = self.shared.take_fatal() {
@@ -235,21 +236,39 @@ impl JsSession {
                     return Err(errors::thrown_to_error(&e, &self.shared, &mut self.ctx));
                 }
                 PromiseState::Pending => {
-                    if self.jobs.is_empty() {
-                        // Also what a limit inside an async continuation
-                        // looks like: Boa drops uncatchable errors there.
-                        // Either way the context is suspect: a violation.
-                        return Err(Error::GuestCrash {
-                            reason: "the returned promise can never settle (no job is left to \
-                                     run it, or a limit ended an async continuation)"
-                                .into(),
-                        });
+                    if !self.jobs.has_runnable() {
+                        let Some(due) = self.jobs.next_timer() else {
+                            // Also what a limit inside an async continuation
+                            // looks like: Boa drops uncatchable errors there.
+                            // Either way the context is suspect: a violation.
+                            return Err(Error::GuestCrash {
+                                reason: "the returned promise can never settle (no job is left \
+                                         to run it, or a limit ended an async continuation)"
+                                    .into(),
+                            });
+                        };
+                        self.sleep_until(due)?;
                     }
                     if let Err(e) = JobExecutor::run_jobs(self.jobs.clone(), &mut self.ctx) {
                         return Err(errors::from_js(e, &self.shared, &mut self.ctx));
                     }
                 }
             }
+        }
+    }
+
+    /// Sleeps until `due` (a timer), or fails with `timeout` when the
+    /// call's deadline comes first.
+    fn sleep_until(&self, due: Instant) -> Result<()> {
+        let deadline = self.shared.deadline();
+        let wake = deadline.map_or(due, |d| d.min(due));
+        let now = Instant::now();
+        if wake > now {
+            std::thread::sleep(wake - now);
+        }
+        match deadline {
+            Some(d) if d <= due => Err(self.shared.timeout_error()),
+            _ => Ok(()),
         }
     }
 
@@ -297,6 +316,7 @@ impl Session for JsSession {
 fn setup(ctx: &mut Context) -> JsResult<()> {
     host_api::install(ctx)?;
     guards::install(ctx)?;
+    web::install(ctx)?;
     let slot = FunctionObjectBuilder::new(
         ctx.realm(),
         NativeFunction::from_fn_ptr(|_, _, ctx| {

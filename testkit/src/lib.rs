@@ -6,14 +6,20 @@
 //!   any runtime.
 //! - [`TestHost`]: a [`Host`](morph_runtime_core::Host) on a temporary data dir
 //!   with a memory audit sink.
+//! - [`JiraExample`]: a JIRA example extension against a stand-in JIRA
+//!   Cloud, with the checks every language's JIRA example passes.
 //! - [`cpython_reference`]: the driver that runs a Python extension package
 //!   under CPython, the reference runtime.
+//! - [`node_reference`]: the driver that runs a JS extension module under
+//!   Node, the reference for JS.
 
 mod host;
+mod jira;
 mod package;
 mod server;
 
 pub use host::TestHost;
+pub use jira::JiraExample;
 pub use package::PackageSpec;
 pub use server::{Reply, Seen, TestServer};
 
@@ -24,4 +30,15 @@ pub use server::{Reply, Seen, TestServer};
 /// itself so), and prints the result as sorted JSON on one line.
 pub fn cpython_reference() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python/reference.py")
+}
+
+/// `js/reference.mjs`: `node reference.mjs MODULE_PATH ACTION PARAMS_JSON
+/// [CONFIG_JSON]` imports the ES module, awaits `init(config)` if exported
+/// (config defaults to `{}`) and `execute(action, params)`, and prints
+/// `JSON.stringify(result)` on one line of stdout; each `console` line goes
+/// to stderr as `{"level", "message"}` JSON (Morph's log levels, Node's
+/// formatting). Timers pending when `execute` settles are dropped, as in
+/// Morph.
+pub fn node_reference() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("js/reference.mjs")
 }

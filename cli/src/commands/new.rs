@@ -4,7 +4,9 @@
 //! `cargo test` natively and runs with `morph run . greet`. The generated
 //! project depends on `morph-sdk` by path when this CLI was built from a
 //! Morph checkout that still exists (or `--sdk-path`), else by version. The
-//! JavaScript and Python templates run as they are: `morph run . greet`.
+//! JavaScript, TypeScript and Python templates run as they are (no build
+//! step, no `tsc`): `morph run . greet`. Each has an entry that imports a
+//! second module, and the host API's types (`morph.d.ts`, `morph.pyi`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,48 +20,50 @@ use crate::output::{EXIT_OK, failure};
 /// A template file: where it goes in the project, and its text.
 type Template = (&'static str, &'static str);
 
+/// `(file, text of templates/<lang>/<file>.tmpl)`.
+macro_rules! template {
+    ($lang:literal, $file:literal) => {
+        (
+            $file,
+            include_str!(concat!("../templates/", $lang, "/", $file, ".tmpl")),
+        )
+    };
+}
+
 const RUST: &[Template] = &[
-    (
-        "Cargo.toml",
-        include_str!("../templates/rust/Cargo.toml.tmpl"),
-    ),
-    (
-        "manifest.yaml",
-        include_str!("../templates/rust/manifest.yaml.tmpl"),
-    ),
+    template!("rust", "Cargo.toml"),
+    template!("rust", "manifest.yaml"),
     ("src/lib.rs", include_str!("../templates/rust/lib.rs.tmpl")),
-    ("build.sh", include_str!("../templates/rust/build.sh.tmpl")),
-    (
-        "README.md",
-        include_str!("../templates/rust/README.md.tmpl"),
-    ),
+    template!("rust", "build.sh"),
+    template!("rust", "README.md"),
     (".gitignore", "/target\nextension.wasm\n"),
 ];
 
+/// The host API's types, shipped in the JS and TS projects for editors.
+const MORPH_D_TS: Template = ("morph.d.ts", include_str!("../../../sdk/js/morph.d.ts"));
+
 const JS: &[Template] = &[
-    (
-        "manifest.yaml",
-        include_str!("../templates/js/manifest.yaml.tmpl"),
-    ),
-    ("index.js", include_str!("../templates/js/index.js.tmpl")),
-    ("README.md", include_str!("../templates/js/README.md.tmpl")),
+    template!("js", "manifest.yaml"),
+    template!("js", "index.js"),
+    template!("js", "greeting.js"),
+    MORPH_D_TS,
+    template!("js", "README.md"),
+];
+
+const TS: &[Template] = &[
+    template!("ts", "manifest.yaml"),
+    template!("ts", "main.ts"),
+    template!("ts", "greeting.ts"),
+    MORPH_D_TS,
+    template!("ts", "README.md"),
 ];
 
 const PYTHON: &[Template] = &[
-    (
-        "manifest.yaml",
-        include_str!("../templates/python/manifest.yaml.tmpl"),
-    ),
-    ("main.py", include_str!("../templates/python/main.py.tmpl")),
-    (
-        "greeting.py",
-        include_str!("../templates/python/greeting.py.tmpl"),
-    ),
+    template!("python", "manifest.yaml"),
+    template!("python", "main.py"),
+    template!("python", "greeting.py"),
     ("morph.pyi", include_str!("../../../sdk/python/morph.pyi")),
-    (
-        "README.md",
-        include_str!("../templates/python/README.md.tmpl"),
-    ),
+    template!("python", "README.md"),
 ];
 
 pub fn new(args: &NewArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -134,6 +138,7 @@ fn create(args: &NewArgs) -> Result<Vec<String>, Error> {
     let templates = match args.lang {
         Lang::Rust => RUST,
         Lang::Js => JS,
+        Lang::Ts => TS,
         Lang::Python => PYTHON,
     };
     let files: Vec<(&str, String)> = templates.iter().map(|(rel, t)| (*rel, fill(t))).collect();

@@ -3,6 +3,8 @@
 
 mod binary;
 mod envelope;
+mod js_libraries;
+mod json_diff;
 mod new;
 mod packages;
 mod process;

@@ -1,4 +1,6 @@
-//! `morph new --lang rust` makes a project that builds, validates and runs.
+//! `morph new` makes a project that runs: `--lang rust` builds to wasm,
+//! validates and runs; `--lang js|ts|python` run as they are, their entry
+//! importing a second module, with the host API's types beside them.
 
 use std::process::Command;
 
@@ -108,8 +110,9 @@ fn new_refuses_bad_names_and_existing_projects() {
     );
 }
 
-/// `morph new --lang LANG` then `morph run . greet` with nothing in between.
-fn template_runs_as_it_is(lang: &str) {
+/// `morph new --lang LANG` then `morph run . greet` with nothing in between;
+/// the project holds `files`.
+fn template_runs_as_it_is(lang: &str, files: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join(format!("hello-{lang}"));
     let out = morph()
@@ -123,6 +126,9 @@ fn template_runs_as_it_is(lang: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    for file in files {
+        assert!(project.join(file).is_file(), "{file} is missing");
+    }
     let run = morph()
         .args(["run"])
         .arg(&project)
@@ -143,15 +149,20 @@ fn template_runs_as_it_is(lang: &str) {
         String::from_utf8_lossy(&run.stdout)
     );
     let doc: Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert!(doc["result"].to_string().contains("Ada"), "{doc}");
+    assert_eq!(doc["result"]["greeting"], "Hello, Ada!", "{doc}");
 }
 
 #[test]
 fn the_js_template_runs_as_it_is() {
-    template_runs_as_it_is("js");
+    template_runs_as_it_is("js", &["index.js", "greeting.js", "morph.d.ts"]);
+}
+
+#[test]
+fn the_ts_template_runs_as_it_is() {
+    template_runs_as_it_is("ts", &["main.ts", "greeting.ts", "morph.d.ts"]);
 }
 
 #[test]
 fn the_python_template_runs_as_it_is() {
-    template_runs_as_it_is("python");
+    template_runs_as_it_is("python", &["main.py", "greeting.py", "morph.pyi"]);
 }

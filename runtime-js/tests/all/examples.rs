@@ -53,8 +53,9 @@ async fn the_js_template_loads_and_greets() {
     };
     let dir = th.dir.path().join("hello-js");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("manifest.yaml"), render("manifest.yaml.tmpl")).unwrap();
-    std::fs::write(dir.join("index.js"), render("index.js.tmpl")).unwrap();
+    for file in ["manifest.yaml", "index.js", "greeting.js"] {
+        std::fs::write(dir.join(file), render(&format!("{file}.tmpl"))).unwrap();
+    }
     let id = th.host.load(&dir, json!({})).await.unwrap();
     let out = th.run(&id, "greet", json!({"name": "Ada"})).await.unwrap();
     assert_eq!(out, json!({"greeting": "Hello, Ada!"}));

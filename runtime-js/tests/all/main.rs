@@ -10,8 +10,13 @@ static ALLOC: morph_runtime_core::allocation::MeteredAllocator =
 
 mod behaviour;
 mod capabilities;
+mod engine_patches;
 mod examples;
 mod hostile;
 mod isolation;
+mod jira_example;
 mod limits;
+mod modules;
 mod support;
+mod web;
+mod web_node;

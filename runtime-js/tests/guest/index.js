@@ -38,7 +38,8 @@ function ambient() {
       tryIt(() => g.Deno.readTextFileSync("/etc/passwd")) ||
       tryIt(() => g.read("/etc/passwd")),
     env: tryIt(() => g.process.env.PATH) || tryIt(() => g.Deno.env.get("PATH")),
-    network: tryIt(() => g.fetch) || tryIt(() => g.XMLHttpRequest) || tryIt(() => g.WebSocket),
+    // `fetch` exists but is the broker's `http.fetch` (see tests/all/web.rs).
+    network: tryIt(() => g.XMLHttpRequest) || tryIt(() => g.WebSocket),
     process: tryIt(() => g.require("child_process")) || tryIt(() => g.Deno.run),
   };
 }
