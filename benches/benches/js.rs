@@ -7,7 +7,9 @@
 //!    baseline, no Morph code), with and without the JSON conversions; and
 //!    context creation: `Context::default()` alone, and a fresh context with
 //!    the test guest evaluated as a module, `init` and the call (what
-//!    `PerCall` does, without Morph).
+//!    `PerCall` does, without Morph); and Morph's guest context before the
+//!    entry runs, with and without the web platform globals (what they cost
+//!    per context), timed alternately.
 //! 2. `capability`: the guest's `call` action invoking `log` and `vault.get`
 //!    through the broker, beside the same host's `echo`.
 //!
@@ -18,7 +20,7 @@
 //! runtime measures each call's memory with it.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode};
@@ -28,10 +30,11 @@ use morph_benches::capability;
 use morph_benches::drive::{self, execute_n, execute_once};
 use morph_benches::ids::{
     BARE_CALL, BARE_CALL_JSON, BARE_CONTEXT, BARE_CONTEXT_FRESH, CAPABILITY, HOST_PER_CALL,
-    HOST_POOLED, OVERHEAD,
+    HOST_POOLED, MORPH_CONTEXT, MORPH_CONTEXT_CORE, OVERHEAD,
 };
 use morph_benches::script_guest::{self, JS_TEST_GUEST, Language};
 use morph_runtime_core::Isolation;
+use morph_runtime_js::{Globals, new_guest_context};
 use serde_json::json;
 use tokio::runtime::Runtime;
 
@@ -88,6 +91,28 @@ fn overhead(c: &mut Criterion, rt: &Runtime) {
     group.bench_function(BenchmarkId::new(BARE_CONTEXT_FRESH, JS_ENGINE), |b| {
         b.iter(|| bare_js::fresh_module_call(JS_TEST_GUEST, "echo", black_box(&params)));
     });
+
+    // Morph's guest context with and without the web globals, timed
+    // alternately (each sample builds the other kind first) so that both see
+    // the same allocator and cache state.
+    for (id, globals, other) in [
+        (MORPH_CONTEXT_CORE, Globals::Core, Globals::Web),
+        (MORPH_CONTEXT, Globals::Web, Globals::Core),
+    ] {
+        new_guest_context(globals).expect("a guest context");
+        group.bench_function(BenchmarkId::new(id, JS_ENGINE), |b| {
+            b.iter_custom(|iters| {
+                let mut timed = Duration::ZERO;
+                for _ in 0..iters {
+                    drop(new_guest_context(other));
+                    let started = Instant::now();
+                    drop(black_box(new_guest_context(black_box(globals))));
+                    timed += started.elapsed();
+                }
+                timed
+            });
+        });
+    }
 
     let per_call = rt.block_on(script_guest::load(&guest, Isolation::PerCall, &[]));
     assert_eq!(

@@ -131,6 +131,13 @@ pub mod ids {
     /// library, no rustpython-stdlib natives): what the library adds.
     pub const MORPH_INTERPRETER_CORE: &str = "Morph guest Interpreter, no stdlib";
 
+    /// JS: a guest context as Morph builds it before the entry module runs
+    /// (job queue, package loader, host hooks, engine limits, the `morph`
+    /// object, the builtin guards), with the web platform globals.
+    pub const MORPH_CONTEXT: &str = "Morph guest Context";
+    /// JS: the same without the web platform globals: what they add.
+    pub const MORPH_CONTEXT_CORE: &str = "Morph guest Context, no web globals";
+
     /// A capability round trip through the broker (all `Pooled`).
     pub const CAPABILITY: &str = "capability";
     /// `Host::execute(echo)`: the same call without a capability.

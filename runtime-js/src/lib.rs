@@ -71,6 +71,7 @@ mod web;
 
 pub use package_sources::{MAX_MODULES, MAX_SOURCE_BYTES};
 pub use runtime::{ENGINE_VERSION, JsConfig, JsRuntime, RECYCLE_AFTER, WORKER_STACK};
+pub use session::{Globals, new_guest_context};
 pub use web::GLOBALS;
 
 /// Makes sure this crate is linked into a binary that only relies on the

@@ -101,6 +101,14 @@ pub struct PackageSources {
 }
 
 impl PackageSources {
+    /// No files at all (a context that imports nothing).
+    pub(crate) fn empty() -> PackageSources {
+        PackageSources {
+            files: HashMap::new(),
+            entry: String::new(),
+        }
+    }
+
     /// Reads the entry and every module file of `package`.
     ///
     /// # Errors

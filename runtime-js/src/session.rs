@@ -102,27 +102,15 @@ impl JsSession {
     /// or does not parse, or an entry that exports no `execute`; `init_failed` wrapping the cause when
     /// top-level code or `init` fails.
     pub fn new(program: &Program, init_call: &Call) -> Result<JsSession> {
-        let max_buffer = program.limits.max_memory_mb.saturating_mul(1 << 20);
-        let jobs = Rc::new(JobQueue::default());
         let loader = Rc::new(PackageLoader::new(program.sources.clone()));
-        let mut ctx = Context::builder()
-            .job_executor(jobs.clone())
-            .module_loader(loader.clone())
-            .host_hooks(Rc::new(Hooks { max_buffer }))
-            .build()
-            .map_err(|e| Error::internal(format!("creating a JS context: {e}")))?;
-        limits::apply(&mut ctx, &program.limits);
+        let (mut ctx, jobs) = guest_context(loader.clone(), &program.limits, Globals::Web)?;
         let meter = allocation::meter_current_thread();
         let shared = Shared::new(
             program.handle.clone(),
-            max_buffer,
+            program.limits.max_memory_mb.saturating_mul(1 << 20),
             meter.as_ref().map(|m| m.meter().clone()),
         );
         ctx.insert_data(shared.clone());
-        let stack_getter = StackGetter::capture(&mut ctx);
-        ctx.insert_data(stack_getter);
-        ctx.insert_data(EntrySlot::default());
-        setup(&mut ctx).map_err(|e| Error::internal(format!("setting up the sandbox: {e}")))?;
         let dispatch = Script::parse(Source::from_bytes(DISPATCH), None, &mut ctx)
             .map_err(|e| Error::internal(format!("compiling the dispatch script: {e}")))?;
 
@@ -312,11 +300,60 @@ impl Session for JsSession {
     }
 }
 
+/// Which globals a guest context gets.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Globals {
+    /// ECMAScript's own, the `morph` object and the builtin guards.
+    Core,
+    /// `Core` and the web platform globals (what every session gets).
+    Web,
+}
+
+/// A context as a session starts from: Morph's job queue, `loader`, host
+/// hooks and engine limits, the stack getter, the entry slot and `globals`
+/// (the session adds the call state).
+fn guest_context(
+    loader: Rc<PackageLoader>,
+    limits: &ResourceLimits,
+    globals: Globals,
+) -> Result<(Context, Rc<JobQueue>)> {
+    let max_buffer = limits.max_memory_mb.saturating_mul(1 << 20);
+    let jobs = Rc::new(JobQueue::default());
+    let mut ctx = Context::builder()
+        .job_executor(jobs.clone())
+        .module_loader(loader)
+        .host_hooks(Rc::new(Hooks { max_buffer }))
+        .build()
+        .map_err(|e| Error::internal(format!("creating a JS context: {e}")))?;
+    limits::apply(&mut ctx, limits);
+    let stack_getter = StackGetter::capture(&mut ctx);
+    ctx.insert_data(stack_getter);
+    ctx.insert_data(EntrySlot::default());
+    setup(&mut ctx, globals)
+        .map_err(|e| Error::internal(format!("setting up the sandbox: {e}")))?;
+    Ok((ctx, jobs))
+}
+
+/// A guest context with `globals` and no package, built as a session builds
+/// its own: what the benches time (context creation with and without the
+/// web platform globals).
+///
+/// # Errors
+/// `internal` if the context cannot be set up (a bug).
+#[doc(hidden)]
+pub fn new_guest_context(globals: Globals) -> Result<Context> {
+    let loader = Rc::new(PackageLoader::new(Arc::new(PackageSources::empty())));
+    guest_context(loader, &ResourceLimits::default(), globals).map(|(ctx, _)| ctx)
+}
+
 /// Installs the sandbox's globals before any guest code runs.
-fn setup(ctx: &mut Context) -> JsResult<()> {
+fn setup(ctx: &mut Context, globals: Globals) -> JsResult<()> {
     host_api::install(ctx)?;
     guards::install(ctx)?;
-    web::install(ctx)?;
+    if globals == Globals::Web {
+        web::install(ctx)?;
+    }
     let slot = FunctionObjectBuilder::new(
         ctx.realm(),
         NativeFunction::from_fn_ptr(|_, _, ctx| {

@@ -16,11 +16,11 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::json_diff::differences;
+use crate::library_calls::{Call, agree};
 
 /// One test per bundled library: the identifier is the package directory's
 /// name with `-` written `_` (`markdown_it` tests `markdown-it/`).
@@ -57,9 +57,6 @@ libraries!(
     pending: [],
 );
 
-/// How many differing paths a failure lists per call.
-const MAX_DIFFERENCES: usize = 12;
-
 /// The entry every package's manifest names: the bundle the script builds.
 const BUNDLE: &str = "dist/main.js";
 
@@ -80,38 +77,6 @@ fn libraries_dir() -> PathBuf {
 /// `execute`, awaited, with `TZ=UTC`, and prints `JSON.stringify(result)`.
 fn node_reference() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testkit/js/reference.mjs")
-}
-
-/// One call of a package: an action and its parameters.
-struct Call {
-    action: String,
-    params: Value,
-}
-
-/// The package's `calls.json`.
-fn calls(package: &Path) -> Vec<Call> {
-    let path = package.join("calls.json");
-    let text = std::fs::read_to_string(&path);
-    assert!(text.is_ok(), "cannot read {}: {:?}", path.display(), text);
-    let doc: Result<Value, _> = serde_json::from_str(&text.unwrap_or_default());
-    assert!(doc.is_ok(), "{} is not JSON: {:?}", path.display(), doc);
-    let doc = doc.unwrap_or_default();
-    let list = doc.as_array().cloned().unwrap_or_default();
-    assert!(!list.is_empty(), "{} lists no calls", path.display());
-    list.into_iter()
-        .map(|call| {
-            let action = call["action"].as_str().map(str::to_owned);
-            assert!(
-                action.is_some() && call["params"].is_object(),
-                "{}: every call needs a string `action` and an object `params`: {call}",
-                path.display()
-            );
-            Call {
-                action: action.unwrap_or_default(),
-                params: call["params"].clone(),
-            }
-        })
-        .collect()
 }
 
 /// The package's bundle, asserted present and newer than its `src/`.
@@ -174,103 +139,14 @@ fn node(bundle: &Path, call: &Call) -> Result<Value, String> {
     })
 }
 
-/// The result `morph run` gives, or its error (code, message, JS stack).
-fn morph(package: &Path, call: &Call, data: &Path) -> Result<Value, String> {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_morph"))
-        .arg("run")
-        .arg(package)
-        .arg(&call.action)
-        .arg("--params")
-        .arg(call.params.to_string())
-        .arg("--json")
-        .arg("--data-dir")
-        .arg(data)
-        .env("TZ", "UTC")
-        .env_remove("MORPH_DATA_DIR")
-        .env_remove("MORPH_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run morph: {e}"))?;
-    let envelope: Value = serde_json::from_slice(&out.stdout).map_err(|e| {
-        format!(
-            "morph printed no JSON envelope ({e}, {}): stdout {} stderr {}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })?;
-    if envelope["ok"] == Value::Bool(true) {
-        return Ok(envelope["result"].clone());
-    }
-    let error = &envelope["error"];
-    let mut text = format!(
-        "morph failed ({}): [{}] {}",
-        out.status,
-        error["code"].as_str().unwrap_or("?"),
-        error["message"].as_str().unwrap_or("?")
-    );
-    if let Some(stack) = error["stack"].as_str() {
-        text.push('\n');
-        text.push_str(stack);
-    }
-    Err(text)
-}
-
-/// Runs every call of `library` under both and asserts the results agree,
-/// reporting every call that does not (not only the first).
+/// Runs every call of the bundled `library` under Node and `morph run` (on
+/// the same bundle) and asserts the results agree.
 fn gives_nodes_results(library: &str) {
     let package = libraries_dir().join(library);
     let bundle = bundle(&package);
-    let data = tempfile::tempdir();
-    assert!(data.is_ok(), "temporary data dir: {data:?}");
-    let Ok(data) = data else { return };
-    let calls = calls(&package);
-    let mut failures = Vec::new();
-    // A failure every call shares (an error at load) is shown once.
-    let mut seen: Vec<(String, String)> = Vec::new();
-    for (i, call) in calls.iter().enumerate() {
-        let label = format!("{library} call #{i} `{}`", call.action);
-        let expected = match node(&bundle, call) {
-            Ok(value) => value,
-            Err(why) => {
-                failures.push(format!("{label}: no reference result: {why}"));
-                continue;
-            }
-        };
-        match morph(&package, call, data.path()) {
-            Ok(actual) if actual == expected => {}
-            Ok(actual) => {
-                let mut diffs = Vec::new();
-                differences("Node", "$", &expected, &actual, &mut diffs);
-                let more = diffs.len().saturating_sub(MAX_DIFFERENCES);
-                diffs.truncate(MAX_DIFFERENCES);
-                let mut text = format!(
-                    "{label}: Morph's result differs from Node's at {} path(s):\n  {}",
-                    diffs.len() + more,
-                    diffs.join("\n  ")
-                );
-                if more > 0 {
-                    text.push_str(&format!("\n  ... and {more} more"));
-                }
-                failures.push(text);
-            }
-            Err(why) => match seen.iter().find(|(text, _)| *text == why) {
-                Some((_, first)) => failures.push(format!("{label}: the same failure as {first}")),
-                None => {
-                    failures.push(format!("{label}: {why}"));
-                    seen.push((why, label));
-                }
-            },
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} calls of the bundled `{library}` do not give Node's result under \
-         `morph run`:\n\n{}\n",
-        failures.len(),
-        calls.len(),
-        failures.join("\n\n")
-    );
+    agree(library, "bundled", "Node", &package, |call| {
+        node(&bundle, call)
+    });
 }
 
 /// Every package directory is tested (and every tested library has one),

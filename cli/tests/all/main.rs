@@ -4,7 +4,7 @@
 mod binary;
 mod envelope;
 mod js_libraries;
-mod json_diff;
+mod library_calls;
 mod new;
 mod packages;
 mod process;
