@@ -4,6 +4,7 @@
 mod binary;
 mod envelope;
 mod js_libraries;
+mod js_modules;
 mod library_calls;
 mod new;
 mod packages;
