@@ -117,7 +117,5 @@
     }
     return clone(value, new Map());
   }
-  Object.defineProperty(globalThis, 'structuredClone', {
-    value: structuredClone, writable: true, enumerable: false, configurable: true,
-  });
+  shared.globals.structuredClone = structuredClone;
 }

@@ -150,9 +150,8 @@
     return stack;
   }
 
-  // Constructors that exist before any guest code (the prelude runs last).
-  const builtinConstructors = new WeakSet();
-  shared.builtinConstructors = builtinConstructors;
+  // Constructors that existed before any guest code (builtins.js).
+  const builtinConstructors = shared.builtinConstructors;
   function getFunctionBase(value, constructor, tag) {
     let stringified = '';
     try { stringified = fnToString(value); } catch { /* not a function */ }
@@ -768,6 +767,6 @@
     defineProperty(console, name, { value: f, writable: true, enumerable: true, configurable: true });
   }
   defineProperty(console, Symbol.toStringTag, { value: 'console', configurable: true });
-  defineProperty(globalThis, 'console', { value: console, writable: true, enumerable: false, configurable: true });
+  shared.globals.console = console;
   shared.inspect = inspect;
 }

@@ -3,8 +3,7 @@
 (natives, shared) => {
   'use strict';
   const defineProperty = Object.defineProperty;
-  const define = (name, value) =>
-    defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
+  const define = (name, value) => { shared.globals[name] = value; };
   const setTimeout = globalThis.setTimeout;
   const tag = (cls, name) =>
     defineProperty(cls.prototype, Symbol.toStringTag, { value: name, configurable: true });

@@ -7,8 +7,7 @@
   const URL = globalThis.URL;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  const define = (name, value) =>
-    Object.defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
+  const define = (name, value) => { shared.globals[name] = value; };
   const tag = (cls, name) =>
     Object.defineProperty(cls.prototype, Symbol.toStringTag, { value: name, configurable: true });
   const TypedArray = Object.getPrototypeOf(Uint8Array);

@@ -82,13 +82,6 @@
   const atob = wrapBase64(globalThis.atob, 'atob');
   const btoa = wrapBase64(globalThis.btoa, 'btoa');
   for (const [name, value] of [['crypto', crypto], ['performance', performance], ['atob', atob], ['btoa', btoa]]) {
-    Object.defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
+    shared.globals[name] = value;
   }
-  // Every builtin constructor, for console's class detection (platform.js
-  // runs last).
-  for (const name of Object.getOwnPropertyNames(globalThis)) {
-    const v = Object.getOwnPropertyDescriptor(globalThis, name).value;
-    if (typeof v === 'function') shared.builtinConstructors.add(v);
-  }
-  shared.builtinConstructors.add(TypedArray);
 }

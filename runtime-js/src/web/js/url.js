@@ -146,9 +146,7 @@
   const reset = URLSearchParams._reset;
   delete URLSearchParams._reset;
   Object.defineProperty(URLSearchParams.prototype, Symbol.toStringTag, { value: 'URLSearchParams', configurable: true });
-  Object.defineProperty(globalThis, 'URLSearchParams', {
-    value: URLSearchParams, writable: true, enumerable: false, configurable: true,
-  });
+  shared.globals.URLSearchParams = URLSearchParams;
   shared.URLSearchParams = URLSearchParams;
 
   // URL.prototype.searchParams: one live object per URL, re-read from the
