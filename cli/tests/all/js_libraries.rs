@@ -16,11 +16,11 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
-use crate::library_calls::{Call, agree};
+use crate::library_calls::{Call, agree, reference_result};
 
 /// One test per bundled library: the identifier is the package directory's
 /// name with `-` written `_` (`markdown_it` tests `markdown-it/`).
@@ -110,33 +110,13 @@ fn bundle(package: &Path) -> PathBuf {
 
 /// The result Node gives, or why it gave none.
 fn node(bundle: &Path, call: &Call) -> Result<Value, String> {
-    let out = Command::new("node")
-        .arg(node_reference())
+    let mut cmd = Command::new("node");
+    cmd.arg(node_reference())
         .arg(bundle)
         .arg(&call.action)
         .arg(call.params.to_string())
-        .env("TZ", "UTC")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| {
-            format!(
-                "cannot run `node` ({e}): Node must be on PATH, it is the reference these \
-                 tests compare Morph with"
-            )
-        })?;
-    if !out.status.success() {
-        return Err(format!(
-            "Node failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    serde_json::from_slice(&out.stdout).map_err(|e| {
-        format!(
-            "Node printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+        .env("TZ", "UTC");
+    reference_result("Node", "node", cmd)
 }
 
 /// Runs every call of the bundled `library` under Node and `morph run` (on

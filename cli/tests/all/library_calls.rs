@@ -99,6 +99,31 @@ fn morph(package: &Path, call: &Call, data: &Path) -> Result<Value, String> {
     Err(text)
 }
 
+/// Runs `cmd`, the reference runtime `name` (the program `program`), and
+/// parses the JSON it prints; why it gave none otherwise. The reference is
+/// part of the test: a missing program is a failure, not a skip.
+pub fn reference_result(name: &str, program: &str, mut cmd: Command) -> Result<Value, String> {
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| {
+        format!(
+            "cannot run `{program}` ({e}): {name} must be on PATH, it is the reference these \
+             tests compare Morph with"
+        )
+    })?;
+    if !out.status.success() {
+        return Err(format!(
+            "{name} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "{name} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 /// Runs every call of `package` (`library`, described as `kind`) under
 /// `run_reference` and under `morph run`, and asserts the results agree,
 /// reporting every call that does not (not only the first).

@@ -13,11 +13,11 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
-use crate::library_calls::{Call, agree};
+use crate::library_calls::{Call, agree, reference_result};
 
 /// One test per vendored library (the package directory of the same name),
 /// and [`LIBRARIES`], the list the layout test checks the directory against.
@@ -67,27 +67,8 @@ fn cpython(package: &Path, call: &Call) -> Result<Value, String> {
         .arg(&call.action)
         .arg(call.params.to_string())
         .env("PYTHONHASHSEED", "0")
-        .env("TZ", "UTC")
-        .stdin(Stdio::null());
-    let out = cmd.output().map_err(|e| {
-        format!(
-            "cannot run `python3` ({e}): CPython 3 must be on PATH, it is the reference \
-             these tests compare Morph with"
-        )
-    })?;
-    if !out.status.success() {
-        return Err(format!(
-            "CPython failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    serde_json::from_slice(&out.stdout).map_err(|e| {
-        format!(
-            "CPython printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+        .env("TZ", "UTC");
+    reference_result("CPython", "python3", cmd)
 }
 
 /// Runs every call of the vendored `library` under CPython and `morph run`

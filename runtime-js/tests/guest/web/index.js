@@ -51,7 +51,8 @@ export async function execute(action, params) {
     const order = [];
     const t0 = performance.now();
     await new Promise((resolve) => {
-      setTimeout(() => order.push('timeout 20'), 20);
+      // Wide gaps (20 ms and more), so that a loaded machine keeps the order.
+      setTimeout(() => order.push('timeout 60'), 60);
       setTimeout((a, b) => order.push(`timeout 5 ${a} ${b}`), 5, 'x', 'y');
       const cancelled = setTimeout(() => order.push('cancelled'), 1);
       clearTimeout(cancelled);
@@ -62,10 +63,10 @@ export async function execute(action, params) {
         n += 1;
         order.push(`interval ${n}`);
         if (n === 3) clearInterval(id);
-      }, 8);
-      setTimeout(resolve, 50);
+      }, 40);
+      setTimeout(resolve, 150);
     });
-    return { order, waited: performance.now() - t0 >= 49 };
+    return { order, waited: performance.now() - t0 >= 149 };
   });
 
   await section(out, 'url', () => {
