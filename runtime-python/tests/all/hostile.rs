@@ -22,8 +22,11 @@ async fn catching_the_interrupt_in_a_loop_still_times_out() {
     let g = hostile("swallow").await;
     let started = Instant::now();
     assert_eq!(g.code("swallow_forever", json!({})).await, "timeout");
+    // Within the host's backstop (deadline + 250 ms): under load the tracer's
+    // interrupt is sometimes caught by this loop and only the backstop
+    // answers (runtime-python README, Known issues).
     assert!(
-        started.elapsed() < Duration::from_millis(400 + 200),
+        started.elapsed() < Duration::from_millis(400 + 250 + 200),
         "{:?}",
         started.elapsed()
     );
