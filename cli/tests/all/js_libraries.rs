@@ -14,13 +14,12 @@
 //! `node` these tests fail, they do not skip; so does a missing or stale
 //! bundle.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::library_calls::{Call, agree, reference_result};
+use crate::library_calls::{Call, agree, packages_are_exactly, reference_result};
 
 /// One test per bundled library: the identifier is the package directory's
 /// name with `-` written `_` (`markdown_it` tests `markdown-it/`).
@@ -135,21 +134,8 @@ fn gives_nodes_results(library: &str) {
 #[test]
 fn every_library_package_is_tested_and_bundles_its_source() {
     let root = libraries_dir();
-    let entries = std::fs::read_dir(&root);
-    assert!(entries.is_ok(), "{}: {entries:?}", root.display());
-    let mut found = BTreeSet::new();
-    for entry in entries.into_iter().flatten().flatten() {
-        if entry.path().is_dir() {
-            found.insert(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    let listed: BTreeSet<String> = libraries().into_iter().collect();
-    assert_eq!(
-        found,
-        listed,
-        "the packages in {} and the libraries tested here must match",
-        root.display()
-    );
+    let listed: Vec<String> = libraries().into_iter().collect();
+    packages_are_exactly(&root, &listed);
     for library in &listed {
         let package = root.join(library);
         for file in ["manifest.yaml", "src/main.js", "calls.json"] {

@@ -99,6 +99,26 @@ fn morph(package: &Path, call: &Call, data: &Path) -> Result<Value, String> {
     Err(text)
 }
 
+/// Asserts that the package directories under `root` are exactly `listed`
+/// (every package is tested, every tested library has a package).
+pub fn packages_are_exactly(root: &Path, listed: &[String]) {
+    let entries = std::fs::read_dir(root);
+    assert!(entries.is_ok(), "{}: {entries:?}", root.display());
+    let mut found = BTreeSet::new();
+    for entry in entries.into_iter().flatten().flatten() {
+        if entry.path().is_dir() {
+            found.insert(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    let listed: BTreeSet<String> = listed.iter().cloned().collect();
+    assert_eq!(
+        found,
+        listed,
+        "the packages in {} and the libraries tested here must match",
+        root.display()
+    );
+}
+
 /// Runs `cmd`, the reference runtime `name` (the program `program`), and
 /// parses the JSON it prints; why it gave none otherwise. The reference is
 /// part of the test: a missing program is a failure, not a skip.

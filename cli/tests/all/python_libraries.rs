@@ -11,13 +11,12 @@
 //! value. CPython is part of the test: without `python3` these tests fail,
 //! they do not skip.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::library_calls::{Call, agree, reference_result};
+use crate::library_calls::{Call, agree, packages_are_exactly, reference_result};
 
 /// One test per vendored library (the package directory of the same name),
 /// and [`LIBRARIES`], the list the layout test checks the directory against.
@@ -86,21 +85,8 @@ fn gives_cpythons_results(library: &str) {
 #[test]
 fn every_vendored_package_is_tested_and_holds_only_source() {
     let root = libraries_dir();
-    let entries = std::fs::read_dir(&root);
-    assert!(entries.is_ok(), "{}: {entries:?}", root.display());
-    let mut found = BTreeSet::new();
-    for entry in entries.into_iter().flatten().flatten() {
-        if entry.path().is_dir() {
-            found.insert(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    let listed: BTreeSet<String> = LIBRARIES.iter().map(|s| (*s).to_owned()).collect();
-    assert_eq!(
-        found,
-        listed,
-        "the packages in {} and the libraries tested here must match",
-        root.display()
-    );
+    let listed: Vec<String> = LIBRARIES.iter().map(|s| (*s).to_owned()).collect();
+    packages_are_exactly(&root, &listed);
     for library in LIBRARIES {
         let package = root.join(library);
         for file in ["manifest.yaml", "main.py", "calls.json"] {

@@ -73,6 +73,18 @@ async fn eval(body: &str) -> Value {
     snippet(body, SnippetOptions::default()).await.ok().await
 }
 
+/// A snippet package with `limits` only.
+async fn limited(body: &str, limits: &str) -> Snippet {
+    snippet(
+        body,
+        SnippetOptions {
+            limits,
+            ..SnippetOptions::default()
+        },
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_global_object_holds_exactly_the_documented_list() {
     let v = eval("return Object.getOwnPropertyNames(globalThis).sort();").await;
@@ -159,12 +171,9 @@ async fn console_lines_go_to_the_log_capability_with_their_level() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_output_counts_against_max_output_kb() {
-    let s = snippet(
+    let s = limited(
         "for (let i = 0; i < 1000; i++) console.log('x'.repeat(100)); return 1;",
-        SnippetOptions {
-            limits: "max_output_kb: 8",
-            ..SnippetOptions::default()
-        },
+        "max_output_kb: 8",
     )
     .await;
     assert_eq!(s.code().await, "output_too_large");
@@ -233,12 +242,9 @@ async fn timers_pending_when_the_call_ends_are_dropped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_set_interval_forever_ends_in_timeout() {
-    let s = snippet(
+    let s = limited(
         "await new Promise(() => setInterval(() => {}, 0));",
-        SnippetOptions {
-            limits: "max_execution_ms: 300",
-            ..SnippetOptions::default()
-        },
+        "max_execution_ms: 300",
     )
     .await;
     let t = Instant::now();
@@ -248,12 +254,9 @@ async fn a_set_interval_forever_ends_in_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timer_past_the_deadline_ends_in_timeout_without_sleeping_past_it() {
-    let s = snippet(
+    let s = limited(
         "await new Promise((r) => setTimeout(r, 60000)); return 'late';",
-        SnippetOptions {
-            limits: "max_execution_ms: 300",
-            ..SnippetOptions::default()
-        },
+        "max_execution_ms: 300",
     )
     .await;
     let t = Instant::now();
@@ -266,12 +269,9 @@ async fn a_timer_past_the_deadline_ends_in_timeout_without_sleeping_past_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn microtasks_forever_end_in_timeout() {
-    let s = snippet(
+    let s = limited(
         "await new Promise(() => { const again = () => queueMicrotask(again); again(); });",
-        SnippetOptions {
-            limits: "max_execution_ms: 300",
-            ..SnippetOptions::default()
-        },
+        "max_execution_ms: 300",
     )
     .await;
     assert_eq!(s.code().await, "timeout");
@@ -336,14 +336,7 @@ async fn a_deeply_nested_structured_clone_does_not_crash_the_host() {
 
 /// A limit, not a crash: each of `bodies` ends in one of `codes`.
 async fn ends_in_a_limit(body: &str, codes: &[&str]) {
-    let s = snippet(
-        body,
-        SnippetOptions {
-            limits: "max_memory_mb: 64\n    max_execution_ms: 5000",
-            ..SnippetOptions::default()
-        },
-    )
-    .await;
+    let s = limited(body, "max_memory_mb: 64\n    max_execution_ms: 5000").await;
     let code = s.code().await;
     assert!(codes.contains(&code.as_str()), "{body}: ended in {code}");
 }
