@@ -103,6 +103,9 @@ pub mod ids {
     pub const RAW_FRESH: &str = "raw fresh instance + init + call";
     /// `Host::execute(echo)` under `Isolation::Pooled`.
     pub const HOST_POOLED: &str = "Host::execute Pooled";
+    /// The same Pooled call on a session created without allocation
+    /// metering (what counting memory costs per call).
+    pub const HOST_POOLED_UNMETERED: &str = "Host::execute Pooled, memory not counted";
     /// `Host::execute(echo)` under `Isolation::PerCall`.
     pub const HOST_PER_CALL: &str = "Host::execute PerCall";
 

@@ -21,6 +21,7 @@
 pub mod case;
 mod cases;
 mod certificate;
+mod peak;
 mod probe;
 mod runner;
 mod spec;

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use morph_runtime_core::capabilities::audit::Decision;
 use morph_runtime_core::capabilities::providers::Event;
-use morph_runtime_core::{ErrorCode, LoadOptions, MorphRuntime, Result};
+use morph_runtime_core::{ErrorCode, Isolation, LoadOptions, MorphRuntime, Result};
 use morph_testkit::{PackageSpec, TestHost, TestServer};
 use serde_json::{Value, json};
 
-use crate::case::{Case, Expect, Ext, Step};
+use crate::case::{Case, Expect, Ext, Limit, Step};
 use crate::certificate::{Status, one_line};
 use crate::probe::{PROBE_ACTIONS, Probe};
 
@@ -73,6 +73,10 @@ impl Runner {
         );
         let mut ids = Vec::new();
         let mut observed = Vec::new();
+        // Memory cases report the peak they caused in this process (the
+        // guest runs here unless a process tier serves it).
+        let measure = case.limit == Some(Limit::Memory) && isolation != Some(Isolation::Process);
+        let rss_start = if measure { crate::peak::reset() } else { None };
         for ext in &case.extensions {
             match self.load_ext(&host, ext).await {
                 Ok(Some(id)) => ids.push(id),
@@ -110,6 +114,9 @@ impl Runner {
                     };
                 }
             }
+        }
+        if let Some(rise) = rss_start.and_then(crate::peak::rise_mib) {
+            observed.push(format!("peak RSS +{rise} MiB over the case's start"));
         }
         Ran {
             status: Status::Pass,

@@ -372,7 +372,14 @@ impl InstallPlan {
             .limits
             .iter()
             .filter_map(|(field, new)| {
-                let old = prev.limits.get(field).copied().unwrap_or(0);
+                // A record from before a limit existed ran under its
+                // default: only a value above that widens.
+                let old = prev.limits.get(field).copied().unwrap_or_else(|| {
+                    LIMIT_RANGES
+                        .iter()
+                        .find(|r| r.field == field)
+                        .map_or(0, |r| r.default)
+                });
                 (*new > old).then(|| (field.clone(), old, *new))
             })
             .collect();

@@ -328,8 +328,7 @@ fn classify(call: &Call, broken: Broken, status: Option<ExitStatus>, stderr: &st
         return Error::limit(
             LimitKind::Memory,
             format!(
-                "the worker ran out of memory (max_memory_mb = {cap} MiB plus {} MiB for the engine)",
-                crate::confine::ENGINE_ALLOWANCE_MB
+                "the worker ran out of memory (max_memory_mb = {cap} MiB plus what the engine needs at rest)"
             ),
         );
     }

@@ -4,7 +4,7 @@
 //! | measure | what it stops |
 //! | --- | --- |
 //! | inherited descriptors above stderr closed | reaching anything the host had open |
-//! | `RLIMIT_DATA` = `max_memory_mb` + [`ENGINE_ALLOWANCE_MB`] (soft = hard) | heap, anonymous mappings and thread stacks past the cap: the allocation fails, the worker exits with [`EXIT_OUT_OF_MEMORY`], the call ends `memory_limit` |
+//! | `RLIMIT_DATA` = `max_memory_mb` + the runtime's measured engine reserve ([`data_limit_bytes`]; soft = hard) | heap, anonymous mappings and thread stacks past the cap: the allocation fails, the worker exits with [`EXIT_OUT_OF_MEMORY`], the call ends `memory_limit` |
 //! | `RLIMIT_CPU` sized to the calls the worker serves | a runaway the host failed to kill (SIGXCPU, then SIGKILL) |
 //! | `RLIMIT_FSIZE` = [`MAX_FILE_BYTES`], `RLIMIT_CORE` = 0 | writing big files (the only file a worker writes is the wasm engine's compiled-module cache), dumping memory |
 //! | `RLIMIT_NOFILE` = [`MAX_FILES`] | hoarding descriptors |
@@ -22,9 +22,6 @@ use morph_capabilities::ResourceLimits;
 
 /// Exit status of a worker whose allocation failed under its memory limit.
 pub const EXIT_OUT_OF_MEMORY: i32 = 87;
-/// Address space a worker may use beyond `max_memory_mb`: the engine, its
-/// compiled code, the interpreter's own heap and the worker threads' stacks.
-pub const ENGINE_ALLOWANCE_MB: u64 = 768;
 /// Largest file a worker may write (the wasm engine's module cache entries).
 pub const MAX_FILE_BYTES: u64 = 512 << 20;
 /// Descriptors a worker may hold (its runtime needs a few for epoll and
@@ -48,12 +45,15 @@ pub fn close_inherited_descriptors() {
     }
 }
 
-/// The memory the worker may map, in bytes, for `limits`.
-pub fn data_limit_bytes(limits: &ResourceLimits) -> u64 {
+/// The memory the worker may map, in bytes, for `limits`: the extension's
+/// `max_memory_mb` plus `engine_reserve`, what its runtime measured it needs
+/// at rest in a worker ([`morph_runtime_core::MorphRuntime::engine_reserve`]:
+/// worker stacks, engine, code, interpreter heap).
+pub fn data_limit_bytes(limits: &ResourceLimits, engine_reserve: u64) -> u64 {
     limits
         .max_memory_mb
-        .saturating_add(ENGINE_ALLOWANCE_MB)
         .saturating_mul(1 << 20)
+        .saturating_add(engine_reserve)
 }
 
 /// CPU seconds a worker serving `calls` calls under `limits` may use.
@@ -70,7 +70,11 @@ pub fn cpu_limit_seconds(limits: &ResourceLimits, calls: u32) -> u64 {
 ///
 /// # Errors
 /// The first limit the kernel refused, as text.
-pub fn apply_limits(limits: &ResourceLimits, calls: u32) -> Result<(), String> {
+pub fn apply_limits(
+    limits: &ResourceLimits,
+    engine_reserve: u64,
+    calls: u32,
+) -> Result<(), String> {
     #[cfg(target_os = "linux")]
     {
         let set = |resource, value: u64, name: &str| {
@@ -87,7 +91,11 @@ pub fn apply_limits(limits: &ResourceLimits, calls: u32) -> Result<(), String> {
             }
             Ok(())
         };
-        set(libc::RLIMIT_DATA, data_limit_bytes(limits), "RLIMIT_DATA")?;
+        set(
+            libc::RLIMIT_DATA,
+            data_limit_bytes(limits, engine_reserve),
+            "RLIMIT_DATA",
+        )?;
         set(
             libc::RLIMIT_CPU,
             cpu_limit_seconds(limits, calls),
@@ -107,7 +115,7 @@ pub fn apply_limits(limits: &ResourceLimits, calls: u32) -> Result<(), String> {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = (limits, calls);
+        let _ = (limits, engine_reserve, calls);
         Err("process isolation needs Linux".into())
     }
 }
@@ -123,7 +131,7 @@ mod tests {
             max_execution_ms: 1500,
             ..ResourceLimits::default()
         };
-        assert_eq!(data_limit_bytes(&limits), (32 + ENGINE_ALLOWANCE_MB) << 20);
+        assert_eq!(data_limit_bytes(&limits, 300 << 20), (32 + 300) << 20);
         assert_eq!(cpu_limit_seconds(&limits, 10), 15 + 2);
         assert_eq!(cpu_limit_seconds(&limits, 0), 2 + 2);
     }

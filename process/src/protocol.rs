@@ -30,7 +30,7 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Version of this protocol; host and worker refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// What the host sends.
 #[derive(Debug, Serialize, Deserialize)]
@@ -71,6 +71,9 @@ pub struct LoadSpec {
     pub config: Value,
     /// The identity the host stamped on the extension.
     pub identity: ExtensionIdentity,
+    /// The manifest's `runtime:` kind the host approved (chooses the
+    /// worker's runtime, and so its data limit, before the package is read).
+    pub runtime_kind: String,
     /// The effective limits (after host policy).
     pub limits: ResourceLimits,
     /// The engine choice within the runtime (`wasmer`, `wasmi`), if any.

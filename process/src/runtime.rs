@@ -148,6 +148,7 @@ impl MorphRuntime for ProcessRuntime {
             package_root: request.package.root().to_path_buf(),
             config: (*request.config).clone(),
             identity: (**request.init.identity()).clone(),
+            runtime_kind: request.package.manifest().runtime.as_str().to_owned(),
             limits: *request.init.limits(),
             engine: request.options.engine.clone(),
             calls_per_worker: self.config.calls_per_worker,

@@ -251,8 +251,20 @@ async fn load(
             ),
         });
     }
-    confine::apply_limits(&spec.limits, spec.calls_per_worker)
-        .map_err(|reason| Error::RuntimeUnavailable { reason })?;
+    // The runtime is chosen from what the host approved, before any file of
+    // the package is read: its measured reserve sizes the data limit.
+    let kind = spec.runtime_kind.clone();
+    let runtime = registry
+        .for_kind(&kind)
+        .ok_or_else(|| Error::RuntimeUnavailable {
+            reason: format!("the worker has no runtime for `runtime: {kind}`"),
+        })?;
+    confine::apply_limits(
+        &spec.limits,
+        runtime.engine_reserve(),
+        spec.calls_per_worker,
+    )
+    .map_err(|reason| Error::RuntimeUnavailable { reason })?;
     #[cfg(target_os = "linux")]
     crate::syscalls::install().map_err(|e| Error::RuntimeUnavailable {
         reason: format!("cannot install the worker's seccomp filter: {e}"),
@@ -263,12 +275,11 @@ async fn load(
             reason: "the package changed on disk since the host approved its manifest".into(),
         });
     }
-    let kind = package.manifest().runtime.as_str().to_owned();
-    let runtime = registry
-        .for_kind(&kind)
-        .ok_or_else(|| Error::RuntimeUnavailable {
-            reason: format!("the worker has no runtime for `runtime: {kind}`"),
-        })?;
+    if package.manifest().runtime.as_str() != kind {
+        return Err(Error::InvalidPackage {
+            reason: "the package's runtime is not the one the host approved".into(),
+        });
+    }
     let identity = Arc::new(spec.identity);
     // No permission here: the host's broker decides every request.
     let grants = Arc::new(Grants {

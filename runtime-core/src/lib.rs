@@ -51,8 +51,8 @@ pub use package::{
 };
 pub use registry::{RuntimeRegistration, RuntimeRegistry};
 pub use runtime::{
-    Enforcement, InitCall, Isolation, LimitEnforcement, LoadOptions, LoadRequest, LoadedExtension,
-    MorphRuntime, RuntimeInfo,
+    DEFAULT_ENGINE_RESERVE, Enforcement, InitCall, Isolation, LimitEnforcement, LoadOptions,
+    LoadRequest, LoadedExtension, MorphRuntime, RuntimeInfo,
 };
 pub use tools::ToolDefinition;
 

@@ -218,7 +218,22 @@ pub trait MorphRuntime: Send + Sync + 'static {
         let _ = options;
         LimitEnforcement::SOFT
     }
+
+    /// Memory this runtime needs in a worker process beyond the extension's
+    /// `max_memory_mb`, in bytes: its worker threads' stacks (reserved in
+    /// full), the engine and its code, the interpreter's own heap at rest.
+    /// The process tier adds it to `max_memory_mb` for the worker's data
+    /// limit, so a runtime states what it measured rather than a slack that
+    /// fits every engine. The default, [`DEFAULT_ENGINE_RESERVE`], is for
+    /// runtimes that have not measured theirs.
+    fn engine_reserve(&self) -> u64 {
+        DEFAULT_ENGINE_RESERVE
+    }
 }
+
+/// [`MorphRuntime::engine_reserve`] of a runtime that did not measure its
+/// own: 768 MiB.
+pub const DEFAULT_ENGINE_RESERVE: u64 = 768 << 20;
 
 /// A loaded extension, ready for calls.
 #[async_trait]

@@ -13,13 +13,20 @@
 //! not cost a thousand idle threads each. A job whose caller gave up (its
 //! future was dropped) is skipped, and a job whose deadline passed while it
 //! waited ends in `timeout` without touching a session.
+//!
+//! A worker whose call reaches its allocation ceiling
+//! ([`crate::allocation`]) answers that call with `memory_limit` from inside
+//! the allocator and is **retired**: its thread parks for good with the
+//! call's memory (at most the ceiling), the pool forgets it and starts
+//! another worker for the next job.
 
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use morph_capabilities::{Call, Error, ErrorCode, Result};
+use morph_capabilities::{Call, Error, ErrorCode, LimitKind, Result};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -53,6 +60,44 @@ pub struct WorkerPoolConfig {
 /// Builds a session on a worker thread. It gets the call of the job that
 /// needs the session (a `PerCall` guest's `init` runs under it).
 pub type SessionFactory<S> = dyn Fn(&Call) -> Result<S> + Send + Sync + 'static;
+
+thread_local! {
+    /// The reply of the job this worker thread is running, and how to
+    /// retire the worker, for [`answer_at_ceiling`].
+    static RUNNING: RefCell<Running> = const { RefCell::new(Running { reply: None, retire: None }) };
+}
+
+struct Running {
+    reply: Option<oneshot::Sender<Result<Value>>>,
+    retire: Option<Box<dyn Fn()>>,
+}
+
+/// Registered with the allocator: a worker's call reached its ceiling. Runs
+/// on that worker's thread, which parks for good afterwards.
+fn answer_at_ceiling(growth: u64, budget: u64) {
+    // `try_borrow_mut`: nothing may panic inside the allocator.
+    let (reply, retire) = RUNNING
+        .try_with(|r| match r.try_borrow_mut() {
+            Ok(mut r) => (r.reply.take(), r.retire.take()),
+            Err(_) => (None, None),
+        })
+        .unwrap_or((None, None));
+    if let Some(retire) = retire {
+        retire();
+    }
+    if let Some(reply) = reply {
+        let _ = reply.send(Err(Error::limit(
+            LimitKind::Memory,
+            format!(
+                "one operation would take the call's allocations to {} MiB, past {}x \
+                 max_memory_mb ({} MiB); the worker was retired",
+                growth >> 20,
+                crate::allocation::CEILING_FACTOR,
+                budget >> 20
+            ),
+        )));
+    }
+}
 
 struct Job<J> {
     call: Call,
@@ -98,6 +143,7 @@ impl<S: Session> WorkerPool<S> {
         config: WorkerPoolConfig,
         factory: impl Fn(&Call) -> Result<S> + Send + Sync + 'static,
     ) -> WorkerPool<S> {
+        crate::allocation::on_ceiling(answer_at_ceiling);
         let (tx, rx) = mpsc::channel();
         WorkerPool {
             jobs: Mutex::new(tx),
@@ -148,7 +194,7 @@ impl<S: Session> WorkerPool<S> {
         let spawned = std::thread::Builder::new()
             .name(format!("{}-{}", shared.config.name, counts.spawned))
             .stack_size(shared.config.stack_size)
-            .spawn(move || worker(&shared));
+            .spawn(move || worker(shared));
         match spawned {
             Ok(_) => {
                 counts.spawned += 1;
@@ -170,7 +216,18 @@ impl<S: Session> WorkerPool<S> {
     }
 }
 
-fn worker<S: Session>(shared: &Shared<S>) {
+fn worker<S: Session>(shared: Arc<Shared<S>>) {
+    let retiring = Arc::downgrade(&shared);
+    let retire: Box<dyn Fn()> = Box::new(move || {
+        // This thread will never take a job again: the pool may start
+        // another in its place.
+        if let Some(shared) = retiring.upgrade() {
+            let mut counts = shared.counts.lock().unwrap_or_else(PoisonError::into_inner);
+            counts.spawned = counts.spawned.saturating_sub(1);
+        }
+    });
+    let _ = RUNNING.try_with(|r| r.borrow_mut().retire = Some(retire));
+    let shared = &*shared;
     let mut warm: Option<(S, u32)> = None;
     loop {
         let job = {
@@ -186,6 +243,7 @@ fn worker<S: Session>(shared: &Shared<S>) {
             counts.waiting -= 1;
         }
         let answer = serve(shared, &mut warm, job);
+        // After a retirement at the ceiling this thread never gets here.
         // Idle again before the caller hears back, so a call made right
         // after this one finds this worker instead of starting another.
         shared
@@ -215,6 +273,7 @@ fn serve<S: Session>(
         let timeout = Err(call.context().timeout_error());
         return Some((reply, timeout));
     }
+    let _ = RUNNING.try_with(|r| r.borrow_mut().reply = Some(reply));
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let (mut session, uses) = match warm.take() {
             Some(w) => w,
@@ -237,6 +296,10 @@ fn serve<S: Session>(
             "the engine panicked; its state was discarded",
         ))
     });
+    let reply = RUNNING
+        .try_with(|r| r.borrow_mut().reply.take())
+        .ok()
+        .flatten()?;
     Some((reply, result))
 }
 

@@ -7,7 +7,10 @@
 //! value becomes `guest_error` with the guest's message and stack (file and
 //! line, paths relative to the package), unless it carries a `code` one of
 //! this call's capability calls really returned, which propagates as that
-//! error. **Reading the thrown value runs no guest code**: only own data
+//! error, or is the engine's own refusal of a buffer larger than the call
+//! may still allocate ([`BUFFER_REFUSED`]) or of a `BigInt` past its size
+//! cap ([`BIGINT_REFUSED`]), which is `memory_limit`.
+//! **Reading the thrown value runs no guest code**: only own data
 //! properties and the engine's own `stack` getter are read.
 
 use boa_engine::error::{EngineError, RuntimeLimitError};
@@ -19,6 +22,16 @@ use crate::call_state::Shared;
 
 /// Longest guest message or stack kept.
 const MAX_TEXT: usize = 16 * 1024;
+
+/// The message of the `RangeError` Boa throws, before allocating, for an
+/// `ArrayBuffer` or `SharedArrayBuffer` (a typed array's too) larger than
+/// the host's cap ([`crate::hooks`]).
+pub(crate) const BUFFER_REFUSED: &str =
+    "cannot allocate a buffer that exceeds the maximum buffer size";
+
+/// The message of the `RangeError` Boa throws, before allocating, for a
+/// `BigInt` result past its own size cap (a billion bits).
+pub(crate) const BIGINT_REFUSED: &str = "Maximum BigInt size exceeded";
 
 /// The engine's `Error.prototype.stack` getter, captured before any guest
 /// code ran (a guest may replace the property, never this function).
@@ -98,6 +111,22 @@ pub(crate) fn thrown_to_error(thrown: &JsValue, shared: &Shared, ctx: &mut Conte
     }
     let message = data_string(&obj, "message", 8).unwrap_or_default();
     let name = data_string(&obj, "name", 8).unwrap_or_else(|| "Error".into());
+    if name == "RangeError" && message == BUFFER_REFUSED {
+        let max = shared.max_memory() >> 20;
+        return Error::limit(
+            LimitKind::Memory,
+            format!(
+                "a buffer larger than the call may still allocate was refused \
+                 (max_memory_mb = {max})"
+            ),
+        );
+    }
+    if name == "RangeError" && message == BIGINT_REFUSED {
+        return Error::limit(
+            LimitKind::Memory,
+            "a BigInt past the engine's size cap was refused before it was allocated",
+        );
+    }
     let message = match (name.as_str(), message.is_empty()) {
         ("Error", false) => message,
         ("Error", true) => "the guest threw an error without a message".into(),

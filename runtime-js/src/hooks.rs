@@ -4,7 +4,11 @@
 //!   `morph`, same limits); their source passes the deadline check and the
 //!   nesting check of [`crate::source_check`] first.
 //! - Promise jobs check the deadline before each callback.
-//! - `ArrayBuffer` allocations are capped at `max_memory_mb`.
+//! - `ArrayBuffer` and `SharedArrayBuffer` allocations (a typed array's
+//!   included) are capped at what the running call may still allocate
+//!   ([`Shared::buffer_room`]; `max_memory_mb` outside a call). Boa refuses a larger
+//!   one before allocating with its own `RangeError`; uncaught, that ends
+//!   the call with `memory_limit` ([`crate::errors`]).
 //! - The local time zone is UTC: the host's zone is ambient information.
 
 use boa_engine::context::HostHooks;
@@ -18,8 +22,8 @@ use crate::source_check;
 /// Morph's host hooks for one context.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Hooks {
-    /// Largest `ArrayBuffer` in bytes.
-    pub max_buffer: u64,
+    /// `max_memory_mb` in bytes: no buffer is ever larger.
+    pub max_memory: u64,
 }
 
 impl HostHooks for Hooks {
@@ -69,7 +73,7 @@ impl HostHooks for Hooks {
         0
     }
 
-    fn max_buffer_size(&self, _context: &mut Context) -> u64 {
-        self.max_buffer
+    fn max_buffer_size(&self, context: &mut Context) -> u64 {
+        Shared::of(context).map_or(self.max_memory, |s| s.buffer_room().min(self.max_memory))
     }
 }

@@ -3,8 +3,9 @@
 //! Every function is a synchronous native that converts its arguments once
 //! into host-owned JSON (see [`crate::convert`]), hands them to the broker
 //! through the running call's [`Call`](morph_capabilities::Call) (blocking
-//! on the tokio handle captured at load, on this worker thread) and converts
-//! the response back. **The runtime checks no permission**: the broker
+//! on the tokio handle captured at load, on this worker thread, outside the
+//! call's allocation ceiling: see `morph_runtime_core::allocation::unbudgeted`)
+//! and converts the response back. **The runtime checks no permission**: the broker
 //! decides and audits. A refusal or failure is thrown as a catchable `Error`
 //! carrying `code` (the stable code) and `capability`; limits hit during a
 //! host call (`timeout`, `output_too_large`) end the call uncatchably.
@@ -36,6 +37,7 @@ use boa_engine::{
     js_string,
 };
 use morph_capabilities::{Error, ErrorCode, MAX_REQUEST_BYTES, truncate_for_message};
+use morph_runtime_core::allocation;
 use serde_json::{Map, Value};
 
 use crate::call_state::Shared;
@@ -219,7 +221,10 @@ fn invoke(spec: &'static Spec, args: &[JsValue], ctx: &mut Context) -> JsResult<
     };
     shared.check_deadline()?;
     let (wire, request) = request(spec, args, ctx)?;
-    let outcome = shared.handle().block_on(call.invoke(&wire, request));
+    // Host work (the broker, its locks, the audit log): outside the call's
+    // allocation ceiling, so the thread is never parked holding a lock.
+    let handle = shared.handle();
+    let outcome = allocation::unbudgeted(|| handle.block_on(call.invoke(&wire, request)));
     match outcome {
         Ok(value) => {
             let value = match spec.returns {

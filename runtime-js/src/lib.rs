@@ -23,9 +23,11 @@
 //!   of the extension's own pool; `Pooled` (default) keeps them warm,
 //!   `PerCall` makes a fresh one per call.
 //! - Limits ([`limits`]): budgeted evaluation against the deadline, callback
-//!   guards, loop and recursion limits, a source nesting check, a soft
-//!   memory cap. The module doc of [`limits`] says which are hard and which
-//!   stalls remain for the process tier.
+//!   guards, loop and recursion limits, a source nesting check, size
+//!   guards that refuse a builtin before it allocates past the call's
+//!   memory budget, and a soft cap (with the allocator's ceiling behind it)
+//!   for everything else. The module doc of [`limits`] says which are hard
+//!   and which stalls remain for the process tier.
 //! - Sandbox: imports only from the package's files read at load, UTC as
 //!   the local zone; `eval` stays inside the sandbox.
 //! - Web platform globals (`web`): `console` (to the `log` capability),
@@ -64,6 +66,7 @@ mod loader;
 mod package_sources;
 mod runtime;
 mod session;
+mod size_guards;
 pub mod source_check;
 mod specifier;
 mod typescript;

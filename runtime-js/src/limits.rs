@@ -5,18 +5,21 @@
 //! | `max_execution_ms` | entry points run through `Script::evaluate_async_with_budget`, polled by `drive`, which checks the deadline every [`BUDGET`] instruction units; natives, callback guards, promise jobs and `eval` check it too | hard for bytecode, including loops in nested JS calls |
 //! | same, for JS called back from native code and for module top-level code | the guards of `crate::guards` check the deadline on every callback; Boa's loop-iteration limit ([`loop_limit`], scaled to the deadline) stops a loop in any frame | soft: bounded, not exact |
 //! | `stack_overflow` | Boa's recursion limit ([`RECURSION_LIMIT`]) and value-stack limit; source nesting is checked before parsing ([`crate::source_check`]) | hard |
-//! | `max_memory_mb` | `ArrayBuffer`s are capped at it; what the worker thread allocated since the call began ([`morph_runtime_core::allocation`], when the app installs the metered allocator) is checked wherever the deadline is, after a forced collection | soft: one allocation is not interrupted; without the metered allocator only `ArrayBuffer`s are capped |
+//! | `max_memory_mb`, one builtin sized from guest input | each call opens an allocation budget of `max_memory_mb` ([`morph_runtime_core::allocation::budget_call`]); the size guards of `crate::size_guards` estimate what `join`, `repeat`, `padStart`, `concat`, `normalize`, `split`, `replaceAll`, `fill`, `Array.from`, `flat`, `toSorted`, `apply`, `JSON.stringify`, `Object.keys`, `BigInt.asUintN`, ... would allocate and end the call with `memory_limit` **before** allocating when it exceeds what the call may still allocate (its growth so far counted, so a small operation after big live data is refused too); buffers and typed arrays are refused by Boa under the same figure (its `RangeError`; uncaught, `memory_limit`) | hard for the guarded builtins (no abort); estimates, not exact: see `crate::size_guards` |
+//! | `max_memory_mb`, everything else | the call's growth on the worker thread is checked wherever the deadline is (after a forced collection: garbage counts until collected, so one is forced early once half the budget is used); the allocator's ceiling, [`CEILING_FACTOR`](morph_runtime_core::allocation::CEILING_FACTOR) times the budget, stops one operation that goes further (a spread of a huge string, `s += s`, `JSON.parse` of a few MiB, a `BigInt` `**`): the worker pool answers `memory_limit` and retires the worker | soft: a single opcode or an unguarded native allocates up to twice the budget before it is stopped; without the metered allocator only the guarded builtins (against the whole `max_memory_mb`) and buffers are capped |
 //! | `max_output_kb` | the result is converted with the output left as its budget; logs are charged by the broker | hard |
 //!
 //! **What stays for the process tier** (issue 8): one native operation that
 //! runs long without calling back into guest code cannot be interrupted in
 //! process: a catastrophic regular expression (`/^(a+)+$/` on 28 `a`s runs
-//! ~6 s), `Array.from({length: 1e8})` without a callback, `'x'.repeat(2**29)`,
-//! `new Array(1e8).fill(0)`, a huge `sort` without comparator. Their
-//! overshoot past the deadline is the duration of that one operation; the
-//! call still ends with `timeout` afterwards and the context is discarded.
-//! Memory is soft in the same way: one big allocation happens before it is
-//! noticed.
+//! ~6 s), a huge `sort` without comparator, a `concat` or `flat` over a huge
+//! sparse array, a `split` or `replaceAll` with many matches (Boa restarts
+//! its search from the start of the string for each match). Their overshoot
+//! past the deadline is the duration of that one operation; the call still
+//! ends with `timeout` afterwards and the context is discarded. The builtins
+//! that would *allocate* past the budget in one go (`'x'.repeat(2**29)`,
+//! `Array.from({length: 1e8})`, `new Array(1e8).fill(0)`) are now refused
+//! before they start.
 
 use std::future::Future;
 use std::pin::pin;

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use boa_engine::module::{Module, ModuleLoader, ModuleRequest, Referrer};
 use boa_engine::{Context, JsError, JsNativeError, JsResult, JsString, Source, js_string};
 use morph_capabilities::truncate_for_message;
+use morph_runtime_core::allocation;
 
 use crate::package_sources::{Kind, PackageSources};
 use crate::specifier::{self, BUNDLE_ADVICE};
@@ -56,8 +57,10 @@ impl PackageLoader {
                 .with_message(format!("{path} is not a module file of the package"))
                 .into());
         };
-        let code = file
-            .prepared(path)
+        // Preparing fills a cell every session of the extension waits on:
+        // outside the call's allocation ceiling, so no thread is parked
+        // inside it (the source is bounded by `MAX_SOURCE_BYTES`).
+        let code = allocation::unbudgeted(|| file.prepared(path))
             .map_err(|e| JsNativeError::syntax().with_message(e))?;
         let module = match file.kind {
             Kind::Json => Module::parse_json(JsString::from(&*code), ctx).map_err(|e| {

@@ -4,7 +4,7 @@
 //! Building a session creates the context (a module loader over the
 //! package's sources read at load, which never reads the disk; Morph's host
 //! hooks and job queue, engine limits, the frozen `morph` object, the
-//! callback guards), parses the entry module, loads, links and evaluates its
+//! callback and size guards), parses the entry module, loads, links and evaluates its
 //! module graph and runs the guest's `init(config)` under an `init` call.
 //! Running a job calls `execute` (or `onEvent`) **from budgeted bytecode**:
 //! a fixed dispatch script takes the entry function and its arguments from a
@@ -12,7 +12,8 @@
 //! `evaluate_async_with_budget` and the deadline is checked as it runs. A
 //! returned promise is settled by running the job queue under the deadline.
 //! The result crosses through the bounded converter with the call's output
-//! budget.
+//! budget. Every call (`init` included) runs under its allocation budget,
+//! opened and closed with the call state.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -40,7 +41,7 @@ use crate::hooks::Hooks;
 use crate::jobs::JobQueue;
 use crate::loader::{self, PackageLoader};
 use crate::package_sources::PackageSources;
-use crate::{guards, host_api, limits, web};
+use crate::{guards, host_api, limits, size_guards, web};
 
 /// The name of the one-shot entry slot on the global object.
 const SLOT: &str = "__morph_entry__";
@@ -92,6 +93,21 @@ pub(crate) struct JsSession {
     on_event: Option<JsObject>,
     /// Meters this worker thread's allocations while the session lives.
     _meter: Option<ThreadMeter>,
+    /// Declared last: collects once everything above is dropped.
+    _collect: CollectOnDrop,
+}
+
+/// Collects the thread's garbage when a session is dropped (a limit
+/// discarded it, or it was recycled). Boa's heap belongs to the thread, not
+/// the context: without this, the dropped context's objects would be freed
+/// by the next collection, inside the next session's call, and that call's
+/// growth (net of what it frees) would look smaller by as much.
+struct CollectOnDrop;
+
+impl Drop for CollectOnDrop {
+    fn drop(&mut self) {
+        boa_gc::force_collect();
+    }
 }
 
 impl JsSession {
@@ -108,7 +124,6 @@ impl JsSession {
         let shared = Shared::new(
             program.handle.clone(),
             program.limits.max_memory_mb.saturating_mul(1 << 20),
-            meter.as_ref().map(|m| m.meter().clone()),
         );
         ctx.insert_data(shared.clone());
         let dispatch = Script::parse(Source::from_bytes(DISPATCH), None, &mut ctx)
@@ -129,6 +144,7 @@ impl JsSession {
             execute: JsObject::with_null_proto(),
             on_event: None,
             _meter: meter,
+            _collect: CollectOnDrop,
         };
         session.shared.begin(init_call.clone());
         let outcome = session.evaluate_module(&module, program, init_call);
@@ -318,12 +334,12 @@ fn guest_context(
     limits: &ResourceLimits,
     globals: Globals,
 ) -> Result<(Context, Rc<JobQueue>)> {
-    let max_buffer = limits.max_memory_mb.saturating_mul(1 << 20);
+    let max_memory = limits.max_memory_mb.saturating_mul(1 << 20);
     let jobs = Rc::new(JobQueue::default());
     let mut ctx = Context::builder()
         .job_executor(jobs.clone())
         .module_loader(loader)
-        .host_hooks(Rc::new(Hooks { max_buffer }))
+        .host_hooks(Rc::new(Hooks { max_memory }))
         .build()
         .map_err(|e| Error::internal(format!("creating a JS context: {e}")))?;
     limits::apply(&mut ctx, limits);
@@ -351,6 +367,7 @@ pub fn new_guest_context(globals: Globals) -> Result<Context> {
 fn setup(ctx: &mut Context, globals: Globals) -> JsResult<()> {
     host_api::install(ctx)?;
     guards::install(ctx)?;
+    size_guards::install(ctx)?;
     if globals == Globals::Web {
         web::install(ctx)?;
     }

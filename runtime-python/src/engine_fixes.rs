@@ -20,7 +20,8 @@
 //!   `format(2.675, '.2f')`, is `2.67`).
 //!
 //! It also holds the one mechanism the sandbox uses to replace a built-in
-//! method while keeping the original ([`replace_method`]).
+//! method while keeping the original ([`replace_method`],
+//! [`replace_classmethod`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -36,7 +37,7 @@ use ucd::{Codepoint, NumericType};
 thread_local! {
     /// Originals of replaced methods by `type.method` (never dropped: they
     /// live as long as the thread's types).
-    static ORIGINALS: RefCell<HashMap<String, ManuallyDrop<PyObjectRef>>> =
+    static ORIGINALS: RefCell<HashMap<Key, ManuallyDrop<PyObjectRef>>> =
         RefCell::new(HashMap::new());
     static INSTALLED: Cell<bool> = const { Cell::new(false) };
 }
@@ -68,11 +69,37 @@ pub fn replace_method<Kind>(
     ty.set_attr(interned, def.build_method(&vm.ctx, ty).into());
 }
 
+/// Replaces the class method `name` of the built-in type `ty` on this
+/// thread with `method` (it receives the class first), keeping the original
+/// for [`call_original`] (called with the class in place of `zelf`).
+pub fn replace_classmethod<Kind>(
+    vm: &VirtualMachine,
+    ty: &'static Py<PyType>,
+    name: &'static str,
+    method: impl IntoPyNativeFn<Kind>,
+    doc: &'static str,
+) {
+    let interned = vm.ctx.intern_str(name);
+    if let Some(original) = ty.get_direct_attr(interned) {
+        ORIGINALS.with(|o| {
+            o.borrow_mut()
+                .insert(key(ty, name), ManuallyDrop::new(original))
+        });
+    }
+    let def: &'static PyMethodDef = Box::leak(Box::new(PyMethodDef::new_const(
+        name,
+        method,
+        PyMethodFlags::CLASS,
+        Some(doc),
+    )));
+    ty.set_attr(interned, def.build_classmethod(&vm.ctx, ty).into());
+}
+
 /// Calls the original of a method replaced with [`replace_method`].
 pub fn call_original(
     vm: &VirtualMachine,
     ty: &'static Py<PyType>,
-    name: &str,
+    name: &'static str,
     zelf: PyObjectRef,
     args: FuncArgs,
 ) -> PyResult {
@@ -86,8 +113,13 @@ pub fn call_original(
     original.call(call, vm)
 }
 
-fn key(ty: &Py<PyType>, name: &str) -> String {
-    format!("{}.{name}", ty.slot_name())
+/// A replaced method: its type (by address; built-in types live as long
+/// as the thread) and its name. Looked up on every call, without
+/// allocating.
+type Key = (usize, &'static str);
+
+fn key(ty: &Py<PyType>, name: &'static str) -> Key {
+    (ty as *const Py<PyType> as usize, name)
 }
 
 type DescrGet =

@@ -15,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use morph_capabilities::{Call, ErrorCode, MAX_REQUEST_BYTES};
+use morph_runtime_core::allocation;
 use rand::RngCore;
 use rustpython_vm::builtins::{PyBaseExceptionRef, PyStrRef};
 use rustpython_vm::convert::ToPyObject;
@@ -195,7 +196,10 @@ fn invoke(
     let request = convert::to_json(vm, request, MAX_REQUEST_BYTES as u64)
         .map_err(|e| vm.new_type_error(format!("morph: the request is not JSON: {e}")))?;
     let name = capability.to_string_lossy();
-    match state.handle.block_on(call.invoke(&name, request)) {
+    // Host work: never parked at the call's allocation ceiling while it
+    // holds the broker's locks.
+    let outcome = allocation::unbudgeted(|| state.handle.block_on(call.invoke(&name, request)));
+    match outcome {
         Ok(value) => {
             let value = convert::to_py(vm, &value)
                 .map_err(|e| vm.new_value_error(format!("morph: the response: {e}")))?;
@@ -232,7 +236,16 @@ fn write(state: &CallState, vm: &VirtualMachine, fd: usize, text: &str) -> PyRes
 }
 
 /// Sends `lines` to the `log` capability; `Err` once the call must end.
+/// Host work: never parked at the call's allocation ceiling.
 pub fn log_lines(
+    state: &CallState,
+    call: &Call,
+    lines: Vec<(&'static str, String)>,
+) -> Result<(), ()> {
+    allocation::unbudgeted(|| send_lines(state, call, lines))
+}
+
+fn send_lines(
     state: &CallState,
     call: &Call,
     lines: Vec<(&'static str, String)>,

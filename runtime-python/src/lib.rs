@@ -13,7 +13,10 @@
 //! - [`stdlib`]: the allowlist: native modules, RustPython's frozen library,
 //!   and Morph's own modules and inert stand-ins (`src/python/`).
 //! - [`package_modules`]: the extension's own modules, read at load time.
-//! - `closed`: code objects only from the compiler.
+//! - `closed`: code objects only from the compiler, functions only of
+//!   their code's shape.
+//! - `guards`: one-step allocations refused before they happen, against
+//!   what the call may still allocate.
 //! - `engine_fixes`: rustpython-vm 0.5 made to behave as CPython where
 //!   libraries depend on it.
 //! - `host_module`: `_morph`, the only way out, through the broker.

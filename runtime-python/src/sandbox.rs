@@ -177,6 +177,7 @@ pub fn prepare(
     install_native_time(vm)?;
     intern_type_names(vm);
     crate::guards::install(vm);
+    crate::guards::install_builtins(vm)?;
     crate::engine_fixes::install(vm);
     crate::engine_fixes::install_builtins(vm)?;
     crate::closed::install(vm);

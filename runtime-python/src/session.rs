@@ -198,6 +198,10 @@ impl PySession {
             cap,
         });
         let watch = watchdog::arm(&state.wire, generation, deadline, memory.clone());
+        // What the call may allocate: the guards refuse an operation past
+        // what is left of it, and the metered allocator stops the call at
+        // its ceiling. Closed before the watchdog is disarmed, on every path.
+        let budget = allocation::budget_call(cap);
         let outcome = self.interp.enter(|vm| {
             watchdog::clear_interrupt(vm);
             let result = crate::guards::with_cap(cap, || body(vm, &call));
@@ -233,6 +237,7 @@ impl PySession {
                 Err(exc) => Err(from_exception(vm, &state, &exc)),
             }
         });
+        drop(budget);
         drop(watch);
         state.end();
         outcome

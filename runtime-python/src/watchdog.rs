@@ -17,8 +17,13 @@
 //! [`clear_interrupt`] removes the tracer once the call has unwound. RustPython's "a signal is
 //! pending" flag is shared by every interpreter in the process (another one
 //! may consume it), so the watchdog also re-sends every [`RESEND`] while a
-//! tripped call is still armed. The same tripwire ends a call at once when a
-//! host call hit a fatal limit (`output_too_large`).
+//! tripped call is still armed. A call whose thread runs no bytecode (a
+//! long native operation, or a thread parked for good at its allocation
+//! ceiling) leaves its signals unhandled: past [`MAX_UNHANDLED`] of them it
+//! is signalled only every [`STALLED_RESEND`], so a parked call neither
+//! keeps the watchdog busy nor fills its channel quickly. The same tripwire
+//! ends a call at once when a host call hit a fatal limit
+//! (`output_too_large`).
 //!
 //! The watchdog also watches memory: a call armed with a [`MemoryWatch`] is
 //! stopped the same way once its worker thread has allocated more than the
@@ -36,6 +41,11 @@ use rustpython_vm::{PyObjectRef, VirtualMachine};
 
 /// How often a tripped call that has not unwound is signalled again.
 pub const RESEND: Duration = Duration::from_millis(1);
+/// How often a tripped call that handles no signal is signalled again.
+pub const STALLED_RESEND: Duration = Duration::from_secs(1);
+/// Signals queued for a call and not yet handled, past which it is
+/// signalled every [`STALLED_RESEND`] only.
+pub const MAX_UNHANDLED: u64 = 16;
 /// How often a running call's allocations are compared with its cap.
 pub const MEMORY_POLL: Duration = Duration::from_millis(2);
 
@@ -71,6 +81,8 @@ pub struct Tripwire {
     /// Bytes the stopped call had allocated when it was stopped for memory
     /// (`0`: stopped for time or by the host).
     memory_grown: AtomicU64,
+    /// Signals sent and not yet handled by the interpreter.
+    unhandled: AtomicU64,
 }
 
 impl Tripwire {
@@ -81,6 +93,7 @@ impl Tripwire {
             active: AtomicU64::new(0),
             tripped: AtomicU64::new(0),
             memory_grown: AtomicU64::new(0),
+            unhandled: AtomicU64::new(0),
         })
     }
 
@@ -124,13 +137,29 @@ impl Tripwire {
             return;
         }
         self.tripped.store(generation, Ordering::SeqCst);
-        let _ = self.sender.send(self.signal(generation));
+        self.unhandled.fetch_add(1, Ordering::SeqCst);
+        if self.sender.send(self.signal(generation)).is_err() {
+            self.handled();
+        }
+    }
+
+    /// Whether the interpreter left [`MAX_UNHANDLED`] signals unhandled.
+    fn stalled(&self) -> bool {
+        self.unhandled.load(Ordering::SeqCst) >= MAX_UNHANDLED
+    }
+
+    /// Counts one queued signal as handled.
+    fn handled(&self) {
+        let _ = self
+            .unhandled
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
     }
 
     /// The self-re-arming interrupt for call `generation`.
     fn signal(self: &Arc<Self>, generation: u64) -> UserSignal {
         let wire = self.clone();
         Box::new(move |vm: &VirtualMachine| {
+            wire.handled();
             if wire.active.load(Ordering::SeqCst) != generation
                 || wire.tripped.load(Ordering::SeqCst) != generation
             {
@@ -181,8 +210,11 @@ struct Armed {
     wire: Arc<Tripwire>,
     generation: u64,
     memory: Option<MemoryWatch>,
-    /// Stopped already: signalled again every [`RESEND`].
+    /// Stopped already: signalled again every [`RESEND`] (or
+    /// [`STALLED_RESEND`]).
     stopped: bool,
+    /// When a stopped call is signalled next.
+    next_signal: Instant,
 }
 
 #[derive(Default)]
@@ -214,12 +246,21 @@ impl Watchdog {
             let mut soonest = |at: Instant| next = Some(next.map_or(at, |n| n.min(at)));
             for a in &mut guard.1 {
                 if a.stopped || a.deadline <= now {
-                    a.wire.trip(a.generation);
+                    if !a.stopped || now >= a.next_signal {
+                        a.wire.trip(a.generation);
+                        let pause = if a.wire.stalled() {
+                            STALLED_RESEND
+                        } else {
+                            RESEND
+                        };
+                        a.next_signal = now + pause;
+                    }
                     a.stopped = true;
-                    soonest(now + RESEND);
+                    soonest(a.next_signal);
                 } else if let Some(grown) = a.memory.as_ref().and_then(MemoryWatch::overrun) {
                     a.wire.trip_for_memory(a.generation, grown);
                     a.stopped = true;
+                    a.next_signal = now + RESEND;
                     soonest(now + RESEND);
                 } else {
                     soonest(a.deadline);
@@ -271,6 +312,7 @@ pub fn arm(
         generation,
         memory,
         stopped: false,
+        next_signal: deadline,
     });
     drop(guard);
     dog.wake.notify_one();

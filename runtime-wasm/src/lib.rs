@@ -10,6 +10,8 @@
 //! - [`bridge`]: the engine-neutral host side of the ABI.
 //! - [`engine`]: the thin seam each engine adapter implements.
 //! - [`validate`]: the one feature set and ABI shape both engines accept.
+//! - [`budget`]: what a module may cost to compile (`max_module_kb`,
+//!   `max_functions`, fixed caps), checked before either engine sees it.
 //!
 //! Engines sit behind Cargo features (`wasmer`, `wasmi`); a build with
 //! `--no-default-features --features wasmi` links no JIT compiler.
@@ -32,6 +34,7 @@
 #![deny(missing_docs)]
 
 pub mod bridge;
+pub mod budget;
 pub mod engine;
 mod extension;
 mod instance_run;

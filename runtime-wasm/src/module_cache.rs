@@ -21,20 +21,57 @@
 //! instead. The directory is created `0700`, entries `0600`. Someone who
 //! can write as the host's own user is out of scope: they could replace the
 //! host's binary too.
+//!
+//! **The cache is bounded** ([`CacheCaps`]), since every extension of every
+//! host of this user shares it and one extension could otherwise fill the
+//! disk (a new key for each version, each change of its limits, each module
+//! it is rebuilt from): an artifact larger than
+//! [`CacheCaps::max_entry_bytes`] is not stored (the module is compiled on
+//! every load instead), and after each store the least recently used entries
+//! (by modification time, which a hit refreshes) are deleted until at most
+//! [`CacheCaps::max_entries`] entries of at most [`CacheCaps::max_bytes`] in
+//! total remain. Only files named like an entry (or like this cache's
+//! temporary files, once an hour old) are ever deleted, so a cache directory
+//! pointed at a shared place loses nothing else.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
 /// First bytes of every entry (format version 1).
 const MAGIC: &[u8; 8] = b"MORPHMC1";
-/// Largest entry read back; bigger files are rejected unread.
-const MAX_ENTRY_BYTES: u64 = 1 << 30;
+/// Room for an entry's header (magic, key, hash, length) beyond its artifact.
+const MAX_HEADER_BYTES: u64 = 4096;
+/// A temporary file older than this was left by a writer that died.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
 /// Distinguishes temporary files of concurrent writers in one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// How much the cache may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CacheCaps {
+    /// Entries in total, in bytes.
+    pub max_bytes: u64,
+    /// Number of entries.
+    pub max_entries: usize,
+    /// One artifact, in bytes; a bigger one is not stored.
+    pub max_entry_bytes: u64,
+}
+
+impl CacheCaps {
+    /// 512 MiB in at most 256 entries, none above 128 MiB. A compiled test
+    /// guest takes 2.3 MiB; the largest artifact measured (a 10.7 MiB Go
+    /// module, `runtime-wasm/README.md`) 94 MiB.
+    pub(crate) const DEFAULT: CacheCaps = CacheCaps {
+        max_bytes: 512 << 20,
+        max_entries: 256,
+        max_entry_bytes: 128 << 20,
+    };
+}
 
 /// The name of a cache entry: `<sha256(wasm)>-<engine>-<version>-<config>`,
 /// where `<config>` is the first 16 hex digits of the SHA-256 of the compile
@@ -102,12 +139,18 @@ pub(crate) enum Lookup {
 #[derive(Debug)]
 pub(crate) struct ModuleCache {
     dir: PathBuf,
+    caps: CacheCaps,
 }
 
 impl ModuleCache {
-    /// A cache in `dir` (created on the first store).
+    /// A cache in `dir` (created on the first store) with the default caps.
     pub(crate) fn new(dir: PathBuf) -> ModuleCache {
-        ModuleCache { dir }
+        ModuleCache::with_caps(dir, CacheCaps::DEFAULT)
+    }
+
+    /// A cache in `dir` holding at most `caps`.
+    pub(crate) fn with_caps(dir: PathBuf, caps: CacheCaps) -> ModuleCache {
+        ModuleCache { dir, caps }
     }
 
     fn path(&self, key: &CacheKey) -> PathBuf {
@@ -129,15 +172,19 @@ impl ModuleCache {
         if let Err(e) = trusted {
             return Lookup::Rejected(format!("untrusted: {e}"));
         }
+        let max = self.caps.max_entry_bytes + MAX_HEADER_BYTES;
         let mut bytes = Vec::new();
-        if let Err(e) = file.take(MAX_ENTRY_BYTES + 1).read_to_end(&mut bytes) {
+        if let Err(e) = (&file).take(max + 1).read_to_end(&mut bytes) {
             return Lookup::Rejected(format!("unreadable: {e}"));
         }
-        if bytes.len() as u64 > MAX_ENTRY_BYTES {
-            return Lookup::Rejected(format!("larger than {MAX_ENTRY_BYTES} bytes"));
+        if bytes.len() as u64 > max {
+            return Lookup::Rejected(format!("larger than {max} bytes"));
         }
         match decode(&bytes, key) {
             Ok(range_start) => {
+                // Recently used: the sweep deletes the least recently used.
+                // Best effort (a read-only cache still serves).
+                let _ = file.set_modified(SystemTime::now());
                 bytes.drain(..range_start);
                 Lookup::Hit(VerifiedArtifact(bytes))
             }
@@ -145,11 +192,24 @@ impl ModuleCache {
         }
     }
 
-    /// Stores `artifact` under `key`, atomically replacing any entry.
+    /// Stores `artifact` under `key`, atomically replacing any entry, then
+    /// deletes the least recently used entries past the caps. An artifact
+    /// larger than [`CacheCaps::max_entry_bytes`] is not stored.
     ///
     /// # Errors
-    /// The I/O error; the cache is an optimisation, callers log and go on.
+    /// The I/O error, or `InvalidInput` for an artifact too large to store;
+    /// the cache is an optimisation, callers log and go on.
     pub(crate) fn store(&self, key: &CacheKey, artifact: &[u8]) -> io::Result<()> {
+        if artifact.len() as u64 > self.caps.max_entry_bytes {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "an artifact of {} bytes is larger than the {} bytes one cache entry may hold",
+                    artifact.len(),
+                    self.caps.max_entry_bytes
+                ),
+            ));
+        }
         create_private_dir(&self.dir)?;
         private("the cache directory", &fs::metadata(&self.dir)?)?;
         let temp = self.dir.join(format!(
@@ -164,8 +224,102 @@ impl ModuleCache {
             // Best effort: a leftover temporary file is harmless (never read).
             let _ = fs::remove_file(&temp);
         }
-        result
+        result?;
+        if let Err(e) = self.sweep(key) {
+            tracing::warn!(error = %e, "could not trim the module cache");
+        }
+        Ok(())
     }
+
+    /// Deletes the least recently used entries (never `keep`) until the caps
+    /// hold, and temporary files older than [`STALE_TEMP_AGE`]. Returns how
+    /// many entries it deleted. Files another process deletes meanwhile are
+    /// skipped.
+    fn sweep(&self, keep: &CacheKey) -> io::Result<usize> {
+        let now = SystemTime::now();
+        let mut entries: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
+        let mut kept_bytes = 0u64;
+        for dirent in fs::read_dir(&self.dir)? {
+            let dirent = dirent?;
+            let name = dirent.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let kind = file_kind(name);
+            if kind == FileKind::Other {
+                continue;
+            }
+            // Not followed: a symlink or directory is not ours to delete.
+            let Ok(meta) = dirent.metadata() else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            match kind {
+                FileKind::Entry if name == format!("{}.bin", keep.as_str()) => {
+                    kept_bytes = meta.len();
+                }
+                FileKind::Entry => entries.push((modified, meta.len(), dirent.path())),
+                FileKind::Temp => {
+                    let age = now.duration_since(modified).unwrap_or_default();
+                    if age > STALE_TEMP_AGE {
+                        let _ = fs::remove_file(dirent.path());
+                    }
+                }
+                FileKind::Other => {}
+            }
+        }
+        // Newest first: the first entry past a cap and every older one go.
+        entries.sort_by_key(|e| std::cmp::Reverse(e.0));
+        let mut total = kept_bytes;
+        let mut count = 1usize;
+        let mut full = false;
+        let mut deleted = 0;
+        for (_, len, path) in entries {
+            total = total.saturating_add(len);
+            count += 1;
+            full = full || total > self.caps.max_bytes || count > self.caps.max_entries;
+            if full {
+                match fs::remove_file(&path) {
+                    Ok(()) => deleted += 1,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(deleted)
+    }
+}
+
+/// What a file in the cache directory is, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    /// `<64 hex digits>-<...>.bin`: an entry.
+    Entry,
+    /// `.<64 hex digits>-<...>.tmp`: a writer's temporary file.
+    Temp,
+    /// Anything else: never touched.
+    Other,
+}
+
+fn file_kind(name: &str) -> FileKind {
+    let hashed = |s: &str| {
+        s.len() > 65
+            && s.as_bytes()[..64].iter().all(u8::is_ascii_hexdigit)
+            && s.as_bytes()[64] == b'-'
+    };
+    if let Some(stem) = name.strip_suffix(".bin")
+        && hashed(stem)
+    {
+        return FileKind::Entry;
+    }
+    if let Some(rest) = name.strip_prefix('.')
+        && let Some(stem) = rest.strip_suffix(".tmp")
+        && hashed(stem)
+    {
+        return FileKind::Temp;
+    }
+    FileKind::Other
 }
 
 /// Header: magic, key length (u16 LE), key, SHA-256 of the artifact,
@@ -342,6 +496,120 @@ mod tests {
             })
             .count();
         assert_eq!(leftovers, 0);
+    }
+
+    #[test]
+    fn the_cache_keeps_the_most_recently_used_within_its_caps() {
+        let dir = tempfile::tempdir().unwrap();
+        let caps = CacheCaps {
+            max_bytes: 4096,
+            max_entries: 3,
+            max_entry_bytes: 1500,
+        };
+        let cache = ModuleCache::with_caps(dir.path().join("modules"), caps);
+        let entries = || {
+            let mut names: Vec<String> = fs::read_dir(dir.path().join("modules"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let keys: Vec<CacheKey> = (0..6u8).map(|i| key(&[i])).collect();
+        let age = |k: &CacheKey, secs: u64| {
+            let f = File::options().write(true).open(cache.path(k)).unwrap();
+            f.set_modified(SystemTime::now() - Duration::from_secs(secs))
+                .unwrap();
+        };
+
+        // One extension storing entry after entry never holds more than
+        // three of them.
+        for (i, k) in keys.iter().enumerate() {
+            cache.store(k, &[i as u8; 100]).unwrap();
+            age(k, 1000 - i as u64 * 10);
+            assert!(entries().len() <= 3, "{:?}", entries());
+        }
+        // The three most recent stores remain.
+        for k in &keys[..3] {
+            assert!(matches!(cache.load(k), Lookup::Miss));
+        }
+        // A hit makes an entry recent: storing another evicts the oldest
+        // of the others instead.
+        assert!(matches!(cache.load(&keys[3]), Lookup::Hit(_)));
+        cache.store(&keys[0], &[0; 100]).unwrap();
+        assert!(matches!(cache.load(&keys[3]), Lookup::Hit(_)));
+        assert!(matches!(cache.load(&keys[4]), Lookup::Miss));
+
+        // An artifact above the per-entry cap is not stored at all.
+        let huge = key(b"huge");
+        let refused = cache.store(&huge, &[0; 1501]).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
+        assert!(matches!(cache.load(&huge), Lookup::Miss));
+    }
+
+    #[test]
+    fn the_cache_keeps_its_bytes_within_their_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let caps = CacheCaps {
+            max_bytes: 4096,
+            max_entries: 100,
+            max_entry_bytes: 1500,
+        };
+        let cache = ModuleCache::with_caps(dir.path().join("modules"), caps);
+        // Three entries of 1400 bytes (and their headers) exceed 4096.
+        let keys: Vec<CacheKey> = (0..3u8).map(|i| key(&[i])).collect();
+        for (i, k) in keys.iter().enumerate() {
+            cache.store(k, &[1; 1400]).unwrap();
+            let f = File::options().write(true).open(cache.path(k)).unwrap();
+            f.set_modified(SystemTime::now() - Duration::from_secs(100 - i as u64 * 10))
+                .unwrap();
+        }
+        let total: u64 = fs::read_dir(dir.path().join("modules"))
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum();
+        assert!(total <= 4096, "{total}");
+        assert!(matches!(cache.load(&keys[0]), Lookup::Miss));
+        assert!(matches!(cache.load(&keys[1]), Lookup::Hit(_)));
+        assert!(matches!(cache.load(&keys[2]), Lookup::Hit(_)));
+    }
+
+    #[test]
+    fn the_sweep_deletes_only_its_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let caps = CacheCaps {
+            max_bytes: 1 << 20,
+            max_entries: 1,
+            max_entry_bytes: 1 << 20,
+        };
+        let cache_dir = dir.path().join("modules");
+        let cache = ModuleCache::with_caps(cache_dir.clone(), caps);
+        let first = key(b"first");
+        cache.store(&first, b"one").unwrap();
+        let foreign = ["notes.txt", "deadbeef.bin", ".hidden.tmp"];
+        for name in foreign {
+            fs::write(cache_dir.join(name), b"keep me").unwrap();
+        }
+        let stale = cache_dir.join(format!(".{}.1.2.tmp", first.as_str()));
+        fs::write(&stale, b"left by a dead writer").unwrap();
+        File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(SystemTime::now() - 2 * STALE_TEMP_AGE)
+            .unwrap();
+        let fresh = cache_dir.join(format!(".{}.1.3.tmp", first.as_str()));
+        fs::write(&fresh, b"being written").unwrap();
+
+        let second = key(b"second");
+        cache.store(&second, b"two").unwrap();
+        assert!(matches!(cache.load(&first), Lookup::Miss));
+        assert!(matches!(cache.load(&second), Lookup::Hit(_)));
+        for name in foreign {
+            assert!(cache_dir.join(name).exists(), "{name}");
+        }
+        assert!(!stale.exists());
+        assert!(fresh.exists());
     }
 
     #[cfg(unix)]

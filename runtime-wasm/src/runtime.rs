@@ -1,6 +1,7 @@
 //! `WasmRuntime`: the `MorphRuntime` for `runtime: wasm`, with an engine choice.
 //!
-//! Loading validates the module against the ABI and the shared feature set
+//! Loading checks the module against its compile budget (`crate::budget`),
+//! validates it against the ABI and the shared feature set
 //! (so the same `.wasm` runs on both engines), compiles it on the chosen
 //! engine off the async threads, and proves that it instantiates and that its
 //! `init` succeeds before the extension is handed out.
@@ -15,6 +16,7 @@ use morph_runtime_core::{
     RuntimeInfo,
 };
 
+use crate::budget;
 use crate::engine::Engine;
 use crate::extension::{Mode, WasmExtension, recipe};
 use crate::instance_run::fresh_instance;
@@ -138,6 +140,16 @@ impl MorphRuntime for WasmRuntime {
         LimitEnforcement::HARD
     }
 
+    /// The engine, a compiled module and the worker stacks: measured 13 MiB
+    /// (wasmi) to 33 MiB (wasmer compiling the probe) of data in a
+    /// `morph worker` after a call (debug build, `VmData` in
+    /// `/proc/PID/status`); compiling a module at the default compile budget
+    /// takes 105 to 200 MiB on wasmer, so 256 MiB. The guest's linear memory
+    /// counts in `max_memory_mb`.
+    fn engine_reserve(&self) -> u64 {
+        256 << 20
+    }
+
     async fn load(&self, request: LoadRequest<'_>) -> Result<Arc<dyn LoadedExtension>> {
         let engine = self.engine(request.options.engine.as_deref())?;
         let isolation = request.options.isolation.unwrap_or(Isolation::PerCall);
@@ -149,6 +161,8 @@ impl MorphRuntime for WasmRuntime {
         let wasm = request.package.read_entry()?;
         let limits = request.package.manifest().resource_limits;
         let (shape, module) = tokio::task::spawn_blocking(move || {
+            // Cheapest first: the budget reads section headers only.
+            budget::check(&wasm, &limits)?;
             let shape = validate(&wasm)?;
             let module = engine.compile(&wasm, &limits)?;
             Ok::<_, Error>((shape, module))

@@ -6,6 +6,7 @@ mod envelope;
 mod js_libraries;
 mod js_modules;
 mod library_calls;
+mod memory;
 mod new;
 mod packages;
 mod process;

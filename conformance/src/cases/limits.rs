@@ -15,7 +15,58 @@ fn still_answers(case: Case) -> Case {
     )
 }
 
+/// One builtin operation of each class that sizes its allocation from
+/// guest input (`allocate_at_once`): (case id, kind, title).
+const AT_ONCE: &[(&str, &str, &str)] = &[
+    (
+        "limits.memory_at_once.string",
+        "string",
+        "one string repetition of 512 MiB under max_memory_mb: 32 is memory_limit",
+    ),
+    (
+        "limits.memory_at_once.join",
+        "join",
+        "one join whose result takes 512 MiB under max_memory_mb: 32 is memory_limit",
+    ),
+    (
+        "limits.memory_at_once.buffer",
+        "buffer",
+        "one byte buffer of 512 MiB under max_memory_mb: 32 is memory_limit",
+    ),
+    (
+        "limits.memory_at_once.array",
+        "array",
+        "one filled array or list of 512 MiB under max_memory_mb: 32 is memory_limit",
+    ),
+    (
+        "limits.memory_at_once.number",
+        "number",
+        "one big integer of 512 MiB under max_memory_mb: 32 is memory_limit",
+    ),
+];
+
 pub(super) fn cases() -> Vec<Case> {
+    let mut cases = limit_cases();
+    for (id, kind, title) in AT_ONCE {
+        cases.push(still_answers(
+            Case::new(
+                id,
+                Group::Limits,
+                title,
+                Ext::probe("probe").limits("max_memory_mb: 32"),
+            )
+            .proves(Limit::Memory)
+            .call(
+                "allocate_at_once",
+                json!({"kind": kind, "mb": 512}),
+                Expect::Code(ErrorCode::MemoryLimit),
+            ),
+        ));
+    }
+    cases
+}
+
+fn limit_cases() -> Vec<Case> {
     vec![
         still_answers(
             Case::new(
@@ -90,6 +141,11 @@ pub(super) fn cases() -> Vec<Case> {
             Ext::probe("probe").limits("max_memory_mb: 64\nmax_output_kb: 256"),
         )
         .call("grow_memory", json!({"mb": 8}), Expect::Value(json!(8)))
+        .call(
+            "allocate_at_once",
+            json!({"kind": "string", "mb": 4}),
+            Expect::Value(json!(4 << 20)),
+        )
         .call("recurse", json!({"depth": 500}), Expect::Value(json!(500)))
         .call(
             "big_output",

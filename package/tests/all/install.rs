@@ -137,3 +137,29 @@ fn unsigned_and_untrusted_packages_are_not_installed() {
     assert!(store.list().unwrap().is_empty());
     assert!(!store.root().exists());
 }
+
+#[test]
+fn a_record_from_before_a_limit_existed_is_not_widened_by_its_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, trust) = publisher();
+    let policy = TrustPolicy::new(trust);
+    let store = InstallStore::new(&tmp.path().join("data"));
+    let v1 = signed(&tmp.path().join("1"), "old", "1.0.0", &[], &key);
+    plan(&store, &v1, &policy, false).unwrap().commit().unwrap();
+    // An install record written before the compile budget fields existed.
+    let path = tmp.path().join("data/extensions/old/install.json");
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let limits = record["limits"].as_object_mut().unwrap();
+    for field in ["max_module_kb", "max_functions", "max_compile_ms"] {
+        assert!(limits.remove(field).is_some(), "{field} in {limits:?}");
+    }
+    std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    let v2 = signed(&tmp.path().join("2"), "old", "2.0.0", &[], &key);
+    let update = plan(&store, &v2, &policy, false).unwrap();
+    assert!(
+        update.widening().limits.is_empty(),
+        "{:?}",
+        update.widening().limits
+    );
+}

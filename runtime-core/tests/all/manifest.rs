@@ -130,6 +130,7 @@ fn the_seed_jira_manifest_parses_with_its_values() {
             max_http_requests: 500,
             max_file_size_mb: 10,
             max_output_kb: ResourceLimits::default().max_output_kb,
+            ..ResourceLimits::default()
         }
     );
     assert!(!m.approval_required);

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use morph_runtime_core::allocation;
 use morph_runtime_core::capabilities::audit::MemoryAuditSink;
 use morph_runtime_core::capabilities::{
     CallContext, CallKind, CapabilityBroker, ExtensionIdentity, Grants, LimitKind, PermissionSet,
@@ -28,6 +29,8 @@ enum Job {
     Meet(Arc<Barrier>),
     /// Sleep, then answer.
     Sleep(Duration),
+    /// Under a budget of `budget` bytes, allocate `bytes` in one go.
+    Allocate { budget: u64, bytes: usize },
 }
 
 struct Counting {
@@ -52,6 +55,24 @@ impl Session for Counting {
             Job::Sleep(d) => {
                 std::thread::sleep(d);
                 Ok(json!("slept"))
+            }
+            Job::Allocate { budget, bytes } => {
+                let _meter = allocation::meter_current_thread().expect("installed");
+                let _budget = allocation::budget_call(budget);
+                let before = allocation::remaining();
+                let block = std::hint::black_box(vec![1u8; bytes]);
+                let after = allocation::remaining();
+                let hosted = allocation::unbudgeted(|| {
+                    // Host work may pass the ceiling; it still counts.
+                    std::hint::black_box(vec![2u8; 3 * bytes]).len()
+                });
+                Ok(json!([
+                    block.len(),
+                    before,
+                    after,
+                    hosted,
+                    allocation::call_growth()
+                ]))
             }
         }
     }
@@ -280,4 +301,50 @@ async fn calls_one_after_another_reuse_one_worker() {
         );
     }
     assert_eq!(created.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_call_past_its_allocation_ceiling_is_memory_limit_and_the_worker_is_replaced() {
+    const MIB: usize = 1 << 20;
+    let f = Fixture::new();
+    let (pool, created) = pool(1, 100);
+    // Within the budget: it counts, and host work passes the ceiling.
+    let fits = pool
+        .run(
+            f.call(5000),
+            Job::Allocate {
+                budget: 8 << 20,
+                bytes: 4 * MIB,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(fits[0], json!(4 * MIB));
+    assert_eq!(fits[1], json!(8 << 20), "the whole budget at the start");
+    let after = fits[2].as_u64().unwrap();
+    assert!(after <= 4 << 20 && after > 3 << 20, "{fits}");
+    assert_eq!(fits[3], json!(12 * MIB));
+    // One allocation of 4x the budget never happens: the call is answered
+    // with memory_limit at once (not at its deadline)...
+    let started = std::time::Instant::now();
+    let err = pool
+        .run(
+            f.call(30_000),
+            Job::Allocate {
+                budget: 8 << 20,
+                bytes: 32 * MIB,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::MemoryLimit, "{err}");
+    assert!(err.to_string().contains("retired"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    // ...and the next job gets a new worker and a new session, although the
+    // pool's cap is one worker (the parked one no longer counts).
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap(),
+        json!([1, 1])
+    );
+    assert_eq!(created.load(Ordering::SeqCst), 2);
 }

@@ -11,6 +11,7 @@
 
 use boa_engine::{Context, JsError, JsNativeError, JsResult, JsString, js_string};
 use morph_capabilities::{ErrorCode, truncate_for_message};
+use morph_runtime_core::allocation;
 use serde_json::Value;
 
 use crate::call_state::Shared;
@@ -29,7 +30,9 @@ pub(crate) fn invoke(wire: &str, request: Value, ctx: &mut Context) -> JsResult<
         return Ok(None);
     };
     shared.check_deadline()?;
-    match shared.handle().block_on(call.invoke(wire, request)) {
+    // Host work outside the call's allocation ceiling (see `host_api`).
+    let handle = shared.handle();
+    match allocation::unbudgeted(|| handle.block_on(call.invoke(wire, request))) {
         Ok(value) => Ok(Some(value)),
         Err(e) if matches!(e.code(), ErrorCode::Timeout | ErrorCode::OutputTooLarge) => {
             Err(shared.raise(e))

@@ -16,6 +16,7 @@ mod hostile;
 mod isolation;
 mod jira_example;
 mod limits;
+mod memory;
 mod modules;
 mod support;
 mod web;

@@ -76,6 +76,27 @@ const actions = {
     }
     return chunks.length;
   },
+  // One builtin whose result takes mb MiB, sized from the input.
+  allocate_at_once: (p) => {
+    const bytes = int(p, "mb") * (1 << 20);
+    switch (str(p, "kind")) {
+      case "string":
+        return "x".repeat(bytes).length;
+      case "join": {
+        const sparse = [];
+        sparse.length = bytes;
+        return sparse.join("x").length;
+      }
+      case "buffer":
+        return new ArrayBuffer(bytes).byteLength;
+      case "array":
+        return new Array(bytes / 8).fill(1).length;
+      case "number":
+        return (2n ** BigInt(bytes * 8)).toString(16).length;
+      default:
+        throw new Error("unknown kind " + p.kind);
+    }
+  },
   recurse: (p) => recurse(int(p, "depth")),
   big_output: (p) => "x".repeat(int(p, "bytes")),
   call: (p) => morph.invoke(str(p, "capability"), p.request),

@@ -15,5 +15,6 @@ mod hostile;
 mod isolation;
 mod jira_example;
 mod limits;
+mod memory;
 mod stdlib;
 mod support;

@@ -91,6 +91,21 @@ def _grow_memory(mb):
     return len(chunks)
 
 
+def _allocate_at_once(kind, mb):
+    n = mb << 20
+    if kind == "string":
+        return len("x" * n)
+    if kind == "join":
+        return len(",".join(["x"] * (n // 2)))
+    if kind == "buffer":
+        return len(bytearray(n))
+    if kind == "array":
+        return len(list(range(n // 8)))
+    if kind == "number":
+        return (2 ** (n * 8)).bit_length()
+    raise ValueError("unknown kind " + kind)
+
+
 def _swallow_forever():
     while True:
         try:
@@ -187,6 +202,8 @@ def execute(action, params):
             pass
     if action == "grow_memory":
         return _grow_memory(params["mb"])
+    if action == "allocate_at_once":
+        return _allocate_at_once(params["kind"], params["mb"])
     if action == "recurse":
         return _recurse(params["depth"])
     if action == "big_output":

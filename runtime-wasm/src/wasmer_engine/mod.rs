@@ -11,7 +11,9 @@
 //! - [`imports`]: the `morph` host imports and guest memory access;
 //! - [`metering`]: the cost model and the budget of one guest call;
 //! - [`capped_memory`]: the tunables that cap every memory;
-//! - [`deadline`]: the watchdog that interrupts a call at its deadline.
+//! - [`deadline`]: the watchdog that interrupts a call at its deadline;
+//! - [`compile_deadline`]: the middleware that stops a compilation at
+//!   `max_compile_ms`.
 //!
 //! Invariants kept across the adapter:
 //!
@@ -23,6 +25,9 @@
 //!   metering stops the guest after a budget calibrated from
 //!   `max_execution_ms` (see [`POINTS_PER_MS`]) as the backstop; the
 //!   deadline is also checked before every guest call.
+//! - **Compilation is bounded**: [`crate::budget`] refused oversized
+//!   modules before they got here, and [`compile_deadline`] stops Cranelift
+//!   at `max_compile_ms` (the deadline starts when compilation does).
 //! - **Memory is bounded by the tunables**: every memory's maximum is capped
 //!   at `max_memory_mb`, larger minimums are refused, and a refused grow is
 //!   remembered so the call ends with `memory_limit`.
@@ -35,6 +40,7 @@
 //! directory is configured.
 
 mod capped_memory;
+mod compile_deadline;
 #[cfg(unix)]
 mod deadline;
 mod imports;
@@ -61,6 +67,7 @@ mod deadline {
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use morph_capabilities::{Error, ResourceLimits, Result};
 use wasmer::sys::{CompilerConfig, Cranelift, Features, NativeEngineExt, Target};
@@ -68,6 +75,7 @@ use wasmer::{Module, Pages};
 use wasmer_middlewares::Metering;
 
 use self::capped_memory::CappedTunables;
+use self::compile_deadline::CompileDeadline;
 use self::metering::{COST_MODEL, POINTS_PER_MS, operator_cost};
 use crate::engine::{CompiledModule, Engine};
 use crate::module_cache::{CacheKey, Lookup, ModuleCache};
@@ -131,19 +139,32 @@ impl WasmerEngine {
     /// the module came from, see [`WasmerModule::cache_outcome`]).
     ///
     /// # Errors
-    /// `invalid_package` when Cranelift refuses the module.
+    /// `invalid_package` when Cranelift refuses the module or does not
+    /// finish within `max_compile_ms`.
     pub(crate) fn compile_module(
         &self,
         wasm: &[u8],
         limits: &ResourceLimits,
     ) -> Result<Arc<WasmerModule>> {
-        self.compile_with(wasm, CompileConfig::for_limits(limits))
+        self.compile_with(
+            wasm,
+            CompileConfig::for_limits(limits),
+            limits.compile_time(),
+        )
     }
 
-    fn compile_with(&self, wasm: &[u8], config: CompileConfig) -> Result<Arc<WasmerModule>> {
-        let engine = config.engine();
+    /// Compiles `wasm` with `config` (or loads it from the cache), giving
+    /// Cranelift `compile_time` from now.
+    fn compile_with(
+        &self,
+        wasm: &[u8],
+        config: CompileConfig,
+        compile_time: Duration,
+    ) -> Result<Arc<WasmerModule>> {
+        let deadline = Arc::new(CompileDeadline::starting_now(compile_time));
+        let engine = config.engine(deadline.clone());
         let Some(cache) = &self.cache else {
-            let module = compile(&engine, wasm)?;
+            let module = compile(&engine, wasm, &deadline)?;
             return Ok(WasmerModule::new(
                 engine,
                 module,
@@ -184,7 +205,7 @@ impl WasmerEngine {
                 CacheOutcome::Rejected
             }
         };
-        let module = compile(&engine, wasm)?;
+        let module = compile(&engine, wasm, &deadline)?;
         match module.serialize() {
             Ok(bytes) => {
                 if let Err(e) = cache.store(&key, &bytes) {
@@ -213,8 +234,22 @@ impl Engine for WasmerEngine {
     }
 }
 
-fn compile(engine: &wasmer::Engine, wasm: &[u8]) -> Result<Module> {
-    Module::new(engine, wasm).map_err(|e| Error::InvalidPackage {
+/// Compiles `wasm` on `engine`, whose compiler carries `deadline`.
+fn compile(engine: &wasmer::Engine, wasm: &[u8], deadline: &CompileDeadline) -> Result<Module> {
+    let started = Instant::now();
+    let compiled = engine.new_module_with_progress(wasm, deadline.progress());
+    // Past the deadline some functions became `unreachable` or wasmer
+    // aborted: whatever it returned, the module is refused.
+    if deadline.expired() {
+        return Err(Error::InvalidPackage {
+            reason: format!(
+                "the module did not compile within resource_limits.max_compile_ms = {} (wasmer stopped after {} ms)",
+                deadline.limit().as_millis(),
+                started.elapsed().as_millis()
+            ),
+        });
+    }
+    compiled.map_err(|e| Error::InvalidPackage {
         reason: format!("wasmer refused the module: {e}"),
     })
 }
@@ -238,10 +273,12 @@ impl CompileConfig {
         }
     }
 
-    /// A fresh engine: Cranelift with its own `Metering`, our features and
-    /// the memory-capping tunables.
-    fn engine(&self) -> wasmer::Engine {
+    /// A fresh engine: Cranelift with the compile deadline and its own
+    /// `Metering`, our features and the memory-capping tunables.
+    fn engine(&self, deadline: Arc<CompileDeadline>) -> wasmer::Engine {
         let mut compiler = Cranelift::new();
+        // First, so that nothing else works on a function past the deadline.
+        compiler.push_middleware(deadline);
         compiler.push_middleware(Arc::new(Metering::new(self.budget, operator_cost)));
         let mut engine = <wasmer::Engine as NativeEngineExt>::new(
             Box::new(compiler),

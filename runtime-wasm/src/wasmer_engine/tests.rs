@@ -148,6 +148,9 @@ fn guest(execute: &str) -> Vec<u8> {
 const OK_42: &str = "(i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 9))";
 const SPIN: &str = "(loop $l (br $l)) unreachable";
 
+/// Time enough for Cranelift to compile any module of these tests.
+const COMPILE_TIME: Duration = Duration::from_secs(60);
+
 fn compile(engine: &WasmerEngine, wasm: &[u8], limits: &ResourceLimits) -> Arc<WasmerModule> {
     crate::validate::validate(wasm).unwrap();
     engine.compile_module(wasm, limits).unwrap()
@@ -206,7 +209,9 @@ fn metering_stops_a_loop_without_the_interrupt() {
         budget: 20_000_000,
         ..CompileConfig::for_limits(&l)
     };
-    let module = engine.compile_with(&guest(SPIN), config).unwrap();
+    let module = engine
+        .compile_with(&guest(SPIN), config, COMPILE_TIME)
+        .unwrap();
     let started = Instant::now();
     let e = h.run(&module, l).unwrap_err();
     assert_eq!(e.code(), ErrorCode::Timeout, "{e}");
@@ -364,9 +369,9 @@ fn cached_modules_load_and_keep_their_metering() {
     };
     let wasm = guest(SPIN);
     crate::validate::validate(&wasm).unwrap();
-    let first = engine.compile_with(&wasm, config).unwrap();
+    let first = engine.compile_with(&wasm, config, COMPILE_TIME).unwrap();
     assert_eq!(first.cache_outcome(), CacheOutcome::Miss);
-    let second = engine.compile_with(&wasm, config).unwrap();
+    let second = engine.compile_with(&wasm, config, COMPILE_TIME).unwrap();
     assert_eq!(second.cache_outcome(), CacheOutcome::Hit);
 
     // Metering alone (the deadline is 20 s away) stops the cached module.
@@ -385,7 +390,10 @@ fn cached_modules_load_and_keep_their_metering() {
         ..config
     };
     assert_eq!(
-        engine.compile_with(&wasm, other).unwrap().cache_outcome(),
+        engine
+            .compile_with(&wasm, other, COMPILE_TIME)
+            .unwrap()
+            .cache_outcome(),
         CacheOutcome::Miss
     );
 
@@ -430,4 +438,65 @@ fn a_corrupted_cache_entry_is_recompiled_not_deserialized() {
         engine.compile_module(&wasm, &l).unwrap().cache_outcome(),
         CacheOutcome::Hit
     );
+}
+
+#[test]
+fn a_compilation_past_its_deadline_is_refused_and_not_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = WasmerEngine::new(Some(dir.path().to_owned()));
+    let l = limits(5_000, 16);
+    let wasm = guest(OK_42);
+    let started = Instant::now();
+    let e = engine
+        .compile_with(&wasm, CompileConfig::for_limits(&l), Duration::ZERO)
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidPackage, "{e}");
+    assert!(
+        e.to_string()
+            .contains("did not compile within resource_limits.max_compile_ms = 0"),
+        "{e}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // Nothing was stored: the next compilation, with time, is a miss.
+    assert_eq!(
+        engine.compile_module(&wasm, &l).unwrap().cache_outcome(),
+        CacheOutcome::Miss
+    );
+}
+
+#[test]
+fn functions_translated_past_the_deadline_become_unreachable() {
+    // Nested control flow of every kind, with results, for the middleware to
+    // drop up to each function's own `end`.
+    let wasm = wat::parse_str(
+        r#"(module
+          (func (export "f") (param i32) (result i32)
+            (block (result i32)
+              (loop $l (result i32)
+                (if (result i32) (local.get 0)
+                  (then (br_if $l (i32.eqz (local.get 0))) (i32.const 1))
+                  (else (block (br_table 0 0 (local.get 0))) (i32.const 2))))))
+          (func (export "g") (result i64) (i64.const 7)))"#,
+    )
+    .unwrap();
+    let l = limits(5_000, 16);
+    let run_g = |deadline: Arc<CompileDeadline>| {
+        let engine = CompileConfig::for_limits(&l).engine(deadline);
+        // Without the progress callback wasmer compiles every function.
+        let module = Module::new(&engine, &wasm).unwrap();
+        let mut store = wasmer::Store::new(engine);
+        let instance = wasmer::Instance::new(&mut store, &module, &wasmer::imports! {}).unwrap();
+        let g = instance.exports.get_function("g").unwrap();
+        g.call(&mut store, &[]).map(|v| v.to_vec())
+    };
+
+    let in_time = Arc::new(CompileDeadline::starting_now(COMPILE_TIME));
+    assert_eq!(run_g(in_time.clone()).unwrap(), vec![wasmer::Value::I64(7)]);
+    assert!(!in_time.expired());
+
+    // Past the deadline every body is `unreachable`: Cranelift accepts it,
+    // the deadline says so, and a call traps.
+    let late = Arc::new(CompileDeadline::starting_now(Duration::ZERO));
+    assert!(run_g(late.clone()).is_err());
+    assert!(late.expired());
 }

@@ -3,7 +3,8 @@
 //! and stack bounds), module compilation and the store's data.
 //!
 //! It compiles modules eagerly (translation is never charged to a guest call),
-//! builds one store per instance with a [`MemoryCap`] limiter, links
+//! **each on its own `wasmi::Engine`**, builds one store per instance with a
+//! [`MemoryCap`] limiter, links
 //! the three `morph` imports to the [`Bridge`] and runs **every guest function
 //! (start, `morph_abi_version`, `morph_alloc`, the entry point, `morph_free`)
 //! in fuel slices (see [`fuel`]), checking the deadline between slices**.
@@ -18,6 +19,15 @@
 //! - [`fuel`]: running a guest function in fuel slices under the deadline;
 //! - [`trap`]: how a wasmi error becomes a Morph error;
 //! - [`imports`]: the `morph` host imports and guest memory slices.
+//!
+//! Why an engine per module: a `wasmi::Engine` keeps the code of every
+//! module it ever compiled in an append-only code map, freed only with the
+//! engine (and it panics past 100 million functions). One engine shared by
+//! every load would grow with every load and reload of every extension;
+//! an engine per module is freed with the module. Creating one costs a few
+//! microseconds. Translation itself is not preemptible, but it is linear
+//! and about a hundred times faster than Cranelift, and
+//! [`crate::budget`] bounds its input (`runtime-wasm/README.md`).
 
 mod fuel;
 mod imports;
@@ -47,11 +57,11 @@ const MAX_RECURSION_DEPTH: usize = 16_384;
 /// Largest interpreter value stack, in bytes (`stack_overflow` past it).
 const MAX_VALUE_STACK_BYTES: usize = 8 * 1024 * 1024;
 
-/// The wasmi engine: one interpreter configured with Morph's feature set and
-/// fuel metering, shared by every module it compiles.
+/// The wasmi engine: the configuration (Morph's feature set, fuel metering)
+/// of the `wasmi::Engine` each module is compiled on.
 #[derive(Debug, Clone)]
 pub(crate) struct WasmiEngine {
-    engine: wasmi::Engine,
+    config: Config,
 }
 
 impl WasmiEngine {
@@ -81,9 +91,7 @@ impl WasmiEngine {
             .wasm_wide_arithmetic(false);
         // SIMD is off unless wasmi's `simd` crate feature is on (it is not);
         // `crate::validate` refuses SIMD modules either way.
-        WasmiEngine {
-            engine: wasmi::Engine::new(&config),
-        }
+        WasmiEngine { config }
     }
 }
 
@@ -103,11 +111,13 @@ impl Engine for WasmiEngine {
     }
 
     fn compile(&self, wasm: &[u8], limits: &ResourceLimits) -> Result<Arc<dyn CompiledModule>> {
-        let module = Module::new(&self.engine, wasm).map_err(|e| Error::InvalidPackage {
+        // The module keeps its engine alive; both go when the extension does.
+        let engine = wasmi::Engine::new(&self.config);
+        let module = Module::new(&engine, wasm).map_err(|e| Error::InvalidPackage {
             reason: format!("wasmi refused the module: {e}"),
         })?;
         Ok(Arc::new(WasmiModule {
-            linker: morph_linker(&self.engine)?,
+            linker: morph_linker(&engine)?,
             module,
             limits: *limits,
         }))

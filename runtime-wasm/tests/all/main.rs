@@ -3,8 +3,10 @@
 //! `runtime-wasm/tests/guest` by `scripts/build-guests.sh`.
 
 mod behaviour;
+mod budget;
 mod capabilities;
 mod examples;
+mod generated;
 mod hostile;
 mod isolation;
 mod limits;

@@ -11,7 +11,7 @@
 //! - `echo` (any) returns its params; `fail` (message) returns a guest error;
 //!   `panic` (message) panics;
 //! - `loop_forever` never returns; `grow_memory` (mb) keeps `mb` MiB alive and
-//!   returns `mb`; `recurse` (depth) recurses without tail calls on the
+//!   returns `mb`; `allocate_at_once` (kind, mb) makes one allocation of `mb` MiB; `recurse` (depth) recurses without tail calls on the
 //!   engine's stack and returns the depth reached; `big_output` (bytes) returns that many `x`;
 //! - `call` (capability, request) invokes a capability and propagates its
 //!   error; `call_catch` (capability, request) returns `{"ok": v}` or
@@ -61,6 +61,9 @@ impl Extension for TestGuest {
             "panic" => panic!("{}", str_param(&params, "message")?),
             "loop_forever" => loop_forever(),
             "grow_memory" => grow_memory(u64_param(&params, "mb")?),
+            "allocate_at_once" => {
+                allocate_at_once(str_param(&params, "kind")?, usize_param(&params, "mb")?)
+            }
             "recurse" => Ok(json!(recurse(u64_param(&params, "depth")?))),
             "big_output" => Ok(json!("x".repeat(usize_param(&params, "bytes")?))),
             "call" => morph_sdk::invoke(str_param(&params, "capability")?, &params["request"]),
@@ -138,6 +141,23 @@ fn grow_memory(mb: u64) -> Result<Value, Error> {
     }
     let chunks = black_box(chunks);
     Ok(json!(chunks.len()))
+}
+
+/// One operation whose result takes `mb` MiB, of the kind the conformance
+/// suite names (in Rust each is one allocation sized from the input).
+fn allocate_at_once(kind: &str, mb: usize) -> Result<Value, Error> {
+    let bytes = mb << 20;
+    let len = match kind {
+        "string" => black_box("x".repeat(bytes)).len(),
+        "join" => {
+            let piece = "x".repeat(1 << 10);
+            black_box(vec![piece.as_str(); bytes >> 10].join("")).len()
+        }
+        "buffer" | "number" => black_box(vec![1u8; bytes]).len(),
+        "array" => black_box(vec![1u64; bytes / 8]).len(),
+        other => return Err(Error::new(format!("unknown kind {other}"))),
+    };
+    Ok(json!(len))
 }
 
 /// Non-tail recursion `depth` levels deep; returns the depth reached.
