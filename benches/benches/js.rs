@@ -30,7 +30,7 @@ use morph_benches::capability;
 use morph_benches::drive::{self, execute_n, execute_once};
 use morph_benches::ids::{
     BARE_CALL, BARE_CALL_JSON, BARE_CONTEXT, BARE_CONTEXT_FRESH, CAPABILITY, HOST_PER_CALL,
-    HOST_POOLED, HOST_POOLED_UNMETERED, MORPH_CONTEXT, MORPH_CONTEXT_CORE, OVERHEAD,
+    MORPH_CONTEXT, MORPH_CONTEXT_CORE, OVERHEAD,
 };
 use morph_benches::script_guest::{self, JS_TEST_GUEST, Language};
 use morph_runtime_core::Isolation;
@@ -68,33 +68,9 @@ fn overhead(c: &mut Criterion, rt: &Runtime) {
     });
 
     let guest = script_guest::test_guest(Language::Js);
-    let pooled = rt.block_on(script_guest::load(&guest, Isolation::Pooled, &[]));
-    assert_eq!(
-        execute_once(rt, &pooled, "echo", &params),
-        params,
-        "Pooled echo"
+    script_guest::bench_pooled_with_and_without_metering(
+        &mut group, rt, &guest, JS_ENGINE, &params,
     );
-    // The same call on a session created without metering, timed
-    // alternately with the metered one (what counting costs per call).
-    morph_runtime_core::allocation::set_metering(false);
-    let unmetered = rt.block_on(script_guest::load(&guest, Isolation::Pooled, &[]));
-    assert_eq!(
-        execute_once(rt, &unmetered, "echo", &params),
-        params,
-        "unmetered Pooled echo"
-    );
-    morph_runtime_core::allocation::set_metering(true);
-    for (id, host, other) in [
-        (HOST_POOLED, &pooled, &unmetered),
-        (HOST_POOLED_UNMETERED, &unmetered, &pooled),
-    ] {
-        group.bench_function(BenchmarkId::new(id, JS_ENGINE), |b| {
-            b.iter_custom(|iters| {
-                execute_n(rt, other, "echo", &params, iters.min(100));
-                execute_n(rt, host, "echo", &params, iters)
-            });
-        });
-    }
 
     // A fresh context per iteration: milliseconds, so fewer, flat samples.
     slow(&mut group);

@@ -23,11 +23,18 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId};
+use morph_runtime_core::allocation;
 use morph_runtime_core::capabilities::audit::MemoryAuditSink;
 use morph_runtime_core::{Host, Isolation, LoadOptions, MorphRuntime};
 use morph_runtime_js::{JsConfig, JsRuntime};
 use morph_runtime_python::{PythonConfig, PythonRuntime};
-use serde_json::json;
+use serde_json::{Value, json};
+use tokio::runtime::Runtime;
+
+use crate::drive::{execute_n, execute_once};
+use crate::ids::{HOST_POOLED, HOST_POOLED_UNMETERED};
 
 use crate::fixture::{GUEST_ACTIONS, Loaded, POOL_WORKERS};
 use crate::{JS_ENGINE, PYTHON_ENGINE};
@@ -256,5 +263,45 @@ pub async fn load_allowing(
         dir,
         host: Arc::new(host),
         id,
+    }
+}
+
+/// The Pooled `echo` of `guest` on a session the metered allocator counts
+/// ([`HOST_POOLED`]) and on one created without counting
+/// ([`HOST_POOLED_UNMETERED`]), timed alternately (each sample first runs
+/// the other host) so both see the same machine: what counting memory costs
+/// per call.
+pub fn bench_pooled_with_and_without_metering(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    guest: &Guest,
+    engine: &str,
+    params: &Value,
+) {
+    let pooled = rt.block_on(load(guest, Isolation::Pooled, &[]));
+    assert_eq!(
+        &execute_once(rt, &pooled, "echo", params),
+        params,
+        "Pooled echo"
+    );
+    // Sessions start their meters when created: this one never does.
+    allocation::set_metering(false);
+    let unmetered = rt.block_on(load(guest, Isolation::Pooled, &[]));
+    assert_eq!(
+        &execute_once(rt, &unmetered, "echo", params),
+        params,
+        "unmetered Pooled echo"
+    );
+    allocation::set_metering(true);
+    for (id, host, other) in [
+        (HOST_POOLED, &pooled, &unmetered),
+        (HOST_POOLED_UNMETERED, &unmetered, &pooled),
+    ] {
+        group.bench_function(BenchmarkId::new(id, engine), |b| {
+            b.iter_custom(|iters| {
+                execute_n(rt, other, "echo", params, iters.min(100));
+                execute_n(rt, host, "echo", params, iters)
+            });
+        });
     }
 }

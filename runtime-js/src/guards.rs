@@ -4,9 +4,10 @@
 //! a native builtin (`Array.from({length: 1e8}, cb)`, `arr.map(cb)`,
 //! `sort(cmp)`, `replace(re, fn)`) runs to completion without yielding.
 //! Each builtin listed in [`CALLBACKS`] is replaced (before any guest code
-//! runs) by a native wrapper that checks the call's limits and wraps the
-//! callback so that **every callback invocation checks the deadline and,
-//! throttled, memory**, ending the call uncatchably once a limit is passed.
+//! runs) by a native wrapper ([`crate::builtin_wrap`]) that checks the
+//! call's limits and wraps the callback so that **every callback
+//! invocation checks the deadline and, throttled, memory**, ending the call
+//! uncatchably once a limit is passed.
 //! The originals stay captured in the wrappers; the guest cannot reach them.
 //!
 //! Builtins that recurse natively on guest-shaped data (`JSON.stringify`,
@@ -18,12 +19,10 @@ use std::collections::HashSet;
 
 use boa_engine::builtins::proxy::Proxy;
 use boa_engine::object::FunctionObjectBuilder;
-use boa_engine::property::PropertyDescriptor;
 use boa_engine::value::JsVariant;
-use boa_engine::{
-    Context, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, js_string,
-};
+use boa_engine::{Context, JsNativeError, JsObject, JsResult, JsValue, NativeFunction};
 
+use crate::builtin_wrap::{replace, resolve};
 use crate::call_state::check_deadline;
 
 /// Deepest value the natively recursive builtins may walk.
@@ -79,7 +78,8 @@ const CALLBACKS: &[(&str, &str, Guard)] = &[
     ("JSON", "stringify", Guard::Nesting { arg0: true }),
 ];
 
-/// Callback-taking methods of `%TypedArray%.prototype`.
+/// Callback-taking methods of `%TypedArray%.prototype` (the prototype of
+/// `Uint8Array.prototype`).
 const TYPED_ARRAY: &[(&str, &[usize])] = &[
     ("every", &[0]),
     ("filter", &[0]),
@@ -102,15 +102,11 @@ const TYPED_ARRAY: &[(&str, &[usize])] = &[
 /// Engine errors while rewiring builtins (none expected).
 pub(crate) fn install(ctx: &mut Context) -> JsResult<()> {
     for (path, method, guard) in CALLBACKS {
-        let Some(target) = resolve(path, ctx)? else {
-            continue;
-        };
-        wrap(&target, method, *guard, ctx)?;
+        if let Some(target) = resolve(path, ctx)? {
+            wrap(&target, method, *guard, ctx)?;
+        }
     }
-    // %TypedArray%.prototype is the prototype of Uint8Array.prototype.
-    if let Some(u8proto) = resolve("Uint8Array.prototype", ctx)?
-        && let Some(typed) = u8proto.prototype()
-    {
+    if let Some(typed) = resolve("%TypedArray%.prototype", ctx)? {
         for (method, args) in TYPED_ARRAY {
             wrap(&typed, method, Guard::Callbacks(args), ctx)?;
         }
@@ -118,47 +114,13 @@ pub(crate) fn install(ctx: &mut Context) -> JsResult<()> {
     Ok(())
 }
 
-fn resolve(path: &str, ctx: &mut Context) -> JsResult<Option<JsObject>> {
-    let mut current = ctx.global_object();
-    for part in path.split('.') {
-        match current.get(js_string!(part), ctx)?.as_object() {
-            Some(o) => current = o,
-            None => return Ok(None),
-        }
-    }
-    Ok(Some(current))
-}
-
 fn wrap(target: &JsObject, method: &str, guard: Guard, ctx: &mut Context) -> JsResult<()> {
-    let Some(original) = target.get(js_string!(method), ctx)?.as_object() else {
-        return Ok(());
-    };
-    let length = original
-        .get(js_string!("length"), ctx)?
-        .as_number()
-        .unwrap_or(0.0) as usize;
-    let wrapper = FunctionObjectBuilder::new(
-        ctx.realm(),
-        NativeFunction::from_copy_closure_with_captures(
-            move |this, args, original: &JsObject, ctx| {
-                guarded_call(guard, original, this, args, ctx)
-            },
-            original,
-        ),
-    )
-    .name(JsString::from(method))
-    .length(length)
-    .build();
-    target.define_property_or_throw(
-        js_string!(method),
-        PropertyDescriptor::builder()
-            .value(wrapper)
-            .writable(true)
-            .enumerable(false)
-            .configurable(true),
+    replace(
+        target,
+        method,
+        move |original, this, args, ctx| guarded_call(guard, original, this, args, ctx),
         ctx,
-    )?;
-    Ok(())
+    )
 }
 
 fn guarded_call(

@@ -53,6 +53,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod builtin_wrap;
 mod call_state;
 pub mod convert;
 mod errors;

@@ -125,19 +125,21 @@ pub fn install(vm: &VirtualMachine) {
         let _ = FUNCTION_NEW.set(original);
         function_type.slots.new.store(Some(function_new));
     }
-    guard_setter(vm, function_type, "__code__", set_code);
-    guard_setter(vm, function_type, "__defaults__", set_defaults);
-    guard_setter(vm, vm.ctx.types.frame_type, "f_lineno", set_lineno);
+    guard_setter(vm, function_type, "__code__", check_code);
+    guard_setter(vm, function_type, "__defaults__", check_defaults);
+    guard_setter(vm, vm.ctx.types.frame_type, "f_lineno", refuse_jump);
 }
 
 type NewFn = fn(PyTypeRef, FuncArgs, &VirtualMachine) -> PyResult;
-type Setter = fn(&PyObject, PySetterValue<PyObjectRef>, &VirtualMachine) -> PyResult<()>;
+/// Checks a write to an attribute of an object before the original
+/// descriptor makes it: the value assigned, `None` for a `del`.
+type Check = fn(&PyObject, Option<&PyObject>, &VirtualMachine) -> PyResult<()>;
 
 static FUNCTION_NEW: OnceLock<NewFn> = OnceLock::new();
 
 /// Replaces the attribute `name` of `ty` with one that reads through the
-/// original and writes through `check` (which ends in [`set_original`]).
-fn guard_setter(vm: &VirtualMachine, ty: &'static Py<PyType>, name: &'static str, check: Setter) {
+/// original and writes through it once `check` passes.
+fn guard_setter(vm: &VirtualMachine, ty: &'static Py<PyType>, name: &'static str, check: Check) {
     let interned = vm.ctx.intern_str(name);
     let Some(original) = ty.get_direct_attr(interned) else {
         return;
@@ -148,7 +150,12 @@ fn guard_setter(vm: &VirtualMachine, ty: &'static Py<PyType>, name: &'static str
         ty,
         move |obj: PyObjectRef, vm: &VirtualMachine| get_original(name, obj, vm),
         move |obj: PyObjectRef, value: PySetterValue<PyObjectRef>, vm: &VirtualMachine| {
-            check(&obj, value, vm)
+            let assigned = match &value {
+                PySetterValue::Assign(v) => Some(&**v),
+                PySetterValue::Delete => None,
+            };
+            check(&obj, assigned, vm)?;
+            set_original(name, &obj, value, vm)
         },
     );
     ty.set_attr(interned, getset.into());
@@ -203,15 +210,8 @@ fn too_many_defaults(vm: &VirtualMachine, defaults: usize, params: u32) -> PyRes
     Ok(())
 }
 
-fn set_code(
-    func: &PyObject,
-    value: PySetterValue<PyObjectRef>,
-    vm: &VirtualMachine,
-) -> PyResult<()> {
-    let PySetterValue::Assign(code) = &value else {
-        return Err(vm.new_type_error("__code__ must be set to a code object"));
-    };
-    let Some(new) = code.downcast_ref::<PyCode>() else {
+fn check_code(func: &PyObject, value: Option<&PyObject>, vm: &VirtualMachine) -> PyResult<()> {
+    let Some(new) = value.and_then(|code| code.downcast_ref::<PyCode>()) else {
         return Err(vm.new_type_error("__code__ must be set to a code object"));
     };
     let closure = func.get_attr("__closure__", vm)?;
@@ -232,30 +232,22 @@ fn set_code(
     }
     let defaults = get_original("__defaults__", func.to_owned(), vm)?;
     let defaults = tuple_len(&defaults, "__defaults__", vm)?;
-    too_many_defaults(vm, defaults, new.arg_count)?;
-    set_original("__code__", func, value, vm)
+    too_many_defaults(vm, defaults, new.arg_count)
 }
 
-fn set_defaults(
-    func: &PyObject,
-    value: PySetterValue<PyObjectRef>,
-    vm: &VirtualMachine,
-) -> PyResult<()> {
-    if let PySetterValue::Assign(defaults) = &value {
-        let count = tuple_len(defaults, "__defaults__", vm)?;
-        let code = get_original("__code__", func.to_owned(), vm)?;
-        if let Some(code) = code.downcast_ref::<PyCode>() {
-            too_many_defaults(vm, count, code.arg_count)?;
-        }
+fn check_defaults(func: &PyObject, value: Option<&PyObject>, vm: &VirtualMachine) -> PyResult<()> {
+    let Some(defaults) = value else {
+        return Ok(());
+    };
+    let count = tuple_len(defaults, "__defaults__", vm)?;
+    let code = get_original("__code__", func.to_owned(), vm)?;
+    match code.downcast_ref::<PyCode>() {
+        Some(code) => too_many_defaults(vm, count, code.arg_count),
+        None => Ok(()),
     }
-    set_original("__defaults__", func, value, vm)
 }
 
-fn set_lineno(
-    _frame: &PyObject,
-    _value: PySetterValue<PyObjectRef>,
-    vm: &VirtualMachine,
-) -> PyResult<()> {
+fn refuse_jump(_frame: &PyObject, _value: Option<&PyObject>, vm: &VirtualMachine) -> PyResult<()> {
     Err(vm.new_value_error("f_lineno can only be set by a trace function"))
 }
 

@@ -28,7 +28,9 @@ use std::collections::HashMap;
 use std::mem::ManuallyDrop;
 
 use rustpython_vm::builtins::{PyFloat, PyInt, PyStr, PyType};
-use rustpython_vm::function::{FuncArgs, IntoPyNativeFn, OptionalArg, PyMethodDef, PyMethodFlags};
+use rustpython_vm::function::{
+    FuncArgs, IntoPyNativeFn, OptionalArg, PyMethodDef, PyMethodFlags, PyNativeFn,
+};
 use rustpython_vm::protocol::PySequence;
 use rustpython_vm::types::hash_not_implemented;
 use rustpython_vm::{AsObject, Py, PyObject, PyObjectRef, PyResult, VirtualMachine};
@@ -43,8 +45,9 @@ thread_local! {
 }
 
 /// Replaces method `name` of the built-in type `ty` on this thread with
-/// `method` (a function item: `fn(PyObjectRef, FuncArgs, &VirtualMachine) ->
-/// PyResult`), keeping the original for [`call_original`].
+/// `method` (a function or closure: `fn(PyObjectRef, FuncArgs,
+/// &VirtualMachine) -> PyResult`), keeping the original for
+/// [`call_original`].
 pub fn replace_method<Kind>(
     vm: &VirtualMachine,
     ty: &'static Py<PyType>,
@@ -52,21 +55,9 @@ pub fn replace_method<Kind>(
     method: impl IntoPyNativeFn<Kind>,
     doc: &'static str,
 ) {
-    let interned = vm.ctx.intern_str(name);
-    if let Some(original) = ty.get_direct_attr(interned) {
-        ORIGINALS.with(|o| {
-            o.borrow_mut()
-                .insert(key(ty, name), ManuallyDrop::new(original))
-        });
-    }
-    // Method definitions must be `'static`: one per thread and method, made once.
-    let def: &'static PyMethodDef = Box::leak(Box::new(PyMethodDef::new_const(
-        name,
-        method,
-        PyMethodFlags::METHOD,
-        Some(doc),
-    )));
-    ty.set_attr(interned, def.build_method(&vm.ctx, ty).into());
+    replace(vm, ty, name, method, PyMethodFlags::METHOD, doc, |def| {
+        def.build_method(&vm.ctx, ty).into()
+    });
 }
 
 /// Replaces the class method `name` of the built-in type `ty` on this
@@ -79,20 +70,39 @@ pub fn replace_classmethod<Kind>(
     method: impl IntoPyNativeFn<Kind>,
     doc: &'static str,
 ) {
-    let interned = vm.ctx.intern_str(name);
-    if let Some(original) = ty.get_direct_attr(interned) {
+    replace(vm, ty, name, method, PyMethodFlags::CLASS, doc, |def| {
+        def.build_classmethod(&vm.ctx, ty).into()
+    });
+}
+
+/// Keeps the original of `ty.name` (if `ty` defines it) for
+/// [`call_original`] and sets `ty.name` to what `build` makes of the
+/// definition of `method` with `flags`.
+fn replace<Kind>(
+    vm: &VirtualMachine,
+    ty: &'static Py<PyType>,
+    name: &'static str,
+    method: impl IntoPyNativeFn<Kind>,
+    flags: PyMethodFlags,
+    doc: &'static str,
+    build: impl FnOnce(&'static PyMethodDef) -> PyObjectRef,
+) {
+    if let Some(original) = ty.get_direct_attr(vm.ctx.intern_str(name)) {
         ORIGINALS.with(|o| {
             o.borrow_mut()
                 .insert(key(ty, name), ManuallyDrop::new(original))
         });
     }
-    let def: &'static PyMethodDef = Box::leak(Box::new(PyMethodDef::new_const(
+    // Method definitions must be `'static`: one per thread and method, made
+    // once (with what a closure captures).
+    let func: &'static dyn PyNativeFn = Box::leak(Box::new(method.into_func()));
+    let def: &'static PyMethodDef = Box::leak(Box::new(PyMethodDef {
         name,
-        method,
-        PyMethodFlags::CLASS,
-        Some(doc),
-    )));
-    ty.set_attr(interned, def.build_classmethod(&vm.ctx, ty).into());
+        func,
+        flags,
+        doc: Some(doc),
+    }));
+    ty.set_attr(vm.ctx.intern_str(name), build(def));
 }
 
 /// Calls the original of a method replaced with [`replace_method`].

@@ -12,7 +12,7 @@ use boa_engine::object::builtins::JsTypedArray;
 use boa_engine::value::{IntegerOrInfinity, JsVariant};
 use boa_engine::{Context, JsObject, JsResult, JsString, JsSymbol, JsValue};
 
-use super::storage::{Lookup, array_length, data_length, each_stored, lookup, stored};
+use super::storage::{ArrayLike, Lookup, data_length, each_stored, lookup, stored};
 use super::{ELEMENT_BYTES, MAX_ESTIMATE_STEPS, Planned, STRING_BYTES, arg, len, value_bytes};
 use crate::call_state::Shared;
 
@@ -74,20 +74,31 @@ fn range(args: &[JsValue], at: usize, length: u64, ctx: &mut Context) -> JsResul
     Ok(end.saturating_sub(start))
 }
 
+/// The estimate of a method on an array-like receiver (any other goes to
+/// the original unestimated): the call unchanged, expected to allocate the
+/// `bytes` counted of the receiver and the arguments.
+pub(super) fn on_array_like(
+    this: &JsValue,
+    args: &[JsValue],
+    ctx: &mut Context,
+    bytes: impl FnOnce(&ArrayLike, &[JsValue], &mut Context) -> JsResult<u64>,
+) -> JsResult<Option<Planned>> {
+    let Some(array) = ArrayLike::of(this) else {
+        return Ok(None);
+    };
+    let bytes = bytes(&array, args, ctx)?;
+    Ok(Some(Planned::same(this, args, bytes)))
+}
+
 /// `Array.prototype.join`: a list of `2 * length - 1` strings, then the
 /// result (the separators and the stored elements at least).
 pub(super) fn join(
-    this: &JsValue,
+    array: &ArrayLike,
     args: &[JsValue],
     shared: &Shared,
     ctx: &mut Context,
-) -> JsResult<Option<Planned>> {
-    let Some(obj) = this.as_object() else {
-        return Ok(None);
-    };
-    let Some(length) = data_length(&obj) else {
-        return Ok(None);
-    };
+) -> JsResult<u64> {
+    let length = array.length;
     let sep = separator_units(args, ctx)?;
     let list = length
         .saturating_mul(2)
@@ -96,13 +107,12 @@ pub(super) fn join(
     let mut units = length.saturating_sub(1).saturating_mul(sep);
     let stop = shared.max_memory();
     let mut steps = 0u64;
-    each_stored(&obj, |v| {
+    each_stored(&array.obj, |v| {
         units = units.saturating_add(element_units(v));
         steps += 1;
         units < stop && steps < MAX_ESTIMATE_STEPS
     });
-    let bytes = list.saturating_add(units.saturating_mul(2));
-    Ok(Some(Planned::same(this, args, bytes)))
+    Ok(list.saturating_add(units.saturating_mul(2)))
 }
 
 /// Code units of a `join` separator: `","` when absent, a primitive's
@@ -117,14 +127,19 @@ fn separator_units(args: &[JsValue], ctx: &mut Context) -> JsResult<u64> {
     }
 }
 
-/// `Array.prototype.toLocaleString`: a UTF-16 buffer reserved for
-/// `2 * length - 1` units, the `", "` separators, the result.
+/// `Array.prototype.toLocaleString`: see [`locale_bytes`].
 pub(super) fn locale_join(this: &JsValue, args: &[JsValue]) -> Option<Planned> {
-    let length = array_length(this)?;
-    let bytes = length
+    let length = ArrayLike::of(this)?.length;
+    Some(Planned::same(this, args, locale_bytes(length)))
+}
+
+/// `toLocaleString` of `length` elements (arrays and typed arrays): a
+/// UTF-16 buffer reserved for `2 * length - 1` units, the `", "`
+/// separators, the result.
+fn locale_bytes(length: u64) -> u64 {
+    length
         .saturating_mul(2)
-        .saturating_add(length.saturating_sub(1).saturating_mul(2 * 3));
-    Some(Planned::same(this, args, bytes))
+        .saturating_add(length.saturating_sub(1).saturating_mul(2 * 3))
 }
 
 /// `%TypedArray%.prototype.join` / `toLocaleString`: a list per element,
@@ -146,10 +161,7 @@ pub(super) fn typed_join(
     };
     let length = length as u64;
     if locale {
-        let bytes = length
-            .saturating_mul(2)
-            .saturating_add(length.saturating_sub(1).saturating_mul(2 * 3));
-        return Ok(Some(Planned::same(this, args, bytes)));
+        return Ok(Some(Planned::same(this, args, locale_bytes(length))));
     }
     let units = length
         .saturating_sub(1)
@@ -162,24 +174,10 @@ pub(super) fn typed_join(
 }
 
 /// `fill`: the indices of `start..end` the array does not store yet.
-pub(super) fn fill(
-    this: &JsValue,
-    args: &[JsValue],
-    ctx: &mut Context,
-) -> JsResult<Option<Planned>> {
-    let Some(obj) = this.as_object() else {
-        return Ok(None);
-    };
-    let Some(length) = data_length(&obj) else {
-        return Ok(None);
-    };
-    let count = range(args, 1, length, ctx)?;
-    let new = count.saturating_sub(stored(&obj));
-    Ok(Some(Planned::same(
-        this,
-        args,
-        new.saturating_mul(ELEMENT_BYTES),
-    )))
+pub(super) fn fill(array: &ArrayLike, args: &[JsValue], ctx: &mut Context) -> JsResult<u64> {
+    let count = range(args, 1, array.length, ctx)?;
+    let new = count.saturating_sub(stored(&array.obj));
+    Ok(new.saturating_mul(ELEMENT_BYTES))
 }
 
 /// `Array.from(items)` without a mapping callback: one element per code
@@ -279,17 +277,8 @@ pub(super) fn flat(
 }
 
 /// `toSpliced(start, skipCount, ...items)`: a new dense array.
-pub(super) fn to_spliced(
-    this: &JsValue,
-    args: &[JsValue],
-    ctx: &mut Context,
-) -> JsResult<Option<Planned>> {
-    let Some(obj) = this.as_object() else {
-        return Ok(None);
-    };
-    let Some(length) = data_length(&obj) else {
-        return Ok(None);
-    };
+pub(super) fn to_spliced(array: &ArrayLike, args: &[JsValue], ctx: &mut Context) -> JsResult<u64> {
+    let length = array.length;
     let start = match index_arg(args, 0, ctx)? {
         Index::Value(n) => relative(n, length),
         Index::Default => 0,
@@ -306,31 +295,13 @@ pub(super) fn to_spliced(
     };
     let inserted = args.len().saturating_sub(2) as u64;
     let new_length = length.saturating_sub(skip).saturating_add(inserted);
-    Ok(Some(Planned::same(
-        this,
-        args,
-        new_length.saturating_mul(ELEMENT_BYTES + value_bytes()),
-    )))
+    Ok(new_length.saturating_mul(ELEMENT_BYTES + value_bytes()))
 }
 
 /// `slice(start, end)`: the stored elements of the range at most.
-pub(super) fn slice(
-    this: &JsValue,
-    args: &[JsValue],
-    ctx: &mut Context,
-) -> JsResult<Option<Planned>> {
-    let Some(obj) = this.as_object() else {
-        return Ok(None);
-    };
-    let Some(length) = data_length(&obj) else {
-        return Ok(None);
-    };
-    let count = range(args, 0, length, ctx)?.min(stored(&obj));
-    Ok(Some(Planned::same(
-        this,
-        args,
-        count.saturating_mul(ELEMENT_BYTES),
-    )))
+pub(super) fn slice(array: &ArrayLike, args: &[JsValue], ctx: &mut Context) -> JsResult<u64> {
+    let count = range(args, 0, array.length, ctx)?.min(stored(&array.obj));
+    Ok(count.saturating_mul(ELEMENT_BYTES))
 }
 
 /// `apply` and friends: the argument list built from the array-like at
@@ -373,7 +344,7 @@ pub(super) fn keys(per_key: u64, this: &JsValue, args: &[JsValue]) -> Option<Pla
 
 /// `with`, `toReversed`, `toSorted`: a new dense array of `length`.
 pub(super) fn copy(this: &JsValue, args: &[JsValue]) -> Option<Planned> {
-    let length = array_length(this)?;
+    let length = ArrayLike::of(this)?.length;
     Some(Planned::same(
         this,
         args,
@@ -384,7 +355,7 @@ pub(super) fn copy(this: &JsValue, args: &[JsValue]) -> Option<Planned> {
 /// `sort`: Boa lists every index (holes included) before sorting, and the
 /// sort takes as much again.
 pub(super) fn sort(this: &JsValue, args: &[JsValue]) -> Option<Planned> {
-    let length = array_length(this)?;
+    let length = ArrayLike::of(this)?.length;
     Some(Planned::same(
         this,
         args,

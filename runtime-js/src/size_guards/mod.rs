@@ -6,12 +6,13 @@
 //! two slots per index of a 2^32-1 long sparse array, `repeat` one slice per
 //! repetition), so the only in-process answer is to say no first. Each
 //! builtin in [`GUARDED`] is replaced (before any guest code runs, over the
-//! callback guards of [`crate::guards`]) by a native wrapper that estimates
-//! the bytes the original will allocate and, when they exceed what the call
-//! may still allocate ([`Shared::room`]: the rest of its budget, so a small
-//! operation after big live data is refused too), **ends the call
-//! uncatchably with `memory_limit`** ([`Shared::ensure_room`], which first
-//! collects garbage once). Otherwise the original runs.
+//! callback guards of [`crate::guards`]) by a native wrapper
+//! ([`crate::builtin_wrap`]) that estimates the bytes the original will
+//! allocate and, when they exceed what the call may still allocate
+//! ([`Shared::room`]: the rest of its budget, so a small operation after
+//! big live data is refused too), **ends the call uncatchably with
+//! `memory_limit`** ([`Shared::ensure_room`], which first collects garbage
+//! once). Otherwise the original runs.
 //!
 //! The estimates follow Boa 0.22's implementations (what each reserves,
 //! copies and builds), counting a string's code units at the width its
@@ -47,11 +48,10 @@ mod strings;
 
 use std::mem::size_of;
 
-use boa_engine::object::FunctionObjectBuilder;
-use boa_engine::property::PropertyDescriptor;
 use boa_engine::value::IntegerOrInfinity;
-use boa_engine::{Context, JsObject, JsResult, JsString, JsValue, NativeFunction, js_string};
+use boa_engine::{Context, JsObject, JsResult, JsString, JsValue};
 
+use crate::builtin_wrap::{replace, resolve};
 use crate::call_state::Shared;
 
 /// Bytes counted per array element a builtin creates: a value slot, with
@@ -202,74 +202,18 @@ const GUARDED: &[(&str, &str, Size)] = &[
 /// # Errors
 /// Engine errors while rewiring builtins (none expected).
 pub(crate) fn install(ctx: &mut Context) -> JsResult<()> {
-    for (path, method, size) in GUARDED {
-        let Some(target) = resolve(path, ctx)? else {
-            continue;
-        };
-        wrap(&target, path, method, *size, ctx)?;
-    }
-    Ok(())
-}
-
-fn resolve(path: &str, ctx: &mut Context) -> JsResult<Option<JsObject>> {
-    let global = ctx.global_object();
-    match path {
-        "globalThis" => Ok(Some(global)),
-        "%TypedArray%.prototype" => {
-            let Some(u8proto) = resolve("Uint8Array.prototype", ctx)? else {
-                return Ok(None);
-            };
-            Ok(u8proto.prototype())
-        }
-        _ => {
-            let mut current = global;
-            for part in path.split('.') {
-                match current.get(js_string!(part), ctx)?.as_object() {
-                    Some(o) => current = o,
-                    None => return Ok(None),
-                }
-            }
-            Ok(Some(current))
+    for &(path, method, size) in GUARDED {
+        if let Some(target) = resolve(path, ctx)? {
+            replace(
+                &target,
+                method,
+                move |original, this, args, ctx| {
+                    sized_call(size, (path, method), original, this, args, ctx)
+                },
+                ctx,
+            )?;
         }
     }
-}
-
-fn wrap(
-    target: &JsObject,
-    path: &'static str,
-    method: &'static str,
-    size: Size,
-    ctx: &mut Context,
-) -> JsResult<()> {
-    let key = js_string!(method);
-    let Some(original) = target.get(key.clone(), ctx)?.as_object() else {
-        return Ok(());
-    };
-    let length = original
-        .get(js_string!("length"), ctx)?
-        .as_number()
-        .unwrap_or(0.0) as usize;
-    let wrapper = FunctionObjectBuilder::new(
-        ctx.realm(),
-        NativeFunction::from_copy_closure_with_captures(
-            move |this, args, original: &JsObject, ctx| {
-                sized_call(size, (path, method), original, this, args, ctx)
-            },
-            original,
-        ),
-    )
-    .name(JsString::from(method))
-    .length(length)
-    .build();
-    target.define_property_or_throw(
-        key,
-        PropertyDescriptor::builder()
-            .value(wrapper)
-            .writable(true)
-            .enumerable(false)
-            .configurable(true),
-        ctx,
-    )?;
     Ok(())
 }
 
@@ -338,27 +282,29 @@ fn estimate(
     ctx: &mut Context,
 ) -> JsResult<Option<Planned>> {
     match size {
-        Size::Repeat => strings::repeat(this, args, ctx),
-        Size::Pad => strings::pad(this, args, ctx),
-        Size::StringConcat => strings::concat(this, args, ctx),
-        Size::Normalize => strings::normalize(this, args, ctx),
+        Size::Repeat => strings::on_string(this, args, ctx, strings::repeat),
+        Size::Pad => strings::on_string(this, args, ctx, strings::pad),
+        Size::StringConcat => strings::on_string(this, args, ctx, strings::concat),
+        Size::Normalize => strings::on_string(this, args, ctx, strings::normalize),
         Size::Split => strings::split(this, args, ctx),
         Size::Replace { all } => strings::replace(all, this, args, ctx),
-        Size::Case => strings::case(this, args, ctx),
+        Size::Case => strings::on_string(this, args, ctx, strings::case),
         Size::Escape { uri } => strings::escape(uri, args, ctx),
         Size::BigIntText { locale } => strings::bigint_text(locale, this, args, ctx),
         Size::BigIntWrap { signed } => strings::bigint_wrap(signed, this, args, ctx),
-        Size::Join => arrays::join(this, args, shared, ctx),
+        Size::Join => arrays::on_array_like(this, args, ctx, |array, args, ctx| {
+            arrays::join(array, args, shared, ctx)
+        }),
         Size::LocaleJoin => Ok(arrays::locale_join(this, args)),
         Size::TypedJoin { locale } => arrays::typed_join(locale, this, args, ctx),
-        Size::Fill => arrays::fill(this, args, ctx),
+        Size::Fill => arrays::on_array_like(this, args, ctx, arrays::fill),
         Size::From => Ok(arrays::from(this, args)),
         Size::ArrayConcat => Ok(arrays::concat(this, args)),
         Size::Flat => arrays::flat(this, args, shared, ctx),
-        Size::ToSpliced => arrays::to_spliced(this, args, ctx),
+        Size::ToSpliced => arrays::on_array_like(this, args, ctx, arrays::to_spliced),
         Size::Copy => Ok(arrays::copy(this, args)),
         Size::Sort => Ok(arrays::sort(this, args)),
-        Size::Slice => arrays::slice(this, args, ctx),
+        Size::Slice => arrays::on_array_like(this, args, ctx, arrays::slice),
         Size::ArgList(at) => Ok(arrays::arg_list(at, this, args, ctx)),
         Size::Keys { per_key } => Ok(arrays::keys(per_key, this, args)),
         Size::Stringify => Ok(json::stringify(this, args, shared, ctx)),

@@ -64,9 +64,22 @@ pub(super) fn data_length(obj: &JsObject) -> Option<u64> {
     }
 }
 
-/// The length of `this` as an array-like object read from storage.
-pub(super) fn array_length(this: &JsValue) -> Option<u64> {
-    data_length(&this.as_object()?)
+/// An array-like object whose `length` reads from storage.
+pub(super) struct ArrayLike {
+    /// The object.
+    pub(super) obj: JsObject,
+    /// Its `LengthOfArrayLike`.
+    pub(super) length: u64,
+}
+
+impl ArrayLike {
+    /// `this` as an array-like object, when it is an object whose `length`
+    /// reads from storage.
+    pub(super) fn of(this: &JsValue) -> Option<ArrayLike> {
+        let obj = this.as_object()?;
+        let length = data_length(&obj)?;
+        Some(ArrayLike { obj, length })
+    }
 }
 
 /// Elements `obj` stores (holes not counted).

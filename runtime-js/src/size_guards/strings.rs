@@ -27,13 +27,21 @@ pub const CASE_BYTES: u64 = 16;
 /// The same for a string that is all ASCII (no growth, one byte each).
 pub const CASE_BYTES_ASCII: u64 = 8;
 
-/// `ToString(this)` for a `String.prototype` method, or `None` for
-/// `undefined` / `null` (the original throws its own `TypeError`).
-pub(super) fn this_string(this: &JsValue, ctx: &mut Context) -> JsResult<Option<JsString>> {
+/// The estimate of a `String.prototype` method: `estimate` of
+/// `ToString(this)` (converted once, here, and handed to the original with
+/// the arguments the estimate converted), or `None` for `undefined` /
+/// `null` (the original throws its own `TypeError`).
+pub(super) fn on_string(
+    this: &JsValue,
+    args: &[JsValue],
+    ctx: &mut Context,
+    estimate: impl FnOnce(JsString, &[JsValue], &mut Context) -> JsResult<Planned>,
+) -> JsResult<Option<Planned>> {
     if this.is_null_or_undefined() {
         return Ok(None);
     }
-    this.to_string(ctx).map(Some)
+    let s = this.to_string(ctx)?;
+    estimate(s, args, ctx).map(Some)
 }
 
 /// Bytes per code unit of a string stored like `s`.
@@ -60,14 +68,7 @@ pub(super) const REPEAT_CHUNK: usize = 4096;
 /// [`REPEAT_CHUNK`] units. A count Boa refuses (negative, infinite, past
 /// the longest string) goes to the original, which throws its own
 /// `RangeError`.
-pub(super) fn repeat(
-    this: &JsValue,
-    args: &[JsValue],
-    ctx: &mut Context,
-) -> JsResult<Option<Planned>> {
-    let Some(s) = this_string(this, ctx)? else {
-        return Ok(None);
-    };
+pub(super) fn repeat(s: JsString, args: &[JsValue], ctx: &mut Context) -> JsResult<Planned> {
     let count = arg(args, 0).to_integer_or_infinity(ctx)?;
     let mut plan = Planned::new(s.clone().into(), vec![integer_value(count)], 0);
     if let IntegerOrInfinity::Integer(n) = count
@@ -83,7 +84,7 @@ pub(super) fn repeat(
             plan.build = Some(Build::Repeat { string: s, count });
         }
     }
-    Ok(Some(plan))
+    Ok(plan)
 }
 
 /// `string` repeated `count` times (their product within the longest
@@ -100,21 +101,14 @@ pub(super) fn repeated(string: &JsString, count: usize) -> JsString {
 
 /// `padStart` / `padEnd`: the filler (UTF-16, then as a string), then the
 /// result.
-pub(super) fn pad(
-    this: &JsValue,
-    args: &[JsValue],
-    ctx: &mut Context,
-) -> JsResult<Option<Planned>> {
-    let Some(s) = this_string(this, ctx)? else {
-        return Ok(None);
-    };
+pub(super) fn pad(s: JsString, args: &[JsValue], ctx: &mut Context) -> JsResult<Planned> {
     let max_length = arg(args, 0).to_length(ctx)?;
     if max_length <= len(&s) {
-        return Ok(Some(Planned::new(
+        return Ok(Planned::new(
             s.into(),
             vec![JsValue::new(max_length as f64)],
             0,
-        )));
+        ));
     }
     let fill = arg(args, 1);
     let filler = if fill.is_undefined() {
@@ -135,23 +129,16 @@ pub(super) fn pad(
     } else {
         filler.into()
     };
-    Ok(Some(Planned::new(
+    Ok(Planned::new(
         s.into(),
         vec![JsValue::new(max_length as f64), fill],
         bytes,
-    )))
+    ))
 }
 
 /// `String.prototype.concat`: one string per argument, each holding the
 /// previous ones (the last two are alive together).
-pub(super) fn concat(
-    this: &JsValue,
-    args: &[JsValue],
-    ctx: &mut Context,
-) -> JsResult<Option<Planned>> {
-    let Some(s) = this_string(this, ctx)? else {
-        return Ok(None);
-    };
+pub(super) fn concat(s: JsString, args: &[JsValue], ctx: &mut Context) -> JsResult<Planned> {
     let mut strings = Vec::with_capacity(args.len());
     for a in args {
         strings.push(a.to_string(ctx)?);
@@ -167,11 +154,11 @@ pub(super) fn concat(
     } else {
         total.saturating_mul(2 * if latin1 { 1 } else { 2 })
     };
-    Ok(Some(Planned::new(
+    Ok(Planned::new(
         s.into(),
         strings.into_iter().map(JsValue::from).collect(),
         bytes,
-    )))
+    ))
 }
 
 /// Code units outside ASCII in `s`.
@@ -225,14 +212,7 @@ pub(super) fn count_in<T: Copy + Into<u16>>(hay: &[T], needle: &[u16], limit: u6
 }
 
 /// `normalize`: a UTF-16 copy, the normalized buffer and the result.
-pub(super) fn normalize(
-    this: &JsValue,
-    args: &[JsValue],
-    ctx: &mut Context,
-) -> JsResult<Option<Planned>> {
-    let Some(s) = this_string(this, ctx)? else {
-        return Ok(None);
-    };
+pub(super) fn normalize(s: JsString, args: &[JsValue], ctx: &mut Context) -> JsResult<Planned> {
     let form = arg(args, 0);
     let form = if form.is_undefined() {
         form
@@ -244,7 +224,7 @@ pub(super) fn normalize(
     let bytes = len(&s)
         .saturating_mul(2)
         .saturating_add(out.saturating_mul(4));
-    Ok(Some(Planned::new(s.into(), vec![form], bytes)))
+    Ok(Planned::new(s.into(), vec![form], bytes))
 }
 
 /// `split` with a string (or missing) separator: the substrings (slices of
@@ -255,38 +235,37 @@ pub(super) fn split(
     ctx: &mut Context,
 ) -> JsResult<Option<Planned>> {
     let separator = arg(args, 0);
-    if separator.is_object() || this.is_null_or_undefined() {
+    if separator.is_object() {
         // A splitter object (a RegExp) answers for itself.
         return Ok(None);
     }
-    let Some(s) = this_string(this, ctx)? else {
-        return Ok(None);
-    };
-    let limit = arg(args, 1);
-    let (lim, limit) = if limit.is_undefined() {
-        (u64::from(u32::MAX), limit)
-    } else {
-        let l = limit.to_u32(ctx)?;
-        (u64::from(l), JsValue::new(l))
-    };
-    if separator.is_undefined() {
-        return Ok(Some(Planned::new(s.into(), vec![separator, limit], 0)));
-    }
-    let sep = separator.to_string(ctx)?;
-    let pieces = if lim == 0 {
-        0
-    } else if sep.is_empty() {
-        len(&s).min(lim)
-    } else {
-        let found = count_matches(s.as_str(), sep.as_str(), lim);
-        found.saturating_add(1).min(lim)
-    };
-    let per_piece = ELEMENT_BYTES + STRING_BYTES + size_of::<JsString>() as u64;
-    Ok(Some(Planned::new(
-        s.into(),
-        vec![sep.into(), limit],
-        pieces.saturating_mul(per_piece),
-    )))
+    on_string(this, args, ctx, |s, args, ctx| {
+        let limit = arg(args, 1);
+        let (lim, limit) = if limit.is_undefined() {
+            (u64::from(u32::MAX), limit)
+        } else {
+            let l = limit.to_u32(ctx)?;
+            (u64::from(l), JsValue::new(l))
+        };
+        if separator.is_undefined() {
+            return Ok(Planned::new(s.into(), vec![separator, limit], 0));
+        }
+        let sep = separator.to_string(ctx)?;
+        let pieces = if lim == 0 {
+            0
+        } else if sep.is_empty() {
+            len(&s).min(lim)
+        } else {
+            let found = count_matches(s.as_str(), sep.as_str(), lim);
+            found.saturating_add(1).min(lim)
+        };
+        let per_piece = ELEMENT_BYTES + STRING_BYTES + size_of::<JsString>() as u64;
+        Ok(Planned::new(
+            s.into(),
+            vec![sep.into(), limit],
+            pieces.saturating_mul(per_piece),
+        ))
+    })
 }
 
 /// `replace` / `replaceAll` with a string pattern and a string
@@ -301,57 +280,51 @@ pub(super) fn replace(
 ) -> JsResult<Option<Planned>> {
     let search = arg(args, 0);
     let replacement = arg(args, 1);
-    if search.is_object() || replacement.is_callable() || this.is_null_or_undefined() {
+    if search.is_object() || replacement.is_callable() {
+        // A pattern object (a RegExp) or a replacer function answers for
+        // itself.
         return Ok(None);
     }
-    let Some(s) = this_string(this, ctx)? else {
-        return Ok(None);
-    };
-    let search = search.to_string(ctx)?;
-    let replacement = replacement.to_string(ctx)?;
-    let matches = count_matches(s.as_str(), search.as_str(), if all { u64::MAX } else { 1 });
-    let mut per_match = len(&replacement);
-    let units: Vec<u16> = replacement.iter().collect();
-    for pair in units.windows(2) {
-        if pair.first() == Some(&u16::from(b'$')) {
-            match pair.get(1).copied() {
-                Some(c) if c == u16::from(b'`') || c == u16::from(b'\'') => {
-                    per_match = per_match.saturating_add(len(&s));
+    on_string(this, args, ctx, |s, _, ctx| {
+        let search = search.to_string(ctx)?;
+        let replacement = replacement.to_string(ctx)?;
+        let matches = count_matches(s.as_str(), search.as_str(), if all { u64::MAX } else { 1 });
+        let mut per_match = len(&replacement);
+        let units: Vec<u16> = replacement.iter().collect();
+        for pair in units.windows(2) {
+            if pair.first() == Some(&u16::from(b'$')) {
+                match pair.get(1).copied() {
+                    Some(c) if c == u16::from(b'`') || c == u16::from(b'\'') => {
+                        per_match = per_match.saturating_add(len(&s));
+                    }
+                    Some(c) if c == u16::from(b'&') => {
+                        per_match = per_match.saturating_add(len(&search));
+                    }
+                    _ => {}
                 }
-                Some(c) if c == u16::from(b'&') => {
-                    per_match = per_match.saturating_add(len(&search));
-                }
-                _ => {}
             }
         }
-    }
-    let out = len(&s).saturating_add(matches.saturating_mul(per_match));
-    let bytes = matches
-        .saturating_mul(size_of::<usize>() as u64)
-        .saturating_add(out.saturating_mul(2));
-    Ok(Some(Planned::new(
-        s.into(),
-        vec![search.into(), replacement.into()],
-        bytes,
-    )))
+        let out = len(&s).saturating_add(matches.saturating_mul(per_match));
+        let bytes = matches
+            .saturating_mul(size_of::<usize>() as u64)
+            .saturating_add(out.saturating_mul(2));
+        Ok(Planned::new(
+            s.into(),
+            vec![search.into(), replacement.into()],
+            bytes,
+        ))
+    })
 }
 
 /// `toUpperCase` and friends: UTF-8 copies, the UTF-16 buffer, the result.
-pub(super) fn case(
-    this: &JsValue,
-    args: &[JsValue],
-    ctx: &mut Context,
-) -> JsResult<Option<Planned>> {
-    let Some(s) = this_string(this, ctx)? else {
-        return Ok(None);
-    };
+pub(super) fn case(s: JsString, args: &[JsValue], _: &mut Context) -> JsResult<Planned> {
     let per_unit = if non_ascii(s.as_str()) == 0 {
         CASE_BYTES_ASCII
     } else {
         CASE_BYTES
     };
     let bytes = len(&s).saturating_mul(per_unit);
-    Ok(Some(Planned::new(s.into(), args.to_vec(), bytes)))
+    Ok(Planned::new(s.into(), args.to_vec(), bytes))
 }
 
 /// `escape`, `encodeURI`, `encodeURIComponent`: the escaped UTF-16 buffer

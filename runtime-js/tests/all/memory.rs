@@ -41,100 +41,90 @@ async fn refused(g: &Guest, code: &str) {
     g.still_serves().await;
 }
 
+/// [`refused`] for each of `codes`, in order.
+async fn all_refused(g: &Guest, codes: &[&str]) {
+    for code in codes {
+        refused(g, code).await;
+    }
+}
+
 async fn eval(g: &Guest, code: &str) -> Value {
     g.run("eval", json!({ "code": code }))
         .await
         .unwrap_or_else(|e| panic!("{code}: {e}"))
 }
 
+/// An array of length `2 ** 32 - 1` that stores nothing.
+const SPARSE: &str = "const a = []; a.length = 2 ** 32 - 1;";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joins_of_huge_sparse_arrays_are_memory_limit_not_an_abort() {
-    let g = guest().await;
-    // Boa reserves two list slots per index before reading one: 64 GiB
-    // here, which used to abort the host process.
-    let sparse = "const a = []; a.length = 2 ** 32 - 1;";
-    refused(&g, &format!("{sparse} a.join('abc')")).await;
-    refused(&g, &format!("{sparse} a.toString()")).await;
-    refused(&g, &format!("{sparse} a.toLocaleString()")).await;
-    refused(&g, &format!("{sparse} a.sort()")).await;
-    refused(&g, &format!("{sparse} JSON.stringify(a)")).await;
-    refused(&g, &format!("{sparse} Math.max.apply(null, a)")).await;
-    refused(&g, &format!("{sparse} Reflect.apply(Math.max, null, a)")).await;
-    refused(&g, "Reflect.construct(Array, { length: 2 ** 31 })").await;
-    refused(
-        &g,
-        "String.fromCharCode.apply(null, new Uint8Array(2 ** 24)).length",
+    // Boa reserves two list slots per index of SPARSE before reading one:
+    // 64 GiB, which used to abort the host process.
+    all_refused(
+        &guest().await,
+        &[
+            &format!("{SPARSE} a.join('abc')"),
+            &format!("{SPARSE} a.toString()"),
+            &format!("{SPARSE} a.toLocaleString()"),
+            &format!("{SPARSE} a.sort()"),
+            &format!("{SPARSE} JSON.stringify(a)"),
+            &format!("{SPARSE} Math.max.apply(null, a)"),
+            &format!("{SPARSE} Reflect.apply(Math.max, null, a)"),
+            "Reflect.construct(Array, { length: 2 ** 31 })",
+            "String.fromCharCode.apply(null, new Uint8Array(2 ** 24)).length",
+            // Many stored strings: the elements count too.
+            "const s = 'x'.repeat(2 ** 20); Array(200).fill(s).join('')",
+            "new Uint8Array(2 ** 24).join(',')",
+        ],
     )
     .await;
-    // Many stored strings: the elements count too.
-    refused(
-        &g,
-        "const s = 'x'.repeat(2 ** 20); Array(200).fill(s).join('')",
-    )
-    .await;
-    refused(&g, "new Uint8Array(2 ** 24).join(',')").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn string_builders_are_memory_limit() {
-    let g = guest().await;
-    refused(&g, "'x'.repeat(2 ** 28)").await;
-    refused(&g, "'ab'.repeat(2 ** 27)").await;
-    refused(&g, "'x'.padStart(2 ** 28)").await;
-    refused(&g, "'x'.padEnd(2 ** 28, 'ab')").await;
-    refused(&g, &format!("{BIG} 'abc'.concat(s, s, s)")).await;
-    refused(
-        &g,
-        "let s = '\\uFB03'; for (let i = 0; i < 23; i++) s += s; s.normalize('NFKD')",
-    )
-    .await;
-    refused(&g, &format!("{BIG} s.split('')")).await;
-    refused(&g, &format!("{BIG} s.toUpperCase()")).await;
-    refused(
-        &g,
-        "let s = 'x'; for (let i = 0; i < 20; i++) s += s; s.replaceAll('x', '$`')",
-    )
-    .await;
     // One match, but each `$`` inserts the whole string before it.
     let prefixes = "$`".repeat(64);
-    refused(
-        &g,
-        &format!("let s = 'x'; for (let i = 0; i < 20; i++) s += s; s.replace('x', '{prefixes}')"),
+    all_refused(
+        &guest().await,
+        &[
+            "'x'.repeat(2 ** 28)",
+            "'ab'.repeat(2 ** 27)",
+            "'x'.padStart(2 ** 28)",
+            "'x'.padEnd(2 ** 28, 'ab')",
+            &format!("{BIG} 'abc'.concat(s, s, s)"),
+            "let s = '\\uFB03'; for (let i = 0; i < 23; i++) s += s; s.normalize('NFKD')",
+            &format!("{BIG} s.split('')"),
+            &format!("{BIG} s.toUpperCase()"),
+            "let s = 'x'; for (let i = 0; i < 20; i++) s += s; s.replaceAll('x', '$`')",
+            &format!(
+                "let s = 'x'; for (let i = 0; i < 20; i++) s += s; s.replace('x', '{prefixes}')"
+            ),
+            "let s = '\\u4e2d'; for (let i = 0; i < 22; i++) s += s; encodeURIComponent(s)",
+            &format!("{BIG} Object.keys(s)"),
+            "(1n << 100000000n).toString(2).length",
+            "String(BigInt.asUintN(2 ** 29, -1n)).length",
+        ],
     )
     .await;
-    refused(
-        &g,
-        "let s = '\\u4e2d'; for (let i = 0; i < 22; i++) s += s; encodeURIComponent(s)",
-    )
-    .await;
-    refused(&g, &format!("{BIG} Object.keys(s)")).await;
-    refused(&g, "(1n << 100000000n).toString(2).length").await;
-    refused(&g, "String(BigInt.asUintN(2 ** 29, -1n)).length").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn array_builders_are_memory_limit() {
-    let g = guest().await;
-    refused(&g, "new Array(2 ** 26).fill(0)").await;
-    refused(&g, "Array.from({ length: 2 ** 26 })").await;
-    refused(&g, &format!("{BIG} Array.from(s)")).await;
-    refused(
-        &g,
-        "const a = new Array(2 ** 20).fill(0); a.concat(a, a, a, a)",
-    )
-    .await;
-    refused(
-        &g,
-        "new Array(2 ** 20).fill([1, 2, 3, 4, 5, 6, 7, 8]).flat()",
-    )
-    .await;
-    refused(&g, "Array(2 ** 26).toSpliced(0, 0)").await;
-    refused(&g, "Array(2 ** 26).with(0, 1)").await;
-    refused(&g, "Array(2 ** 26).toReversed()").await;
-    refused(&g, "Array(2 ** 26).toSorted()").await;
-    refused(
-        &g,
-        "const s = 'x'.repeat(2 ** 20); JSON.stringify(Array(200).fill(s))",
+    all_refused(
+        &guest().await,
+        &[
+            "new Array(2 ** 26).fill(0)",
+            "Array.from({ length: 2 ** 26 })",
+            &format!("{BIG} Array.from(s)"),
+            "const a = new Array(2 ** 20).fill(0); a.concat(a, a, a, a)",
+            "new Array(2 ** 20).fill([1, 2, 3, 4, 5, 6, 7, 8]).flat()",
+            "Array(2 ** 26).toSpliced(0, 0)",
+            "Array(2 ** 26).with(0, 1)",
+            "Array(2 ** 26).toReversed()",
+            "Array(2 ** 26).toSorted()",
+            "const s = 'x'.repeat(2 ** 20); JSON.stringify(Array(200).fill(s))",
+        ],
     )
     .await;
 }
@@ -142,12 +132,14 @@ async fn array_builders_are_memory_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn buffers_past_the_budget_are_memory_limit() {
     let g = guest().await;
-    refused(&g, "new ArrayBuffer(2 ** 30).byteLength").await;
-    refused(&g, "new SharedArrayBuffer(2 ** 30).byteLength").await;
-    refused(&g, "new Float64Array(2 ** 27).length").await;
-    refused(
+    all_refused(
         &g,
-        "new ArrayBuffer(0, { maxByteLength: 2 ** 30 }).byteLength",
+        &[
+            "new ArrayBuffer(2 ** 30).byteLength",
+            "new SharedArrayBuffer(2 ** 30).byteLength",
+            "new Float64Array(2 ** 27).length",
+            "new ArrayBuffer(0, { maxByteLength: 2 ** 30 }).byteLength",
+        ],
     )
     .await;
     // Boa's own RangeError, thrown before allocating: the guest may catch
@@ -175,15 +167,13 @@ async fn what_the_call_already_holds_counts() {
     // calls of a warm context included: these run first, each in a fresh
     // context (a limit discards the one it ended in).
     // 30 MiB does not fit after a live 40 MiB string...
-    refused(
+    all_refused(
         &g,
-        "const keep = 'x'.repeat(40 * 2 ** 20); const more = 'y'.repeat(30 * 2 ** 20); \
-         keep.length + more.length",
-    )
-    .await;
-    refused(
-        &g,
-        "const keep = 'x'.repeat(40 * 2 ** 20); new ArrayBuffer(30 * 2 ** 20).byteLength",
+        &[
+            "const keep = 'x'.repeat(40 * 2 ** 20); const more = 'y'.repeat(30 * 2 ** 20); \
+             keep.length + more.length",
+            "const keep = 'x'.repeat(40 * 2 ** 20); new ArrayBuffer(30 * 2 ** 20).byteLength",
+        ],
     )
     .await;
     // ...but fits a 64 MiB budget on its own.

@@ -16,7 +16,7 @@ use rustpython_vm::function::FuncArgs;
 use rustpython_vm::{PyObject, PyObjectRef, PyResult, VirtualMachine};
 
 use super::repeat::count;
-use super::{check, wrap_method, wrap_slot};
+use super::{check, original, wrap_named, wrap_slot};
 use crate::engine_fixes::call_original;
 
 /// Peak of a power whose base is not a power of two, in results.
@@ -81,10 +81,7 @@ fn checked_pow(
     if vm.is_none(modulus) {
         check(pow_estimate(base, exp, vm), vm)?;
     }
-    match slot.get() {
-        Some(f) => f(base, exp, modulus, vm),
-        None => Err(vm.new_runtime_error("morph: pow guard without its slot")),
-    }
+    original(slot, "pow", vm)?(base, exp, modulus, vm)
 }
 
 fn int_pow(base: &PyObject, exp: &PyObject, modulus: &PyObject, vm: &VirtualMachine) -> PyResult {
@@ -102,10 +99,7 @@ fn checked_shift(
     vm: &VirtualMachine,
 ) -> PyResult {
     check(shift_estimate(a, b, vm), vm)?;
-    match slot.get() {
-        Some(f) => f(a, b, vm),
-        None => Err(vm.new_runtime_error("morph: shift guard without its slot")),
-    }
+    original(slot, "shift", vm)?(a, b, vm)
 }
 
 fn int_lshift(a: &PyObject, b: &PyObject, vm: &VirtualMachine) -> PyResult {
@@ -127,32 +121,26 @@ fn operand(args: &FuncArgs) -> Option<(&PyObjectRef, bool)> {
     Some((other, modulus))
 }
 
-fn pow_method(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    if let Some((exp, false)) = operand(&args) {
-        check(pow_estimate(&zelf, exp, vm), vm)?;
+/// `int.<name>(other[, mod])` for `__pow__`, `__rpow__`, `__lshift__` and
+/// `__rlshift__`: the peak of the operation checked (a power with a modulus
+/// stays small), then the original.
+fn operator_method(
+    name: &'static str,
+    zelf: PyObjectRef,
+    args: FuncArgs,
+    vm: &VirtualMachine,
+) -> PyResult {
+    if let Some((other, modulus)) = operand(&args) {
+        let bytes = match name {
+            "__pow__" if !modulus => pow_estimate(&zelf, other, vm),
+            "__rpow__" if !modulus => pow_estimate(other, &zelf, vm),
+            "__lshift__" => shift_estimate(&zelf, other, vm),
+            "__rlshift__" => shift_estimate(other, &zelf, vm),
+            _ => 0,
+        };
+        check(bytes, vm)?;
     }
-    call_original(vm, vm.ctx.types.int_type, "__pow__", zelf, args)
-}
-
-fn rpow_method(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    if let Some((base, false)) = operand(&args) {
-        check(pow_estimate(base, &zelf, vm), vm)?;
-    }
-    call_original(vm, vm.ctx.types.int_type, "__rpow__", zelf, args)
-}
-
-fn lshift_method(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    if let Some((shift, _)) = operand(&args) {
-        check(shift_estimate(&zelf, shift, vm), vm)?;
-    }
-    call_original(vm, vm.ctx.types.int_type, "__lshift__", zelf, args)
-}
-
-fn rlshift_method(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    if let Some((value, _)) = operand(&args) {
-        check(shift_estimate(value, &zelf, vm), vm)?;
-    }
-    call_original(vm, vm.ctx.types.int_type, "__rlshift__", zelf, args)
+    call_original(vm, vm.ctx.types.int_type, name, zelf, args)
 }
 
 /// Wraps `int`'s power and shift slots and methods on this thread.
@@ -190,26 +178,11 @@ pub fn install(vm: &VirtualMachine) {
         int_rlshift,
         BinaryFn
     );
-    wrap_method(
-        vm,
-        int,
-        "__pow__",
-        pow_method,
-        "Return pow(self, value, mod).",
-    );
-    wrap_method(
-        vm,
-        int,
-        "__rpow__",
-        rpow_method,
-        "Return pow(value, self, mod).",
-    );
-    wrap_method(vm, int, "__lshift__", lshift_method, "Return self<<value.");
-    wrap_method(
-        vm,
-        int,
-        "__rlshift__",
-        rlshift_method,
-        "Return value<<self.",
-    );
+    let methods = [
+        ("__pow__", "Return pow(self, value, mod)."),
+        ("__rpow__", "Return pow(value, self, mod)."),
+        ("__lshift__", "Return self<<value."),
+        ("__rlshift__", "Return value<<self."),
+    ];
+    wrap_named(vm, int, &methods, operator_method);
 }

@@ -19,14 +19,14 @@
 
 use std::sync::OnceLock;
 
-use rustpython_vm::builtins::{PyInt, PyStr, PyTypeRef};
+use rustpython_vm::builtins::{PyInt, PyStr, PyType, PyTypeRef};
 use rustpython_vm::function::FuncArgs;
 use rustpython_vm::protocol::PySequence;
 use rustpython_vm::types::PyTypeFlags;
-use rustpython_vm::{AsObject, PyObject, PyObjectRef, PyResult, VirtualMachine};
+use rustpython_vm::{AsObject, Py, PyObject, PyObjectRef, PyResult, VirtualMachine};
 
 use super::repeat::{POINTER, count};
-use super::{active, check, wrap_method, wrap_slot};
+use super::{active, check, original, wrap_method, wrap_slot};
 use crate::engine_fixes::{call_original, replace_classmethod};
 
 /// Bytes of an element object that iterating creates.
@@ -48,20 +48,17 @@ fn sized(iterable: &PyObject, vm: &VirtualMachine) -> Option<(u128, u128)> {
     if !active() || cls.slots.flags.has_feature(PyTypeFlags::HEAPTYPE) {
         return None;
     }
-    let ranged = [
+    let is_one_of = |types: [&Py<PyType>; 3]| types.iter().any(|r| cls.is(*r));
+    let ranged = is_one_of([
         t.range_type,
         t.range_iterator_type,
         t.long_range_iterator_type,
-    ]
-    .iter()
-    .any(|r| cls.is(*r));
-    let fresh = [
+    ]);
+    let fresh = is_one_of([
         t.dict_items_type,
         t.dict_itemiterator_type,
         t.dict_reverseitemiterator_type,
-    ]
-    .iter()
-    .any(|r| cls.is(*r));
+    ]);
     let per_element = if ranged || fresh { FRESH_ELEMENT } else { 0 };
     match vm.length_hint_opt(iterable.to_owned()) {
         Ok(Some(n)) => Some((n as u128, per_element)),
@@ -93,6 +90,15 @@ fn single(args: &FuncArgs) -> Option<&PyObjectRef> {
     }
 }
 
+/// Refuses a constructor or method called with one iterable (`list(x)`,
+/// `l.extend(x)`) that fills a container whose entries cost `entry` bytes.
+fn check_single_fill(args: &FuncArgs, entry: u128, vm: &VirtualMachine) -> PyResult<()> {
+    match single(args) {
+        Some(iterable) => check_fill(iterable, entry, vm),
+        None => Ok(()),
+    }
+}
+
 type InitFn = fn(PyObjectRef, FuncArgs, &VirtualMachine) -> PyResult<()>;
 type VectorCallFn =
     fn(&PyObject, Vec<PyObjectRef>, usize, Option<&[PyObjectRef]>, &VirtualMachine) -> PyResult;
@@ -100,8 +106,6 @@ type NewFn = fn(PyTypeRef, FuncArgs, &VirtualMachine) -> PyResult;
 type ConcatFn = fn(PySequence<'_>, &PyObject, &VirtualMachine) -> PyResult;
 
 static LIST_INIT: OnceLock<InitFn> = OnceLock::new();
-static LIST_CALL: OnceLock<VectorCallFn> = OnceLock::new();
-static SET_CALL: OnceLock<VectorCallFn> = OnceLock::new();
 static LIST_ICONCAT: OnceLock<ConcatFn> = OnceLock::new();
 static SET_INIT: OnceLock<InitFn> = OnceLock::new();
 static TUPLE_NEW: OnceLock<NewFn> = OnceLock::new();
@@ -109,102 +113,53 @@ static FROZENSET_NEW: OnceLock<NewFn> = OnceLock::new();
 static BYTES_NEW: OnceLock<NewFn> = OnceLock::new();
 static BYTEARRAY_INIT: OnceLock<InitFn> = OnceLock::new();
 
-fn run_init(
-    slot: &OnceLock<InitFn>,
-    zelf: PyObjectRef,
-    args: FuncArgs,
-    vm: &VirtualMachine,
-) -> PyResult<()> {
-    match slot.get() {
-        Some(f) => f(zelf, args, vm),
-        None => Err(vm.new_runtime_error("morph: constructor guard without its slot")),
-    }
-}
-
-fn run_new(
-    slot: &OnceLock<NewFn>,
-    cls: PyTypeRef,
-    args: FuncArgs,
-    vm: &VirtualMachine,
-) -> PyResult {
-    match slot.get() {
-        Some(f) => f(cls, args, vm),
-        None => Err(vm.new_runtime_error("morph: constructor guard without its slot")),
-    }
-}
-
 /// `list(x)` and `set(x)` are called through the types' vector calls,
-/// which run the original initialisers directly.
-fn checked_call(
-    slot: &OnceLock<VectorCallFn>,
-    entry: u128,
-    args: (&PyObject, Vec<PyObjectRef>, usize, Option<&[PyObjectRef]>),
-    vm: &VirtualMachine,
-) -> PyResult {
-    let (callee, args, nargs, kwnames) = args;
-    if let ([iterable], 1, None) = (args.as_slice(), nargs, kwnames) {
-        check_fill(iterable, entry, vm)?;
-    }
-    match slot.get() {
-        Some(f) => f(callee, args, nargs, kwnames, vm),
-        None => Err(vm.new_runtime_error("morph: constructor guard without its slot")),
-    }
+/// which run the original initialisers directly: a guard per type, for a
+/// container of `$entry`-byte entries, keeping the original in `$orig`.
+macro_rules! vector_call {
+    ($orig:ident, $guard:ident, $entry:expr) => {
+        static $orig: OnceLock<VectorCallFn> = OnceLock::new();
+        fn $guard(
+            callee: &PyObject,
+            args: Vec<PyObjectRef>,
+            nargs: usize,
+            kwnames: Option<&[PyObjectRef]>,
+            vm: &VirtualMachine,
+        ) -> PyResult {
+            if let ([iterable], 1, None) = (args.as_slice(), nargs, kwnames) {
+                check_fill(iterable, $entry, vm)?;
+            }
+            original(&$orig, "constructor", vm)?(callee, args, nargs, kwnames, vm)
+        }
+    };
 }
 
-fn list_call(
-    callee: &PyObject,
-    args: Vec<PyObjectRef>,
-    nargs: usize,
-    kwnames: Option<&[PyObjectRef]>,
-    vm: &VirtualMachine,
-) -> PyResult {
-    checked_call(&LIST_CALL, POINTER, (callee, args, nargs, kwnames), vm)
-}
-
-fn set_call(
-    callee: &PyObject,
-    args: Vec<PyObjectRef>,
-    nargs: usize,
-    kwnames: Option<&[PyObjectRef]>,
-    vm: &VirtualMachine,
-) -> PyResult {
-    checked_call(&SET_CALL, SET_ENTRY, (callee, args, nargs, kwnames), vm)
-}
+vector_call!(LIST_CALL, list_call, POINTER);
+vector_call!(SET_CALL, set_call, SET_ENTRY);
 
 fn list_init(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
-    if let Some(iterable) = single(&args) {
-        check_fill(iterable, POINTER, vm)?;
-    }
-    run_init(&LIST_INIT, zelf, args, vm)
+    check_single_fill(&args, POINTER, vm)?;
+    original(&LIST_INIT, "constructor", vm)?(zelf, args, vm)
 }
 
 fn list_iconcat(seq: PySequence<'_>, other: &PyObject, vm: &VirtualMachine) -> PyResult {
     check_fill(other, POINTER, vm)?;
-    match LIST_ICONCAT.get() {
-        Some(f) => f(seq, other, vm),
-        None => Err(vm.new_runtime_error("morph: += guard without its slot")),
-    }
+    original(&LIST_ICONCAT, "+=", vm)?(seq, other, vm)
 }
 
 fn set_init(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
-    if let Some(iterable) = single(&args) {
-        check_fill(iterable, SET_ENTRY, vm)?;
-    }
-    run_init(&SET_INIT, zelf, args, vm)
+    check_single_fill(&args, SET_ENTRY, vm)?;
+    original(&SET_INIT, "constructor", vm)?(zelf, args, vm)
 }
 
 fn tuple_new(cls: PyTypeRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    if let Some(iterable) = single(&args) {
-        check_fill(iterable, POINTER, vm)?;
-    }
-    run_new(&TUPLE_NEW, cls, args, vm)
+    check_single_fill(&args, POINTER, vm)?;
+    original(&TUPLE_NEW, "constructor", vm)?(cls, args, vm)
 }
 
 fn frozenset_new(cls: PyTypeRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    if let Some(iterable) = single(&args) {
-        check_fill(iterable, SET_ENTRY, vm)?;
-    }
-    run_new(&FROZENSET_NEW, cls, args, vm)
+    check_single_fill(&args, SET_ENTRY, vm)?;
+    original(&FROZENSET_NEW, "constructor", vm)?(cls, args, vm)
 }
 
 /// Refuses `bytes(source)` / `bytearray(source)`: a size, or an iterable of
@@ -235,44 +190,17 @@ fn check_bytes_fill(iterable: &PyObject, vm: &VirtualMachine) -> PyResult<()> {
 
 fn bytes_new(cls: PyTypeRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
     check_buffer_source(&args, vm)?;
-    run_new(&BYTES_NEW, cls, args, vm)
+    original(&BYTES_NEW, "constructor", vm)?(cls, args, vm)
 }
 
 fn bytearray_init(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
     check_buffer_source(&args, vm)?;
-    run_init(&BYTEARRAY_INIT, zelf, args, vm)
+    original(&BYTEARRAY_INIT, "constructor", vm)?(zelf, args, vm)
 }
 
 // The dict methods: `__init__` wrappers hold the original slot functions;
-// the others are plain methods.
-
-fn list_init_method(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    if let Some(iterable) = single(&args) {
-        check_fill(iterable, POINTER, vm)?;
-    }
-    call_original(vm, vm.ctx.types.list_type, "__init__", zelf, args)
-}
-
-fn list_extend(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    if let Some(iterable) = single(&args) {
-        check_fill(iterable, POINTER, vm)?;
-    }
-    call_original(vm, vm.ctx.types.list_type, "extend", zelf, args)
-}
-
-fn list_iadd(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    if let Some(iterable) = single(&args) {
-        check_fill(iterable, POINTER, vm)?;
-    }
-    call_original(vm, vm.ctx.types.list_type, "__iadd__", zelf, args)
-}
-
-fn set_init_method(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    if let Some(iterable) = single(&args) {
-        check_fill(iterable, SET_ENTRY, vm)?;
-    }
-    call_original(vm, vm.ctx.types.set_type, "__init__", zelf, args)
-}
+// the others are plain methods. Those that fill from one iterable are
+// wrapped from a table in [`install`].
 
 fn set_update(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
     for iterable in &args.args {
@@ -405,34 +333,25 @@ pub fn install(vm: &VirtualMachine) {
         bytearray_init,
         InitFn
     );
-    wrap_method(
-        vm,
-        t.list_type,
-        "__init__",
-        list_init_method,
-        "Initialize self.",
-    );
-    wrap_method(
-        vm,
-        t.list_type,
-        "extend",
-        list_extend,
-        "Extend list by appending elements from the iterable.",
-    );
-    wrap_method(
-        vm,
-        t.list_type,
-        "__iadd__",
-        list_iadd,
-        "Implement self+=value.",
-    );
-    wrap_method(
-        vm,
-        t.set_type,
-        "__init__",
-        set_init_method,
-        "Initialize self.",
-    );
+    // (type, method, bytes per entry, doc)
+    let fills = [
+        (t.list_type, "__init__", POINTER, "Initialize self."),
+        (
+            t.list_type,
+            "extend",
+            POINTER,
+            "Extend list by appending elements from the iterable.",
+        ),
+        (t.list_type, "__iadd__", POINTER, "Implement self+=value."),
+        (t.set_type, "__init__", SET_ENTRY, "Initialize self."),
+    ];
+    for (ty, name, entry, doc) in fills {
+        let method = move |zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine| {
+            check_single_fill(&args, entry, vm)?;
+            call_original(vm, ty, name, zelf, args)
+        };
+        wrap_method(vm, ty, name, method, doc);
+    }
     wrap_method(
         vm,
         t.set_type,

@@ -24,7 +24,7 @@ use rustpython_vm::function::FuncArgs;
 use rustpython_vm::{AsObject, Py, PyObject, PyObjectRef, PyResult, VirtualMachine};
 
 use super::repeat::count;
-use super::{check, wrap_method, wrap_slot};
+use super::{check, original, wrap_method, wrap_slot};
 use crate::engine_fixes::call_original;
 
 /// Largest precision a float may be formatted with.
@@ -253,10 +253,7 @@ macro_rules! remainder_slot {
         static $orig: OnceLock<BinaryFn> = OnceLock::new();
         fn $guard(a: &PyObject, b: &PyObject, vm: &VirtualMachine) -> PyResult {
             check_percent(a, b, vm)?;
-            match $orig.get() {
-                Some(f) => f(a, b, vm),
-                None => Err(vm.new_runtime_error("morph: % guard without its slot")),
-            }
+            original(&$orig, "%", vm)?(a, b, vm)
         }
     };
 }

@@ -22,7 +22,7 @@
 //!   (`bytes(n)`, `bytearray(n)`, `bytearray.extend`, `int.to_bytes`);
 //! - [`text`]: padding and rewriting (`ljust`, `rjust`, `center`, `zfill`,
 //!   `expandtabs`, `replace`);
-//! - [`format`]: widths and precisions of `format()`, f-strings,
+//! - [`format`](mod@format): widths and precisions of `format()`, f-strings,
 //!   `str.format` and `%`.
 //!
 //! **Where**: RustPython keeps type slots in atomic cells and its types'
@@ -46,11 +46,12 @@ mod repeat;
 mod text;
 
 use std::cell::Cell;
+use std::sync::OnceLock;
 
 use morph_runtime_core::allocation;
 use rustpython_vm::builtins::{PyList, PyType, PyTypeRef};
-use rustpython_vm::function::IntoPyNativeFn;
-use rustpython_vm::{AsObject, Py, PyResult, VirtualMachine};
+use rustpython_vm::function::{FuncArgs, IntoPyNativeFn};
+use rustpython_vm::{AsObject, Py, PyObjectRef, PyResult, VirtualMachine};
 
 thread_local! {
     /// `max_memory_mb` of the call running on this thread (`0`: unguarded).
@@ -171,6 +172,14 @@ macro_rules! wrap_slot {
 }
 use wrap_slot;
 
+/// The original slot function a [`wrap_slot!`] guard kept in `slot` (an
+/// error, never expected, if the guard runs without it).
+fn original<F: Copy>(slot: &OnceLock<F>, guard: &str, vm: &VirtualMachine) -> PyResult<F> {
+    slot.get()
+        .copied()
+        .ok_or_else(|| vm.new_runtime_error(format!("morph: {guard} guard without its slot")))
+}
+
 /// Replaces method `name` of the built-in `ty` with `method`, if `ty`
 /// defines it itself (the original stays callable with
 /// [`crate::engine_fixes::call_original`]).
@@ -183,5 +192,25 @@ fn wrap_method<Kind>(
 ) {
     if ty.get_direct_attr(vm.ctx.intern_str(name)).is_some() {
         crate::engine_fixes::replace_method(vm, ty, name, method, doc);
+    }
+}
+
+/// A guard serving several methods of a type, told which one is called
+/// (the original it ends in).
+type Named = fn(&'static str, PyObjectRef, FuncArgs, &VirtualMachine) -> PyResult;
+
+/// [`wrap_method`] for each `(name, doc)` of `methods`, with `guard` told
+/// the name.
+fn wrap_named(
+    vm: &VirtualMachine,
+    ty: &'static Py<PyType>,
+    methods: &[(&'static str, &'static str)],
+    guard: Named,
+) {
+    for &(name, doc) in methods {
+        let method = move |zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine| {
+            guard(name, zelf, args, vm)
+        };
+        wrap_method(vm, ty, name, method, doc);
     }
 }

@@ -12,7 +12,7 @@ use rustpython_vm::function::FuncArgs;
 use rustpython_vm::protocol::PySequence;
 use rustpython_vm::{Py, PyObject, PyObjectRef, PyResult, VirtualMachine};
 
-use super::{check, wrap_method, wrap_slot};
+use super::{check, original, wrap_named, wrap_slot};
 use crate::engine_fixes::call_original;
 
 /// Bytes of a list or tuple element (one pointer; the elements are shared).
@@ -72,10 +72,7 @@ macro_rules! repeat_slot {
         static $orig: OnceLock<RepeatFn> = OnceLock::new();
         fn $guard(seq: PySequence<'_>, n: isize, vm: &VirtualMachine) -> PyResult {
             check_repeat(seq.obj, n as i128, vm)?;
-            match $orig.get() {
-                Some(f) => f(seq, n, vm),
-                None => Err(vm.new_runtime_error("morph: repeat guard without its slot")),
-            }
+            original(&$orig, "repeat", vm)?(seq, n, vm)
         }
     };
 }
@@ -117,18 +114,6 @@ pub fn count(n: &PyInt, vm: &VirtualMachine) -> i128 {
             i128::MAX
         }
     })
-}
-
-fn mul(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    repeat_method("__mul__", zelf, args, vm)
-}
-
-fn rmul(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    repeat_method("__rmul__", zelf, args, vm)
-}
-
-fn imul(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    repeat_method("__imul__", zelf, args, vm)
 }
 
 /// Wraps the repeat slots and methods of this thread's sequence types.
@@ -190,6 +175,11 @@ pub fn install(vm: &VirtualMachine) {
         tuple_repeat,
         RepeatFn
     );
+    let methods = [
+        ("__mul__", "Return self*value."),
+        ("__rmul__", "Return value*self."),
+        ("__imul__", "Implement self*=value."),
+    ];
     for ty in [
         t.str_type,
         t.bytes_type,
@@ -197,8 +187,6 @@ pub fn install(vm: &VirtualMachine) {
         t.list_type,
         t.tuple_type,
     ] {
-        wrap_method(vm, ty, "__mul__", mul, "Return self*value.");
-        wrap_method(vm, ty, "__rmul__", rmul, "Return value*self.");
-        wrap_method(vm, ty, "__imul__", imul, "Implement self*=value.");
+        wrap_named(vm, ty, &methods, repeat_method);
     }
 }

@@ -10,7 +10,7 @@ use rustpython_vm::protocol::PyBuffer;
 use rustpython_vm::{Py, PyObject, PyObjectRef, PyResult, TryFromBorrowedObject, VirtualMachine};
 
 use super::repeat::count;
-use super::{active, check, wrap_method};
+use super::{active, check, wrap_method, wrap_named};
 use crate::engine_fixes::call_original;
 
 /// The built-in text type of `obj` and its bytes.
@@ -120,22 +120,6 @@ fn pad_method(
     call_original(vm, ty, name, zelf, args)
 }
 
-fn ljust(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    pad_method("ljust", zelf, args, vm)
-}
-
-fn rjust(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    pad_method("rjust", zelf, args, vm)
-}
-
-fn center(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    pad_method("center", zelf, args, vm)
-}
-
-fn zfill(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-    pad_method("zfill", zelf, args, vm)
-}
-
 fn expandtabs(zelf: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
     let Some((ty, text)) = text_of(&zelf, vm) else {
         return Err(vm.new_type_error("expandtabs() needs str, bytes or bytearray"));
@@ -201,35 +185,17 @@ fn occurrences(
 /// Wraps the padding and rewriting methods of this thread's text types.
 pub fn install(vm: &VirtualMachine) {
     let t = &vm.ctx.types;
-    for ty in [t.str_type, t.bytes_type, t.bytearray_type] {
-        wrap_method(
-            vm,
-            ty,
-            "ljust",
-            ljust,
-            "Return a left-justified string of length width.",
-        );
-        wrap_method(
-            vm,
-            ty,
-            "rjust",
-            rjust,
-            "Return a right-justified string of length width.",
-        );
-        wrap_method(
-            vm,
-            ty,
-            "center",
-            center,
-            "Return a centered string of length width.",
-        );
-        wrap_method(
-            vm,
-            ty,
+    let pads = [
+        ("ljust", "Return a left-justified string of length width."),
+        ("rjust", "Return a right-justified string of length width."),
+        ("center", "Return a centered string of length width."),
+        (
             "zfill",
-            zfill,
             "Pad a numeric string with zeros on the left, to fill a field of the given width.",
-        );
+        ),
+    ];
+    for ty in [t.str_type, t.bytes_type, t.bytearray_type] {
+        wrap_named(vm, ty, &pads, pad_method);
         wrap_method(
             vm,
             ty,

@@ -49,16 +49,21 @@ impl Guest {
         self.run("value", json!({ "code": code })).await
     }
 
+    /// Asserts `code` leaves `expected` in `out` (as `repr`).
+    async fn gives(&self, code: &str, expected: &str) {
+        let got = self.value(code).await;
+        assert_eq!(
+            got.as_ref().ok().and_then(Value::as_str),
+            Some(expected),
+            "{code}: {got:?}"
+        );
+    }
+
     /// Asserts `code` is refused with `MemoryError` (before it allocated:
     /// a guard, not the allocator's ceiling) and the interpreter answers.
     async fn refused(&self, code: &str) {
         let started = Instant::now();
-        let err = self.value(code).await.expect_err(code);
-        assert_eq!(err.code().as_str(), "memory_limit", "{code}: {err}");
-        assert!(
-            err.to_string().contains("MemoryError"),
-            "{code} was not refused by a guard: {err}"
-        );
+        failed(code, self.value(code).await, "memory_limit", "MemoryError");
         assert!(
             started.elapsed() < Duration::from_secs(3),
             "{code}: {:?}",
@@ -66,6 +71,14 @@ impl Guest {
         );
         self.still_serves().await;
     }
+}
+
+/// Asserts `got`, what `code` gave, is an error of `kind` whose message
+/// holds `text`.
+fn failed(code: &str, got: morph_runtime_core::Result<Value>, kind: &str, text: &str) {
+    let err = got.expect_err(code);
+    assert_eq!(err.code().as_str(), kind, "{code}: {err}");
+    assert!(err.to_string().contains(text), "{code}: {err}");
 }
 
 /// One case of each class, far past 64 MiB.
@@ -263,12 +276,7 @@ const SMALL: &[(&str, &str)] = &[
 async fn small_inputs_give_cpythons_results() {
     let g = guest().await;
     for (code, expected) in SMALL {
-        let got = g.value(code).await;
-        assert_eq!(
-            got.as_ref().ok().and_then(Value::as_str),
-            Some(*expected),
-            "{code}: {got:?}"
-        );
+        g.gives(code, expected).await;
     }
     // Argument errors stay Python's.
     let err = g.value("out = sorted()").await.unwrap_err();
@@ -297,12 +305,8 @@ async fn an_operation_past_what_is_left_of_the_call_is_refused() {
             json!(1 << 20),
             "{code}"
         );
-        let err = g
-            .run("hold", json!({"code": code, "mb": 40}))
-            .await
-            .unwrap_err();
-        assert_eq!(err.code().as_str(), "memory_limit", "{code}: {err}");
-        assert!(err.to_string().contains("MemoryError"), "{code}: {err}");
+        let held = g.run("hold", json!({"code": code, "mb": 40})).await;
+        failed(code, held, "memory_limit", "MemoryError");
         g.still_serves().await;
     }
 }
@@ -316,8 +320,7 @@ async fn an_unguarded_native_path_stops_at_the_ceiling() {
     let g = guest().await;
     for code in ["out = [*range(10**8)]", "out = {*range(10**8)}"] {
         let started = Instant::now();
-        let err = g.value(code).await.expect_err(code);
-        assert_eq!(err.code().as_str(), "memory_limit", "{code}: {err}");
+        failed(code, g.value(code).await, "memory_limit", "");
         assert!(started.elapsed() < Duration::from_secs(5), "{code}");
         g.still_serves().await;
     }
@@ -338,11 +341,11 @@ async fn huge_float_precisions_are_a_guest_error() {
         r#"out = "%.*e" % (70000, 1.5)"#,
         r#"out = b"%.70000e" % 1.5"#,
     ] {
-        let err = g.value(code).await.expect_err(code);
-        assert_eq!(err.code().as_str(), "guest_error", "{code}: {err}");
-        assert!(
-            err.to_string().contains("precision too big"),
-            "{code}: {err}"
+        failed(
+            code,
+            g.value(code).await,
+            "guest_error",
+            "precision too big",
         );
     }
     g.still_serves().await;
@@ -434,9 +437,7 @@ const FORGED: &[(&str, &str)] = &[
 async fn forged_code_is_a_guest_error_on_every_route() {
     let g = guest().await;
     for (code, error) in FORGED {
-        let err = g.value(code).await.expect_err(code);
-        assert_eq!(err.code().as_str(), "guest_error", "{code}: {err}");
-        assert!(err.to_string().contains(error), "{code}: {err}");
+        failed(code, g.value(code).await, "guest_error", error);
         g.still_serves().await;
     }
     // What the compiler made, in a function of its shape, still works.
@@ -456,11 +457,6 @@ async fn forged_code_is_a_guest_error_on_every_route() {
         ),
         ("import sys; out = sys._getframe().f_lineno", "1"),
     ] {
-        let got = g.value(code).await;
-        assert_eq!(
-            got.as_ref().ok().and_then(Value::as_str),
-            Some(expected),
-            "{code}: {got:?}"
-        );
+        g.gives(code, expected).await;
     }
 }
