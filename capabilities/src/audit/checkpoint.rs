@@ -139,8 +139,8 @@ impl CheckpointWriter {
         self.file.path()
     }
 
-    /// Called after record `seq` (with `hash`) was committed: writes a
-    /// checkpoint when `seq` falls on the interval.
+    /// Called after record `seq` (with `hash`) was committed, under the
+    /// log's lock: writes a checkpoint when `seq` falls on the interval.
     pub(crate) fn after_record(&mut self, seq: u64, hash: &str) -> Result<()> {
         if seq.is_multiple_of(self.interval.get()) {
             self.write(seq, hash)
@@ -150,14 +150,24 @@ impl CheckpointWriter {
     }
 
     /// Writes a checkpoint for record `seq` unless the last one already is.
+    /// The caller holds the log's lock, the one lock of every writer, so the
+    /// checkpoint file catches up with other writers' checkpoints first.
     pub(crate) fn write(&mut self, seq: u64, hash: &str) -> Result<()> {
-        if self.last_seq == Some(seq) {
+        let mut file = self.file.lock()?;
+        let caught_up = file.catch_up()?;
+        if caught_up.moved {
+            self.last_seq = caught_up
+                .last_line
+                .and_then(|line| serde_json::from_slice::<Checkpoint>(&line).ok())
+                .map(|c| c.seq);
+        }
+        if self.last_seq.is_some_and(|last| last >= seq) {
             return Ok(());
         }
         let checkpoint = Checkpoint::sign(seq, hash, crate::broker::now_ms(), &self.key);
         let line = serde_json::to_vec(&checkpoint)
             .map_err(|e| Error::internal(format!("serialising an audit checkpoint: {e}")))?;
-        self.file.append(&line)?;
+        file.append(&line)?;
         self.last_seq = Some(seq);
         Ok(())
     }

@@ -7,8 +7,11 @@
 //! - **A record is returned only once it is on disk** (`sync_data`); if it
 //!   cannot be written the append fails, the in-memory chain does not move,
 //!   and the broker fails the capability call.
-//! - **Appends are serialised** by one mutex, and one exclusive file lock
-//!   keeps a second writer (another process) off the same log.
+//! - **Appends are serialised** by one mutex in a process and, across
+//!   processes sharing a data dir (CLI runs beside a server), by an exclusive
+//!   advisory lock on the log file held for each append: under it the writer
+//!   first catches up with the records the others appended, so the chain
+//!   never forks.
 //! - **A crash mid-append leaves a log that verifies up to the last committed
 //!   record**: the torn line is cut off on the next open and the chain
 //!   continues from the last complete record.
@@ -20,7 +23,7 @@ use ed25519_dalek::VerifyingKey;
 
 use super::checkpoint::CheckpointWriter;
 use super::key::load_or_create_signing_key;
-use super::line_file::LineFile;
+use super::line_file::{LineFile, Locked};
 use super::record::{AuditEntry, AuditRecord, AuditSink, GENESIS_HASH};
 use crate::call::lock;
 use crate::error::{Error, Result};
@@ -60,22 +63,11 @@ impl FileAuditLog {
     /// check the whole file.
     ///
     /// # Errors
-    /// `io` if the file cannot be opened, locked (another writer holds it),
+    /// `io` if the file cannot be opened, locked,
     /// read or repaired, or if its last line is not a record.
     pub fn open(log_path: &Path, checkpoints: CheckpointWriter) -> Result<FileAuditLog> {
         let opened = LineFile::open(log_path)?;
-        let (seq, hash) = match opened.last_line {
-            None => (0, GENESIS_HASH.to_owned()),
-            Some(line) => {
-                let record: AuditRecord = serde_json::from_slice(&line).map_err(|e| {
-                    Error::io(
-                        format!("reading the last record of {}", log_path.display()),
-                        std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-                    )
-                })?;
-                (record.seq, record.hash)
-            }
-        };
+        let (seq, hash) = head_of(opened.last_line.as_deref(), log_path)?;
         Ok(FileAuditLog {
             path: log_path.to_owned(),
             verifying_key: checkpoints.verifying_key(),
@@ -135,15 +127,17 @@ impl FileAuditLog {
     /// `io` if the checkpoint cannot be written.
     pub fn checkpoint(&self) -> Result<()> {
         let mut state = lock(&self.state);
-        if state.seq == 0 {
-            return Ok(());
-        }
         let State {
+            log,
             checkpoints,
             seq,
             hash,
-            ..
         } = &mut *state;
+        let mut log = log.lock()?;
+        catch_up(&mut log, seq, hash, &self.path)?;
+        if *seq == 0 {
+            return Ok(());
+        }
         checkpoints.write(*seq, hash)
     }
 }
@@ -157,17 +151,52 @@ impl AuditSink for FileAuditLog {
     /// moves: the record is in the log).
     fn append(&self, entry: AuditEntry) -> Result<AuditRecord> {
         let mut state = lock(&self.state);
-        let seq = state
-            .seq
+        let State {
+            log,
+            checkpoints,
+            seq: head_seq,
+            hash: head_hash,
+        } = &mut *state;
+        // Held until the checkpoint is written: one writer at a time.
+        let mut log = log.lock()?;
+        catch_up(&mut log, head_seq, head_hash, &self.path)?;
+        let seq = head_seq
             .checked_add(1)
             .ok_or_else(|| Error::internal("audit sequence number overflow"))?;
-        let record = AuditRecord::chain(seq, entry, &state.hash);
+        let record = AuditRecord::chain(seq, entry, head_hash);
         let line = serde_json::to_vec(&record)
             .map_err(|e| Error::internal(format!("serialising an audit record: {e}")))?;
-        state.log.append(&line)?;
-        state.seq = seq;
-        state.hash.clone_from(&record.hash);
-        state.checkpoints.after_record(seq, &record.hash)?;
+        log.append(&line)?;
+        *head_seq = seq;
+        head_hash.clone_from(&record.hash);
+        checkpoints.after_record(seq, &record.hash)?;
         Ok(record)
+    }
+}
+
+/// Moves the head to the log's last record when other writers appended
+/// since this one last did (under the log's lock).
+fn catch_up(log: &mut Locked<'_>, seq: &mut u64, hash: &mut String, path: &Path) -> Result<()> {
+    let caught_up = log.catch_up()?;
+    if !caught_up.moved {
+        return Ok(());
+    }
+    (*seq, *hash) = head_of(caught_up.last_line.as_deref(), path)?;
+    Ok(())
+}
+
+/// The chain's head given the log's last complete line.
+fn head_of(last_line: Option<&[u8]>, path: &Path) -> Result<(u64, String)> {
+    match last_line {
+        None => Ok((0, GENESIS_HASH.to_owned())),
+        Some(line) => {
+            let record: AuditRecord = serde_json::from_slice(line).map_err(|e| {
+                Error::io(
+                    format!("reading the last record of {}", path.display()),
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                )
+            })?;
+            Ok((record.seq, record.hash))
+        }
     }
 }

@@ -7,10 +7,14 @@
 //! rollback itself fails the file refuses every later append until it is
 //! reopened (and repaired). An append succeeds only after `sync_data`.
 //!
-//! Before each append the file also checks that its path still names the file
-//! it holds open and that nobody else changed its length: records written to
-//! a file that was deleted, replaced or concurrently appended to would be lost
-//! or would fork the chain, so such an append fails instead.
+//! Several writers (processes, or logs opened twice in one process) may share
+//! the file: **every append happens under an exclusive advisory lock**
+//! ([`LineFile::lock`]), and under it the file first catches up with what
+//! the others appended (its committed length, its last line, and a torn line
+//! a writer that crashed left behind, which is cut). Before each append it
+//! also checks that its path still names the file it holds open: records
+//! written to a file that was deleted or replaced would be lost, so such an
+//! append fails instead.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -48,17 +52,16 @@ pub(crate) struct Opened {
 }
 
 impl LineFile {
-    /// Opens (creating if absent) `path`, takes an exclusive lock on it, cuts
-    /// a torn final line and reads back the last complete one.
+    /// Opens (creating if absent) `path` and, under its lock, cuts a torn
+    /// final line and reads back the last complete one.
     ///
     /// # Errors
-    /// `io` if the file cannot be opened, locked, read or repaired, if it is
-    /// locked by another writer, or if its last line is longer than
-    /// [`MAX_LINE_BYTES`].
+    /// `io` if the file cannot be opened, locked, read or repaired, or if its
+    /// last line is longer than [`MAX_LINE_BYTES`].
     pub(crate) fn open(path: &Path) -> Result<Opened> {
         let ctx = |what: &str| format!("{what} {}", path.display());
         let existed = path.exists();
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
@@ -73,70 +76,34 @@ impl LineFile {
                 io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
             ));
         }
-        file.try_lock().map_err(|e| match e {
-            std::fs::TryLockError::WouldBlock => Error::io(
-                ctx("locking"),
-                io::Error::new(
-                    io::ErrorKind::WouldBlock,
-                    "already open for writing by another audit log",
-                ),
-            ),
-            std::fs::TryLockError::Error(e) => Error::io(ctx("locking"), e),
-        })?;
         if !existed {
             sync_parent(path)?;
         }
-
-        let mut len = meta.len();
-        let mut cut_bytes = 0;
-        if len > 0
-            && read_byte_at(&mut file, len - 1).map_err(|e| Error::io(ctx("reading"), e))? != b'\n'
-        {
-            let keep = last_newline_before(&mut file, len)
-                .map_err(|e| Error::io(ctx("reading"), e))?
-                .map_or(0, |p| p + 1);
-            file.set_len(keep)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| Error::io(ctx("cutting the torn last line of"), e))?;
-            cut_bytes = len - keep;
-            len = keep;
-            tracing::warn!(
-                path = %path.display(),
-                cut_bytes,
-                "cut a torn last line (an append was interrupted)"
-            );
-        }
-
-        let last_line = if len == 0 {
-            None
-        } else {
-            let start = last_newline_before(&mut file, len - 1)
-                .map_err(|e| Error::io(ctx("reading"), e))?
-                .map_or(0, |p| p + 1);
-            let line_len = len - 1 - start;
-            if line_len > MAX_LINE_BYTES as u64 {
-                return Err(Error::io(
-                    ctx("reading"),
-                    io::Error::new(io::ErrorKind::InvalidData, "last line is too long"),
-                ));
-            }
-            let mut buf = vec![0; usize::try_from(line_len).unwrap_or(MAX_LINE_BYTES)];
-            file.seek(SeekFrom::Start(start))
-                .and_then(|_| file.read_exact(&mut buf))
-                .map_err(|e| Error::io(ctx("reading"), e))?;
-            Some(buf)
+        let mut line_file = LineFile {
+            path: path.to_owned(),
+            file,
+            len: 0,
+            broken: false,
         };
-
+        let caught_up = line_file.lock()?.catch_up()?;
         Ok(Opened {
-            file: LineFile {
-                path: path.to_owned(),
-                file,
-                len,
-                broken: false,
-            },
-            last_line,
-            cut_bytes,
+            file: line_file,
+            last_line: caught_up.last_line,
+            cut_bytes: caught_up.cut_bytes,
         })
+    }
+
+    /// Takes the exclusive advisory lock every writer of this file appends
+    /// under (blocking until the other writer's append is done); released
+    /// when the guard drops.
+    ///
+    /// # Errors
+    /// `io` if the lock cannot be taken.
+    pub(crate) fn lock(&mut self) -> Result<Locked<'_>> {
+        self.file
+            .lock()
+            .map_err(|e| Error::io(format!("locking {}", self.path.display()), e))?;
+        Ok(Locked { file: self })
     }
 
     /// The path this file was opened at.
@@ -144,14 +111,15 @@ impl LineFile {
         &self.path
     }
 
-    /// Appends `line` and a `\n`, then `sync_data`. On failure the file is
-    /// rolled back to its previous length.
+    /// Appends `line` and a `\n`, then `sync_data` (under the lock: see
+    /// [`Locked::append`]). On failure the file is rolled back to its
+    /// previous length.
     ///
     /// # Errors
     /// `io` when the path no longer names this file, the file changed length
-    /// behind our back, the write or sync fails, or an earlier failure could
+    /// outside the lock, the write or sync fails, or an earlier failure could
     /// not be rolled back.
-    pub(crate) fn append(&mut self, line: &[u8]) -> Result<()> {
+    fn append(&mut self, line: &[u8]) -> Result<()> {
         let ctx = || format!("appending to {}", self.path.display());
         if self.broken {
             return Err(Error::io(
@@ -200,12 +168,119 @@ impl LineFile {
         }
         if open.len() != self.len {
             return Err(io::Error::other(format!(
-                "the file changed length behind the audit log ({} bytes, expected {})",
+                "the file changed length outside its lock ({} bytes, expected {})",
                 open.len(),
                 self.len
             )));
         }
         Ok(())
+    }
+}
+
+/// A [`LineFile`] under its exclusive lock: appends go through it.
+#[derive(Debug)]
+pub(crate) struct Locked<'a> {
+    file: &'a mut LineFile,
+}
+
+/// What [`Locked::catch_up`] found.
+#[derive(Debug)]
+pub(crate) struct CaughtUp {
+    /// Whether the file's committed length moved since this writer last saw
+    /// it (another writer appended, or cut a torn line).
+    pub(crate) moved: bool,
+    /// The last complete line, without its `\n`, if any.
+    pub(crate) last_line: Option<Vec<u8>>,
+    /// Bytes of a torn final line that were cut off.
+    pub(crate) cut_bytes: u64,
+}
+
+impl Locked<'_> {
+    /// Brings this writer up to date with the file: cuts a torn final line
+    /// (a writer that crashed mid-append) and reads back the last complete
+    /// line when the length moved.
+    ///
+    /// # Errors
+    /// `io` if the file cannot be read or repaired, or if its last line is
+    /// longer than [`MAX_LINE_BYTES`].
+    pub(crate) fn catch_up(&mut self) -> Result<CaughtUp> {
+        let lf = &mut *self.file;
+        let ctx = |what: &str| format!("{what} {}", lf.path.display());
+        let mut len = lf
+            .file
+            .metadata()
+            .map_err(|e| Error::io(ctx("inspecting"), e))?
+            .len();
+        let mut cut_bytes = 0;
+        let file = &mut lf.file;
+        if len > 0
+            && read_byte_at(file, len - 1).map_err(|e| Error::io(ctx("reading"), e))? != b'\n'
+        {
+            let keep = last_newline_before(file, len)
+                .map_err(|e| Error::io(ctx("reading"), e))?
+                .map_or(0, |p| p + 1);
+            file.set_len(keep)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| Error::io(ctx("cutting the torn last line of"), e))?;
+            cut_bytes = len - keep;
+            len = keep;
+            tracing::warn!(
+                path = %lf.path.display(),
+                cut_bytes,
+                "cut a torn last line (an append was interrupted)"
+            );
+        }
+        let moved = len != lf.len || lf.broken;
+        if !moved {
+            return Ok(CaughtUp {
+                moved,
+                last_line: None,
+                cut_bytes,
+            });
+        }
+        let last_line = if len == 0 {
+            None
+        } else {
+            let start = last_newline_before(file, len - 1)
+                .map_err(|e| Error::io(ctx("reading"), e))?
+                .map_or(0, |p| p + 1);
+            let line_len = len - 1 - start;
+            if line_len > MAX_LINE_BYTES as u64 {
+                return Err(Error::io(
+                    ctx("reading"),
+                    io::Error::new(io::ErrorKind::InvalidData, "last line is too long"),
+                ));
+            }
+            let mut buf = vec![0; usize::try_from(line_len).unwrap_or(MAX_LINE_BYTES)];
+            file.seek(SeekFrom::Start(start))
+                .and_then(|_| file.read_exact(&mut buf))
+                .map_err(|e| Error::io(ctx("reading"), e))?;
+            Some(buf)
+        };
+        lf.len = len;
+        // A failed rollback is repaired by catching up under the lock.
+        lf.broken = false;
+        Ok(CaughtUp {
+            moved,
+            last_line,
+            cut_bytes,
+        })
+    }
+
+    /// Appends `line` (see [`LineFile::append`]).
+    ///
+    /// # Errors
+    /// As for [`LineFile::append`].
+    pub(crate) fn append(&mut self, line: &[u8]) -> Result<()> {
+        self.file.append(line)
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        // Closing the file would release it too; an unlock error leaves the
+        // lock to that.
+        let _ = self.file.file.unlock();
     }
 }
 

@@ -320,11 +320,57 @@ fn an_append_fails_when_someone_else_wrote_to_the_log() {
 }
 
 #[test]
-fn a_second_writer_is_refused() {
+fn writers_sharing_a_log_append_one_unbroken_chain() {
+    // Each writer opens the log on its own (as two processes on one data
+    // dir do: the advisory lock is per open file), all append at once.
+    const WRITERS: u64 = 4;
+    const EACH: u64 = 25;
     let dir = tempfile::tempdir().unwrap();
-    let _first = FileAuditLog::open_in(dir.path()).unwrap();
-    let err = FileAuditLog::open_in(dir.path()).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::Io, "{err}");
+    let path = dir.path().to_owned();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let log = FileAuditLog::open_in(&path).unwrap();
+                for i in 0..EACH {
+                    log.append(entry(w * 1000 + i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let report = verify_in(dir.path()).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.records, WRITERS * EACH);
+    assert_eq!(report.checkpoints_checked, WRITERS * EACH);
+    // A writer opened before the others appended catches up.
+    let late = FileAuditLog::open_in(dir.path()).unwrap();
+    let record = late.append(entry(9999)).unwrap();
+    assert_eq!(record.seq, WRITERS * EACH + 1);
+}
+
+#[test]
+fn a_writer_that_died_mid_append_leaves_a_tail_the_next_one_cuts() {
+    let dir = filled();
+    let survivor = FileAuditLog::open_in(dir.path()).unwrap();
+    // Another writer crashed halfway through a line.
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join(LOG_FILE))
+        .unwrap();
+    std::io::Write::write_all(&mut file, b"{\"seq\":11,\"ts_ms\":17").unwrap();
+    drop(file);
+    let report = verify_in(dir.path()).unwrap();
+    assert!(report.is_ok() && report.torn_tail, "{report:?}");
+    assert_eq!(report.records, RECORDS);
+    // The next append, by a writer opened before the crash, cuts the torn
+    // line and goes on from the last complete record.
+    assert_eq!(survivor.append(entry(11)).unwrap().seq, RECORDS + 1);
+    let report = verify_in(dir.path()).unwrap();
+    assert!(report.is_ok() && !report.torn_tail, "{report:?}");
+    assert_eq!(report.records, RECORDS + 1);
 }
 
 #[cfg(unix)]

@@ -50,7 +50,9 @@ pub fn audit(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                         report.records,
                         report.checkpoints_checked,
                         if report.torn_tail {
-                            " (a torn, uncommitted last line was ignored)"
+                            "; the tail was cut: an append was interrupted (a crash or a kill \
+                             mid-write) and its incomplete last line is not a record; the next \
+                             append removes it and the chain goes on"
                         } else {
                             ""
                         }

@@ -1,6 +1,7 @@
 //! CLI tests: the envelope and exit codes in-process with a test runtime, and
 //! the real `morph` binary for what needs no runtime.
 
+mod audit_log;
 mod binary;
 mod envelope;
 mod js_libraries;
