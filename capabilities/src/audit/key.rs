@@ -2,9 +2,11 @@
 //!
 //! The key signs checkpoints (see [`super::checkpoint`]). The invariant kept
 //! here: **a key file this module creates is readable by its owner only**
-//! (mode `0600` on Unix, created atomically with `create_new` so it is never
-//! briefly world-readable and never overwrites an existing key). A key file
-//! holds the 32-byte Ed25519 secret, either raw or as 64 hex digits.
+//! (mode `0600` on Unix, never briefly world-readable) **and appears whole**:
+//! it is written to a private temporary file first and linked into place,
+//! which fails rather than overwrite a key another process created first, so
+//! a concurrent reader never sees a half-written key. A key file holds the
+//! 32-byte Ed25519 secret, either raw or as 64 hex digits.
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
@@ -44,22 +46,30 @@ pub fn load_or_create_signing_key(path: &Path) -> Result<SigningKey> {
         other => return other.inspect(|_| warn_if_exposed(path)),
     }
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let ctx = || format!("creating {}", path.display());
+    let temp = path.with_extension(format!(
+        "tmp-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     owner_only(&mut options);
-    let ctx = || format!("creating {}", path.display());
-    let mut file = match options.open(path) {
-        Ok(f) => f,
-        // Someone created it between our read and our create: use theirs.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return load_signing_key(path),
-        Err(e) => return Err(Error::io(ctx(), e)),
-    };
-    let mut text = hex::encode(key.to_bytes());
-    text.push('\n');
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(ctx(), e))?;
-    Ok(key)
+    let written = options.open(&temp).and_then(|mut file| {
+        let mut text = hex::encode(key.to_bytes());
+        text.push('\n');
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    // Linking never replaces an existing file: the first creator wins.
+    let linked = written.and_then(|()| std::fs::hard_link(&temp, path));
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(key),
+        // Someone created it between our read and our link: use theirs.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => load_signing_key(path),
+        Err(e) => Err(Error::io(ctx(), e)),
+    }
 }
 
 /// A short, stable name for a public key: the first 16 hex digits of the
