@@ -7,6 +7,8 @@
 //! **one call makes at most [`CallContext::MAX_CAPABILITY_CALLS`]
 //! invocations**, the first refused one audited and later ones not, so a
 //! guest cannot flood the audit log;
+//! **a malformed request is the guest's `invalid_request`, never the
+//! caller's `invalid_params`** (see `request.rs`);
 //! **a call whose audit record cannot be written fails**; **a panicking
 //! provider fails only its own call**.
 
@@ -17,7 +19,6 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use futures::FutureExt;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::audit::{AuditEntry, AuditSink, Decision};
@@ -32,6 +33,7 @@ use crate::providers::http::HttpRequest;
 use crate::providers::log::{LogRequest, normalise_level};
 use crate::providers::tasks::{NewTask, TaskId, TaskPatch, TaskQuery};
 use crate::providers::vault::{MAX_VAULT_KEY_BYTES, MAX_VAULT_VALUE_BYTES, VaultGet, VaultSet};
+use crate::request::{self, parse};
 
 /// Hard cap on one capability request's JSON, whatever the limits say.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
@@ -64,7 +66,7 @@ impl CapabilityBroker {
     /// Invokes `capability` (a wire name) with a JSON `request` for `ctx`.
     ///
     /// # Errors
-    /// `unknown_capability`, `invalid_params`, `permission_denied`,
+    /// `unknown_capability`, `invalid_request`, `permission_denied`,
     /// `host_not_allowed`, `rate_limited`, `timeout`, `output_too_large`
     /// (refusals, audited as denied), the provider's error (audited as
     /// allowed), or `io` when the audit record cannot be written.
@@ -81,7 +83,7 @@ impl CapabilityBroker {
     /// runtimes receive it from a guest: the size is checked before parsing.
     ///
     /// # Errors
-    /// As [`CapabilityBroker::invoke`]; `invalid_params` for oversize or
+    /// As [`CapabilityBroker::invoke`]; `invalid_request` for oversize or
     /// malformed JSON (audited as denied).
     pub async fn invoke_bytes(
         &self,
@@ -122,7 +124,8 @@ impl CapabilityBroker {
                 Err(e) => Err(e),
                 Ok(()) => self.dispatch(ctx, cap, request).await,
             },
-        };
+        }
+        .map_err(|e| request::guest_fault(e, capability));
         let (decision, code, reason) = match &outcome {
             Ok(_) => (Decision::Allowed, "ok".to_owned(), None),
             Err(e) => (
@@ -356,8 +359,10 @@ impl Call {
         match &self.route {
             CallRoute::Broker(broker) => broker.invoke(&self.ctx, capability, request).await,
             CallRoute::Relay(relay) => {
-                let bytes = serde_json::to_vec(&request)
-                    .map_err(|e| Error::params("request", e.to_string()))?;
+                let bytes = serde_json::to_vec(&request).map_err(|e| {
+                    let capability = truncate_for_message(capability, 64);
+                    Error::request(capability, "request", e.to_string())
+                })?;
                 relay.relay(&self.ctx, capability, bytes).await
             }
         }
@@ -372,7 +377,8 @@ impl Call {
             CallRoute::Broker(broker) => broker.invoke_bytes(&self.ctx, capability, request).await,
             CallRoute::Relay(relay) => {
                 if request.len() > MAX_REQUEST_BYTES {
-                    return Err(Error::params(
+                    return Err(Error::request(
+                        truncate_for_message(capability, 64),
                         "request",
                         format!("larger than {MAX_REQUEST_BYTES} bytes"),
                     ));
@@ -388,27 +394,13 @@ fn is_refusal(code: ErrorCode) -> bool {
     matches!(
         code,
         ErrorCode::UnknownCapability
+            | ErrorCode::InvalidRequest
             | ErrorCode::InvalidParams
             | ErrorCode::PermissionDenied
             | ErrorCode::HostNotAllowed
             | ErrorCode::RateLimited
             | ErrorCode::OutputTooLarge
     )
-}
-
-fn parse<T: DeserializeOwned>(cap: Capability, request: Value) -> Result<T> {
-    let request = match request {
-        Value::Null => json!({}),
-        Value::Object(_) => request,
-        _ => {
-            return Err(Error::params(
-                cap.wire_name(),
-                "the request must be a JSON object",
-            ));
-        }
-    };
-    serde_json::from_value(request)
-        .map_err(|e| Error::params(cap.wire_name(), truncate_for_message(&e.to_string(), 200)))
 }
 
 fn to_json<T: serde::Serialize>(value: T) -> Result<Value> {

@@ -56,6 +56,13 @@ pub enum ErrorCode {
     CapabilityFailed,
     /// The guest asked for a capability that does not exist.
     UnknownCapability,
+    /// The guest's capability request is malformed: a field missing, unknown
+    /// or of the wrong type, or a value that is not JSON (the guest's fault,
+    /// unlike `invalid_params`, which is the caller's).
+    InvalidRequest,
+    /// The extension is quarantined after repeated limit violations or
+    /// crashes; its guest does not run until it is enabled again.
+    ExtensionQuarantined,
     /// A host I/O operation failed.
     Io,
     /// A bug or an unexpected host condition.
@@ -63,8 +70,8 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, in the order of the brief.
-    pub const ALL: [ErrorCode; 23] = [
+    /// Every code, in the order of the brief (later codes beside their kin).
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::InvalidManifest,
         ErrorCode::InvalidPackage,
         ErrorCode::SignatureInvalid,
@@ -86,6 +93,8 @@ impl ErrorCode {
         ErrorCode::GuestCrash,
         ErrorCode::CapabilityFailed,
         ErrorCode::UnknownCapability,
+        ErrorCode::InvalidRequest,
+        ErrorCode::ExtensionQuarantined,
         ErrorCode::Io,
         ErrorCode::Internal,
     ];
@@ -114,6 +123,8 @@ impl ErrorCode {
             ErrorCode::GuestCrash => "guest_crash",
             ErrorCode::CapabilityFailed => "capability_failed",
             ErrorCode::UnknownCapability => "unknown_capability",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::ExtensionQuarantined => "extension_quarantined",
             ErrorCode::Io => "io",
             ErrorCode::Internal => "internal",
         }
@@ -283,6 +294,29 @@ pub enum Error {
         /// The requested wire name (truncated).
         name: String,
     },
+    /// A malformed capability request from the guest.
+    #[error("invalid request to `{capability}`: {field}: {reason}")]
+    InvalidRequest {
+        /// Wire name of the capability.
+        capability: String,
+        /// The offending field (`request` for the request as a whole).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The extension is quarantined: no guest code of it runs until it is
+    /// enabled again (see `morph_capabilities::Quarantine`).
+    #[error(
+        "extension `{id}` is quarantined since {since}: {reason}; `morph enable {id}` lifts it"
+    )]
+    Quarantined {
+        /// The extension id.
+        id: String,
+        /// When it was quarantined (RFC 3339, UTC).
+        since: String,
+        /// Why (how many strikes in what window, the last one's code).
+        reason: String,
+    },
     /// A host I/O error.
     #[error("io error: {context}: {source}")]
     Io {
@@ -325,6 +359,8 @@ impl Error {
             Error::GuestCrash { .. } => ErrorCode::GuestCrash,
             Error::CapabilityFailed { .. } => ErrorCode::CapabilityFailed,
             Error::UnknownCapability { .. } => ErrorCode::UnknownCapability,
+            Error::InvalidRequest { .. } => ErrorCode::InvalidRequest,
+            Error::Quarantined { .. } => ErrorCode::ExtensionQuarantined,
             Error::Io { .. } => ErrorCode::Io,
             Error::Internal { .. } => ErrorCode::Internal,
             Error::Relayed(wire) => wire.code,
@@ -359,6 +395,19 @@ impl Error {
     pub fn capability(capability: impl Into<String>, reason: impl Into<String>) -> Error {
         Error::CapabilityFailed {
             capability: capability.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidRequest`].
+    pub fn request(
+        capability: impl Into<String>,
+        field: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Error {
+        Error::InvalidRequest {
+            capability: capability.into(),
+            field: field.into(),
             reason: reason.into(),
         }
     }

@@ -10,6 +10,8 @@
 //! - [`CapabilityBroker`]: resolves, checks, runs and audits each capability call.
 //! - [`providers`]: one replaceable trait per capability family, with embedded defaults.
 //! - [`audit`]: the hash-chained audit log.
+//! - [`Quarantine`]: strikes (limit violations, crashes) per extension and
+//!   the extensions they quarantined, kept in the data dir.
 //! - [`Error`]: the one error type, with a stable [`ErrorCode`].
 //!
 //! # Example
@@ -53,6 +55,8 @@ mod limits;
 mod permission;
 mod policy;
 pub mod providers;
+pub mod quarantine;
+mod request;
 
 pub use broker::{Call, CallRoute, CapabilityBroker, CapabilityRelay, MAX_REQUEST_BYTES};
 pub use call::{CallContext, CallKind, CapabilityBudget, ExtensionIdentity, Grants, LogLine};
@@ -63,3 +67,4 @@ pub use limits::{LIMIT_RANGES, LimitRange, ResourceLimits};
 pub use permission::{Permission, PermissionSet, UnknownPermission};
 pub use policy::HostPolicy;
 pub use providers::Providers;
+pub use quarantine::{Quarantine, QuarantineConfig, QuarantineStatus};

@@ -20,8 +20,9 @@ pub enum Command {
     Run(RunArgs),
     /// Check a package and its manifest.
     Validate(PackageArgs),
-    /// Show what a package asks for: permissions, hosts, limits, actions.
-    Inspect(PackageArgs),
+    /// Show what a package asks for: permissions, hosts, limits, actions,
+    /// and whether it is quarantined in the data dir.
+    Inspect(InspectArgs),
     /// Show or verify the audit log of a data dir.
     Audit(AuditArgs),
     /// Create a working extension project.
@@ -40,10 +41,14 @@ pub enum Command {
     Trust(TrustArgs),
     /// Install a `.morph` file or an OCI reference into the data dir.
     Install(InstallArgs),
-    /// List installed extensions.
+    /// List installed extensions (and quarantined ones).
     List(DataDirArgs),
+    /// Lift an extension's quarantine so that it runs again.
+    Enable(EnableArgs),
     /// Uninstall an extension (its data stays).
     Remove(RemoveArgs),
+    /// Store, list and remove an extension's secrets (sealed at rest).
+    Vault(VaultArgs),
     /// Push a `.morph` file to an OCI registry.
     Push(PushArgs),
     /// Pull a package from an OCI registry.
@@ -200,6 +205,60 @@ pub struct RemoveArgs {
     pub json: bool,
 }
 
+/// `morph enable`.
+#[derive(Debug, clap::Args)]
+pub struct EnableArgs {
+    /// The extension id.
+    pub id: String,
+    /// The data dir.
+    #[arg(long, env = "MORPH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph vault`.
+#[derive(Debug, clap::Args)]
+pub struct VaultArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: VaultAction,
+    /// The data dir (its vault is what the extension's `vault.get` reads).
+    #[arg(long, env = "MORPH_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// `morph vault ...`.
+#[derive(Debug, Subcommand)]
+pub enum VaultAction {
+    /// Store a secret: the value is read from stdin (one trailing newline
+    /// dropped), or asked for without echo when stdin is a terminal.
+    Set {
+        /// The extension id (the vault's namespace).
+        ext: String,
+        /// The key the extension reads with `vault.get`.
+        key: String,
+    },
+    /// List an extension's keys and when they were set (never the values).
+    List {
+        /// The extension id.
+        ext: String,
+    },
+    /// Remove a secret.
+    Rm {
+        /// The extension id.
+        ext: String,
+        /// The key.
+        key: String,
+    },
+    /// Make a new vault key, re-seal every value under it, retire the old one.
+    RotateKey,
+}
+
 /// `morph push`.
 #[derive(Debug, clap::Args)]
 pub struct PushArgs {
@@ -350,16 +409,36 @@ pub struct RunArgs {
     /// The trust store for `.morph` packages (default `<data dir>/trust`).
     #[arg(long, env = "MORPH_TRUST_DIR")]
     pub trust_dir: Option<PathBuf>,
+    /// Quarantine the extension after this many calls ending in a limit
+    /// violation or a crash within `--quarantine-window` (0: never).
+    #[arg(long, env = "MORPH_QUARANTINE_STRIKES", default_value_t = 5)]
+    pub quarantine_strikes: u32,
+    /// The window strikes are counted in, in seconds.
+    #[arg(long, env = "MORPH_QUARANTINE_WINDOW", default_value_t = 60)]
+    pub quarantine_window: u64,
     /// Print one JSON envelope on stdout, whatever happens.
     #[arg(long)]
     pub json: bool,
 }
 
-/// `morph validate` / `morph inspect`.
+/// `morph validate`.
 #[derive(Debug, clap::Args)]
 pub struct PackageArgs {
     /// An extension directory.
     pub package: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `morph inspect`.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// An extension directory.
+    pub package: PathBuf,
+    /// The data dir whose quarantine to report.
+    #[arg(long, env = "MORPH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -11,6 +11,7 @@ mod args;
 mod commands;
 mod data_dir;
 mod output;
+mod secret_input;
 
 use std::ffi::OsString;
 use std::io::Write;

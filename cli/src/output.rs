@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// The call succeeded.
 pub const EXIT_OK: u8 = 0;
-/// The extension failed (guest error, limit, denied capability, ...).
+/// The extension failed (guest error, limit, denied capability, quarantined, ...).
 pub const EXIT_EXTENSION_FAILED: u8 = 1;
 /// A usage or host error (bad manifest, missing runtime, bad arguments, ...).
 pub const EXIT_HOST_ERROR: u8 = 2;
@@ -28,7 +28,9 @@ pub fn exit_code_for(code: ErrorCode) -> u8 {
         | ErrorCode::GuestError
         | ErrorCode::GuestCrash
         | ErrorCode::CapabilityFailed
-        | ErrorCode::UnknownCapability => EXIT_EXTENSION_FAILED,
+        | ErrorCode::UnknownCapability
+        | ErrorCode::InvalidRequest
+        | ErrorCode::ExtensionQuarantined => EXIT_EXTENSION_FAILED,
         _ => EXIT_HOST_ERROR,
     }
 }

@@ -7,6 +7,10 @@
 //! parameters before the guest runs, creates the [`CallContext`], enforces the
 //! deadline as a backstop and counts the result against `max_output_kb`.
 //! **A guest never panics the host**: a panicking runtime fails its own call.
+//! **A quarantined extension runs no guest code**: its loads, calls and
+//! events are refused with `extension_quarantined` before the runtime sees
+//! them, and every load, call or event that ends in a limit violation or a
+//! crash is a strike ([`morph_capabilities::quarantine`]).
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -17,9 +21,10 @@ use std::time::Duration;
 use futures::FutureExt;
 use morph_capabilities::audit::AuditRecord;
 use morph_capabilities::providers::Event;
+use morph_capabilities::quarantine::{Strike, strike_code};
 use morph_capabilities::{
     Call, CallContext, CallKind, CapabilityBroker, Error, ExtensionIdentity, Grants, HostPolicy,
-    LogLine, Permission, Result,
+    LogLine, Permission, Quarantine, Result,
 };
 use serde_json::Value;
 
@@ -51,6 +56,18 @@ struct Loaded {
     extension: Arc<dyn LoadedExtension>,
 }
 
+/// What a [`HostBuilder`] fixes for the host's lifetime.
+pub(crate) struct HostParts {
+    pub(crate) broker: Arc<CapabilityBroker>,
+    pub(crate) ownership: Ownership,
+    pub(crate) registry: RuntimeRegistry,
+    pub(crate) policy: HostPolicy,
+    pub(crate) options: LoadOptions,
+    pub(crate) archives: Option<Arc<dyn ArchiveOpener>>,
+    pub(crate) process: Option<Arc<dyn MorphRuntime>>,
+    pub(crate) quarantine: Arc<Quarantine>,
+}
+
 struct Inner {
     broker: Arc<CapabilityBroker>,
     ownership: Ownership,
@@ -59,6 +76,7 @@ struct Inner {
     options: LoadOptions,
     archives: Option<Arc<dyn ArchiveOpener>>,
     process: Option<Arc<dyn MorphRuntime>>,
+    quarantine: Arc<Quarantine>,
     loaded: RwLock<BTreeMap<String, Arc<Loaded>>>,
 }
 
@@ -69,7 +87,8 @@ pub struct Execution {
     pub call_id: String,
     /// The guest's result or the error.
     pub result: Result<Value>,
-    /// Audit records written during the call, in order.
+    /// Audit records written during the call, in order (with the
+    /// `host.quarantine` record last when this call quarantined the extension).
     pub audit: Vec<AuditRecord>,
     /// Lines the guest logged.
     pub logs: Vec<LogLine>,
@@ -97,15 +116,17 @@ impl Host {
         HostBuilder::default()
     }
 
-    pub(crate) fn from_parts(
-        broker: Arc<CapabilityBroker>,
-        ownership: Ownership,
-        registry: RuntimeRegistry,
-        policy: HostPolicy,
-        options: LoadOptions,
-        archives: Option<Arc<dyn ArchiveOpener>>,
-        process: Option<Arc<dyn MorphRuntime>>,
-    ) -> Host {
+    pub(crate) fn from_parts(parts: HostParts) -> Host {
+        let HostParts {
+            broker,
+            ownership,
+            registry,
+            policy,
+            options,
+            archives,
+            process,
+            quarantine,
+        } = parts;
         Host {
             inner: Arc::new(Inner {
                 broker,
@@ -115,6 +136,7 @@ impl Host {
                 options,
                 archives,
                 process,
+                quarantine,
                 loaded: RwLock::new(BTreeMap::new()),
             }),
         }
@@ -123,6 +145,12 @@ impl Host {
     /// The broker every runtime's calls go through.
     pub fn broker(&self) -> &Arc<CapabilityBroker> {
         &self.inner.broker
+    }
+
+    /// The quarantine of this host's data dir: which extensions are
+    /// quarantined, and [`Quarantine::enable`] to lift one (then load it again).
+    pub fn quarantine(&self) -> &Arc<Quarantine> {
+        &self.inner.quarantine
     }
 
     /// The runtimes this host can use.
@@ -142,7 +170,8 @@ impl Host {
     /// an archive when the host has no opener), `unsigned_package`,
     /// `signature_invalid`, `untrusted_publisher` (from the opener),
     /// `invalid_manifest`, `invalid_params` (config does not match
-    /// `config_schema`), `runtime_unavailable`, `init_failed`.
+    /// `config_schema`), `extension_quarantined`, `runtime_unavailable`,
+    /// `init_failed`.
     pub async fn load(&self, path: impl AsRef<Path>, config: Value) -> Result<String> {
         let path = path.as_ref();
         if path.is_file() {
@@ -175,6 +204,8 @@ impl Host {
         self.inner
             .ownership
             .claim(&manifest.extension_id, &package.origin())?;
+        // Loading runs the guest's `init`.
+        self.inner.quarantine.check(&manifest.extension_id)?;
         let kind = manifest.runtime.as_str();
         let runtime = self.runtime_for(kind)?;
         let info = runtime.info();
@@ -219,7 +250,7 @@ impl Host {
         // The runtime enforces the init deadline itself (it starts after
         // compiling); this backstop only stops a runtime that hangs.
         let backstop = grants.limits.execution_time() + LOAD_GRACE;
-        let extension = match tokio::time::timeout(
+        let loaded = match tokio::time::timeout(
             backstop,
             AssertUnwindSafe(runtime.load(request)).catch_unwind(),
         )
@@ -233,7 +264,15 @@ impl Host {
                 "the runtime panicked while loading; the extension was not loaded",
             )),
             Ok(Ok(result)) => result,
-        }?;
+        };
+        let extension = match loaded {
+            Ok(extension) => extension,
+            Err(e) => {
+                let load_id = uuid::Uuid::new_v4().to_string();
+                self.strike(&identity, "init", &load_id, &e).await;
+                return Err(e);
+            }
+        };
         let loaded = Arc::new(Loaded {
             manifest: Arc::new(manifest.clone()),
             identity,
@@ -250,15 +289,19 @@ impl Host {
     /// Runs `action` of extension `id` with `params`.
     ///
     /// # Errors
-    /// `unknown_extension`, `unknown_action`, `invalid_params` before the
-    /// guest runs; then whatever the call ends with (see [`LoadedExtension::execute`]).
+    /// `unknown_extension`, `extension_quarantined`, `unknown_action`,
+    /// `invalid_params` before the guest runs; then whatever the call ends
+    /// with (see [`LoadedExtension::execute`]).
     pub async fn execute(&self, id: &str, action: &str, params: Value) -> Result<Value> {
         self.execute_traced(id, action, params).await.result
     }
 
     /// Like [`Host::execute`], also returning the call's audit records and logs.
     pub async fn execute_traced(&self, id: &str, action: &str, params: Value) -> Execution {
-        let loaded = match self.get(id) {
+        let loaded = match self
+            .get(id)
+            .and_then(|l| self.inner.quarantine.check(id).map(|()| l))
+        {
             Ok(l) => l,
             Err(e) => return Execution::failed_before_start(e),
         };
@@ -278,17 +321,25 @@ impl Host {
         let result = guarded(&ctx, loaded.extension.execute(call, action, params))
             .await
             .and_then(|value| charge_result(&ctx, value));
+        let mut audit = ctx.audit_records();
+        if let Err(e) = &result {
+            audit.extend(
+                self.strike(&loaded.identity, action, ctx.call_id(), e)
+                    .await,
+            );
+        }
         Execution {
             call_id: ctx.call_id().to_owned(),
             result,
-            audit: ctx.audit_records(),
+            audit,
             logs: ctx.logs(),
         }
     }
 
     /// Delivers `event` to every loaded extension that was granted
     /// `event:listen` and defines `on_event` (never back to its source).
-    /// Returns each recipient's id with its outcome.
+    /// Returns each recipient's id with its outcome (`extension_quarantined`
+    /// for a quarantined one, which does not run).
     pub async fn deliver_event(&self, event: &Event) -> Vec<(String, Result<()>)> {
         let recipients: Vec<Arc<Loaded>> = read(&self.inner.loaded)
             .values()
@@ -301,9 +352,17 @@ impl Host {
             .collect();
         let mut outcomes = Vec::with_capacity(recipients.len());
         for loaded in recipients {
+            if let Err(e) = self.inner.quarantine.check(&loaded.identity.id) {
+                outcomes.push((loaded.identity.id.clone(), Err(e)));
+                continue;
+            }
             let ctx = Arc::new(self.context(&loaded, CallKind::Event, "on_event"));
             let call = Call::new(self.inner.broker.clone(), ctx.clone());
             let outcome = guarded(&ctx, loaded.extension.on_event(call, event.clone())).await;
+            if let Err(e) = &outcome {
+                self.strike(&loaded.identity, "on_event", ctx.call_id(), e)
+                    .await;
+            }
             outcomes.push((loaded.identity.id.clone(), outcome));
         }
         outcomes
@@ -352,6 +411,51 @@ impl Host {
             .values()
             .flat_map(|l| ToolDefinition::for_manifest(&l.manifest))
             .collect()
+    }
+
+    /// Counts `error` against the extension when it is a strike, and
+    /// returns the `host.quarantine` record when that quarantined it. The
+    /// call has failed already: a store that cannot record the strike is
+    /// logged, not made the call's error.
+    async fn strike(
+        &self,
+        identity: &Arc<ExtensionIdentity>,
+        action: &str,
+        call_id: &str,
+        error: &Error,
+    ) -> Option<AuditRecord> {
+        let code = strike_code(error)?;
+        let quarantine = self.inner.quarantine.clone();
+        if !quarantine.config().is_enabled() {
+            return None;
+        }
+        let (identity, action, call_id) = (identity.clone(), action.to_owned(), call_id.to_owned());
+        let recorded = tokio::task::spawn_blocking(move || {
+            quarantine.strike(&Strike {
+                identity: &identity,
+                action: &action,
+                call_id: &call_id,
+                code,
+            })
+        })
+        .await;
+        match recorded {
+            Ok(Ok(transition)) => transition.map(|t| {
+                tracing::warn!(
+                    extension = %t.status.extension,
+                    "quarantined: {}", t.status.reason
+                );
+                t.record
+            }),
+            Ok(Err(e)) => {
+                tracing::error!("cannot record a strike: {e}");
+                None
+            }
+            Err(e) => {
+                tracing::error!("recording a strike failed: {e}");
+                None
+            }
+        }
     }
 
     fn runtime_for(&self, kind: &str) -> Result<Arc<dyn MorphRuntime>> {

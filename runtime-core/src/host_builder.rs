@@ -8,9 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use morph_capabilities::audit::{AuditSink, FileAuditLog};
-use morph_capabilities::{CapabilityBroker, Error, HostPolicy, Providers, Result};
+use morph_capabilities::quarantine::QUARANTINE_FILE;
+use morph_capabilities::{
+    CapabilityBroker, Error, HostPolicy, Providers, Quarantine, QuarantineConfig, Result,
+};
 
-use crate::host::Host;
+use crate::host::{Host, HostParts};
 use crate::ownership::Ownership;
 use crate::package::ArchiveOpener;
 use crate::registry::RuntimeRegistry;
@@ -28,11 +31,13 @@ pub struct HostBuilder {
     options: LoadOptions,
     archives: Option<Arc<dyn ArchiveOpener>>,
     process: Option<Arc<dyn MorphRuntime>>,
+    quarantine: QuarantineConfig,
 }
 
 impl HostBuilder {
     /// Where the host keeps its state: `morph.db` (vault, tasks), `files/`,
-    /// `audit/`. Required unless both providers and an audit sink are given.
+    /// `audit/`, `quarantine.db`. Required unless both providers and an
+    /// audit sink are given (the quarantine is then kept in memory).
     pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = Some(dir.into());
         self
@@ -90,11 +95,20 @@ impl HostBuilder {
         self
     }
 
+    /// When an extension is quarantined: [`QuarantineConfig::strikes`] calls
+    /// ending in a limit violation or a crash within
+    /// [`QuarantineConfig::window`] (default 5 within 60 s;
+    /// [`QuarantineConfig::disabled`] never quarantines).
+    pub fn with_quarantine(mut self, config: QuarantineConfig) -> Self {
+        self.quarantine = config;
+        self
+    }
+
     /// Builds the host.
     ///
     /// # Errors
     /// `internal` when neither a data dir nor providers and audit sink were
-    /// given; `io` when the data dir, the database or the audit log cannot
+    /// given; `io` when the data dir, the databases or the audit log cannot
     /// be opened.
     pub fn build(self) -> Result<Host> {
         let missing = || {
@@ -119,16 +133,23 @@ impl HostBuilder {
         for runtime in self.runtimes {
             registry.register(runtime);
         }
+        let quarantine = Arc::new(match &self.data_dir {
+            Some(dir) => {
+                Quarantine::open(&dir.join(QUARANTINE_FILE), self.quarantine, audit.clone())?
+            }
+            None => Quarantine::in_memory(self.quarantine, audit.clone())?,
+        });
         let broker = Arc::new(CapabilityBroker::new(providers, audit));
         let ownership = Ownership::new(self.data_dir.map(|d| d.join("extensions.json")));
-        Ok(Host::from_parts(
+        Ok(Host::from_parts(HostParts {
             broker,
             ownership,
             registry,
-            self.policy,
-            self.options,
-            self.archives,
-            self.process,
-        ))
+            policy: self.policy,
+            options: self.options,
+            archives: self.archives,
+            process: self.process,
+            quarantine,
+        }))
     }
 }

@@ -9,7 +9,10 @@
 //! - [`RuntimeRegistry`]: runtimes linked into the binary (via
 //!   [`register_runtime!`]) or registered by hand.
 //! - [`Host`]: loads extensions, checks actions and parameters, runs calls
-//!   under the [`CapabilityBroker`](morph_capabilities::CapabilityBroker).
+//!   under the [`CapabilityBroker`](morph_capabilities::CapabilityBroker),
+//!   and refuses quarantined extensions
+//!   ([`Quarantine`](morph_capabilities::Quarantine): repeated limit
+//!   violations or crashes stop an extension until it is enabled).
 //! - [`workers::WorkerPool`]: worker threads that own `!Send` engine state
 //!   for one extension (`Pooled` and `PerCall` for engines that cannot cross threads).
 //! - [`allocation::MeteredAllocator`]: per-thread allocation counts, how

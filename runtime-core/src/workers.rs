@@ -10,9 +10,13 @@
 //!
 //! Workers start lazily, one more whenever a job arrives and none is idle, up
 //! to [`WorkerPoolConfig::max_workers`], so a thousand loaded extensions do
-//! not cost a thousand idle threads each. A job whose caller gave up (its
-//! future was dropped) is skipped, and a job whose deadline passed while it
-//! waited ends in `timeout` without touching a session.
+//! not cost a thousand idle threads each. A worker still busy with a job
+//! whose caller gave up (an engine stalled in one native operation past the
+//! host's deadline backstop) still counts: **an extension never holds more
+//! busy workers than `max_workers`**, and later jobs wait for one. A job
+//! whose caller gave up (its future was dropped) is skipped, and a job whose
+//! deadline passed while it waited ends in `timeout` without touching a
+//! session.
 //!
 //! A worker whose call reaches its allocation ceiling
 //! ([`crate::allocation`]) answers that call with `memory_limit` from inside
@@ -315,6 +319,7 @@ pub fn is_violation(code: ErrorCode) -> bool {
             | ErrorCode::RateLimited
             | ErrorCode::CapabilityFailed
             | ErrorCode::UnknownCapability
+            | ErrorCode::InvalidRequest
             | ErrorCode::InvalidParams
     )
 }

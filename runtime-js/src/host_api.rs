@@ -10,25 +10,40 @@
 //! carrying `code` (the stable code) and `capability`; limits hit during a
 //! host call (`timeout`, `output_too_large`) end the call uncatchably.
 //!
+//! Every function takes **one of two spellings**, decided by its arguments:
+//!
+//! - **the wire request**: exactly one argument, a plain object (not an
+//!   array or a function), sent as it is (`morph.http.fetch({url, method})`);
+//!   the broker's wire format is the one reference for its fields;
+//! - **positional**: the fields in the order below, the same order as
+//!   Python's parameters (`morph.http.fetch(url, "POST")`); `undefined` and
+//!   `null` leave a field out. Where the table shows `{...}`, an object in
+//!   second place stands for the remaining fields by name (Python's keyword
+//!   arguments): `fetch(url, {method, headers})`, `updateTask(id, {status})`.
+//!
+//! A value in the wrong place is never guessed at: an object where a string
+//! goes (`fetch({url}, {method})`) reaches the broker as that field and is
+//! refused there. A malformed request (a field missing, unknown or of the
+//! wrong type, a value that is not JSON) throws `invalid_request` naming the
+//! capability and the field; uncaught, the call ends with it (exit code 1).
+//!
 //! | JS | wire | returns |
 //! | --- | --- | --- |
-//! | `morph.http.fetch(url, {method, headers, body})` or `fetch({method, url, headers, body})` | `http.fetch` | `{status, headers, body}` |
+//! | `morph.http.fetch(url, method, headers, body, body_encoding)` or `fetch(url, {...})` | `http.fetch` | `{status, headers, body[, body_encoding]}` |
 //! | `morph.vault.get(key)` | `vault.get` | the value or `null` |
 //! | `morph.vault.set(key, value)` | `vault.set` | `undefined` |
-//! | `morph.events.emit(message, data)` or `emit({level, message, data})` | `events.emit` | `undefined` |
+//! | `morph.events.emit(message, level, data)` | `events.emit` | `undefined` |
 //! | `morph.fs.read(path)` | `fs.read` | `{content, encoding}` |
 //! | `morph.fs.write(path, content, encoding)` | `fs.write` | `undefined` |
 //! | `morph.fs.list(path)` | `fs.list` | the entries |
 //! | `morph.fs.delete(path)` | `fs.delete` | `undefined` |
-//! | `morph.data.createTask(title)` or `createTask({title, ...})` | `data.create_task` | the task |
+//! | `morph.data.createTask(title, description, status, data)` or `createTask(title, {...})` | `data.create_task` | the task |
 //! | `morph.data.getTask(id)` | `data.get_task` | the task |
-//! | `morph.data.listTasks(query)` | `data.list_tasks` | the tasks |
-//! | `morph.data.updateTask({id, ...})` | `data.update_task` | the task |
+//! | `morph.data.listTasks(status, limit, offset)` | `data.list_tasks` | the tasks |
+//! | `morph.data.updateTask(id, title, description, status, data)` or `updateTask(id, {...})` | `data.update_task` | the task |
 //! | `morph.log(message, level)` | `log` | `undefined` |
 //! | `morph.config()` | `config` | the config |
 //! | `morph.invoke(wireName, request)` | any | the raw response |
-//!
-//! Each function also takes the wire request object as its only argument.
 
 use boa_engine::object::{FunctionObjectBuilder, IntegrityLevel};
 use boa_engine::property::Attribute;
@@ -49,8 +64,11 @@ struct Spec {
     name: &'static str,
     /// The wire name (`""` for `invoke`, which takes it as an argument).
     wire: &'static str,
-    /// Names of positional arguments, when the first is not an object.
+    /// The wire fields of the positional form, in order (Python's order).
     positional: &'static [&'static str],
+    /// Whether an object in second place stands for the fields after the
+    /// first, by name (`fetch(url, {method})`).
+    options: bool,
     /// The response field returned alone, or `Null` for "return undefined".
     returns: Returns,
 }
@@ -62,10 +80,13 @@ enum Returns {
     Nothing,
 }
 
+const TASK_FIELDS: &[&str] = &["title", "description", "status", "data"];
+
 const HTTP: &[Spec] = &[Spec {
     name: "fetch",
     wire: "http.fetch",
-    positional: &["url", "*"],
+    positional: &["url", "method", "headers", "body", "body_encoding"],
+    options: true,
     returns: Returns::Whole,
 }];
 const VAULT: &[Spec] = &[
@@ -73,19 +94,22 @@ const VAULT: &[Spec] = &[
         name: "get",
         wire: "vault.get",
         positional: &["key"],
+        options: false,
         returns: Returns::Field("value"),
     },
     Spec {
         name: "set",
         wire: "vault.set",
         positional: &["key", "value"],
+        options: false,
         returns: Returns::Nothing,
     },
 ];
 const EVENTS: &[Spec] = &[Spec {
     name: "emit",
     wire: "events.emit",
-    positional: &["message", "data", "level"],
+    positional: &["message", "level", "data"],
+    options: false,
     returns: Returns::Nothing,
 }];
 const FS: &[Spec] = &[
@@ -93,24 +117,28 @@ const FS: &[Spec] = &[
         name: "read",
         wire: "fs.read",
         positional: &["path"],
+        options: false,
         returns: Returns::Whole,
     },
     Spec {
         name: "write",
         wire: "fs.write",
         positional: &["path", "content", "encoding"],
+        options: false,
         returns: Returns::Nothing,
     },
     Spec {
         name: "list",
         wire: "fs.list",
         positional: &["path"],
+        options: false,
         returns: Returns::Field("entries"),
     },
     Spec {
         name: "delete",
         wire: "fs.delete",
         positional: &["path"],
+        options: false,
         returns: Returns::Nothing,
     },
 ];
@@ -118,25 +146,29 @@ const DATA: &[Spec] = &[
     Spec {
         name: "createTask",
         wire: "data.create_task",
-        positional: &["title"],
+        positional: TASK_FIELDS,
+        options: true,
         returns: Returns::Whole,
     },
     Spec {
         name: "getTask",
         wire: "data.get_task",
         positional: &["id"],
+        options: false,
         returns: Returns::Whole,
     },
     Spec {
         name: "listTasks",
         wire: "data.list_tasks",
-        positional: &[],
+        positional: &["status", "limit", "offset"],
+        options: false,
         returns: Returns::Field("tasks"),
     },
     Spec {
         name: "updateTask",
         wire: "data.update_task",
-        positional: &[],
+        positional: &["id", "title", "description", "status", "data"],
+        options: true,
         returns: Returns::Whole,
     },
 ];
@@ -145,18 +177,21 @@ const TOP: &[Spec] = &[
         name: "log",
         wire: "log",
         positional: &["message", "level"],
+        options: false,
         returns: Returns::Nothing,
     },
     Spec {
         name: "config",
         wire: "config",
         positional: &[],
+        options: false,
         returns: Returns::Whole,
     },
     Spec {
         name: "invoke",
         wire: "",
         positional: &[],
+        options: false,
         returns: Returns::Whole,
     },
 ];
@@ -220,11 +255,25 @@ fn invoke(spec: &'static Spec, args: &[JsValue], ctx: &mut Context) -> JsResult<
         ));
     };
     shared.check_deadline()?;
-    let (wire, request) = request(spec, args, ctx)?;
-    // Host work (the broker, its locks, the audit log): outside the call's
-    // allocation ceiling, so the thread is never parked holding a lock.
-    let handle = shared.handle();
-    let outcome = allocation::unbudgeted(|| handle.block_on(call.invoke(&wire, request)));
+    let (wire, args) = if spec.wire.is_empty() {
+        let name = args
+            .first()
+            .and_then(JsValue::as_string)
+            .map(|s| s.to_std_string_lossy())
+            .ok_or_else(|| type_error("morph.invoke(name, request): name must be a string"))?;
+        (name, args.get(1..).unwrap_or_default())
+    } else {
+        (spec.wire.to_owned(), args)
+    };
+    let outcome = match request(spec, &wire, args, ctx) {
+        // Host work (the broker, its locks, the audit log): outside the call's
+        // allocation ceiling, so the thread is never parked holding a lock.
+        Ok(request) => {
+            let handle = shared.handle();
+            allocation::unbudgeted(|| handle.block_on(call.invoke(&wire, request)))
+        }
+        Err(refused) => Err(refused),
+    };
     match outcome {
         Ok(value) => {
             let value = match spec.returns {
@@ -245,53 +294,73 @@ fn invoke(spec: &'static Spec, args: &[JsValue], ctx: &mut Context) -> JsResult<
     }
 }
 
-/// Builds `(wire name, request)` from the arguments.
-fn request(spec: &Spec, args: &[JsValue], ctx: &mut Context) -> JsResult<(String, Value)> {
-    let json = |v: &JsValue, ctx: &mut Context| {
-        convert::to_json(v, MAX_REQUEST_BYTES as u64, ctx)
-            .map_err(|e| type_error(format!("morph.{}: {e}", spec.name)))
+/// Whether `v` is a plain object (not an array, not a function): a wire
+/// request or options.
+fn is_record(v: &JsValue) -> bool {
+    v.as_object()
+        .is_some_and(|o| !o.is_array() && !o.is_callable())
+}
+
+/// Builds the wire request from the arguments (see the module docs).
+///
+/// # Errors
+/// `invalid_request` naming `wire` and the field whose value is not JSON.
+fn request(spec: &Spec, wire: &str, args: &[JsValue], ctx: &mut Context) -> Result<Value, Error> {
+    let json = |v: &JsValue, field: &str, ctx: &mut Context| {
+        convert::to_json(v, MAX_REQUEST_BYTES as u64, ctx).map_err(|e| {
+            let field = if field == "request" {
+                top_field(&e)
+            } else {
+                field
+            };
+            Error::request(
+                truncate_for_message(wire, 64),
+                truncate_for_message(field, 64),
+                e.to_string(),
+            )
+        })
     };
-    if spec.wire.is_empty() {
-        let name = args
-            .first()
-            .and_then(JsValue::as_string)
-            .map(|s| s.to_std_string_lossy())
-            .ok_or_else(|| type_error("morph.invoke(name, request): name must be a string"))?;
-        let request = match args.get(1) {
-            Some(v) => json(v, ctx)?,
-            None => Value::Null,
-        };
-        return Ok((name, request));
-    }
+    let given = |v: &&JsValue| !v.is_null_or_undefined();
     let first = args.first().cloned().unwrap_or_default();
-    if first.is_object() || spec.positional.is_empty() {
-        let request = if first.is_undefined() {
-            Value::Object(Map::new())
-        } else {
-            json(&first, ctx)?
+    let alone = args.iter().skip(1).all(|v| v.is_undefined());
+    if spec.positional.is_empty() || (alone && is_record(&first)) {
+        return match args.first().filter(given) {
+            None if spec.wire.is_empty() => Ok(Value::Null),
+            None => Ok(Value::Object(Map::new())),
+            Some(v) => json(v, "request", ctx),
         };
-        return Ok((spec.wire.to_owned(), request));
     }
     let mut map = Map::new();
     for (i, name) in spec.positional.iter().enumerate() {
-        let Some(v) = args.get(i).filter(|v| !v.is_undefined()) else {
+        let Some(v) = args.get(i).filter(given) else {
             continue;
         };
-        match (json(v, ctx)?, *name) {
-            // `fetch(url, options)`: the options object is merged in.
-            (Value::Object(opts), "*") => map.extend(opts),
-            (v, "*") => {
-                return Err(type_error(format!(
-                    "morph.{}: the options must be an object, not {v}",
-                    spec.name
-                )));
+        if spec.options && i == 1 && is_record(v) {
+            // `fetch(url, options)`: the fields after the first, by name.
+            if let Value::Object(options) = json(v, "request", ctx)? {
+                for (field, value) in options {
+                    map.entry(field).or_insert(value);
+                }
             }
-            (v, name) => {
-                map.insert(name.to_owned(), v);
-            }
+            break;
         }
+        map.insert((*name).to_owned(), json(v, name, ctx)?);
     }
-    Ok((spec.wire.to_owned(), Value::Object(map)))
+    Ok(Value::Object(map))
+}
+
+/// The top-level field where a whole request failed to convert (`$.key...`
+/// names `key`), or `request` when it is the request itself.
+fn top_field(e: &convert::ConvertError) -> &str {
+    let at = match e {
+        convert::ConvertError::Unsupported { at, .. }
+        | convert::ConvertError::TooDeep { at, .. } => at.as_str(),
+        convert::ConvertError::TooLarge { .. } => "$",
+    };
+    match at.strip_prefix("$.") {
+        Some(rest) => rest.split(['.', '[']).next().unwrap_or("request"),
+        None => "request",
+    }
 }
 
 /// The catchable error a refused or failed capability call throws.

@@ -2,7 +2,9 @@
 //! (`morph`, the stand-ins, the start-up in `_morph_bootstrap`).
 //!
 //! `_morph` holds the only functions that leave the interpreter: `invoke`
-//! (every capability, **through the broker with the running call**), `write`
+//! (every capability, **through the broker with the running call**; a
+//! request that is not JSON is the guest's `invalid_request`, like one the
+//! broker refuses), `write`
 //! (guest stdout/stderr, logged through the `log` capability), the clocks, a
 //! `sleep` that checks for interrupts every few milliseconds, `urandom` from
 //! the host's CSPRNG, and the extension's own modules as the host read them
@@ -14,10 +16,10 @@ use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use morph_capabilities::{Call, ErrorCode, MAX_REQUEST_BYTES};
+use morph_capabilities::{Call, Error, ErrorCode, MAX_REQUEST_BYTES, truncate_for_message};
 use morph_runtime_core::allocation;
 use rand::RngCore;
-use rustpython_vm::builtins::{PyBaseExceptionRef, PyStrRef};
+use rustpython_vm::builtins::{PyBaseExceptionRef, PyDict, PyStr, PyStrRef};
 use rustpython_vm::convert::ToPyObject;
 use rustpython_vm::frozen::FrozenCodeObject;
 use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
@@ -193,12 +195,20 @@ fn invoke(
     let Some(call) = state.call() else {
         return Err(vm.new_runtime_error("morph: capabilities are only available during a call"));
     };
-    let request = convert::to_json(vm, request, MAX_REQUEST_BYTES as u64)
-        .map_err(|e| vm.new_type_error(format!("morph: the request is not JSON: {e}")))?;
     let name = capability.to_string_lossy();
-    // Host work: never parked at the call's allocation ceiling while it
-    // holds the broker's locks.
-    let outcome = allocation::unbudgeted(|| state.handle.block_on(call.invoke(&name, request)));
+    let outcome = match convert::to_json(vm, request, MAX_REQUEST_BYTES as u64) {
+        // Host work: never parked at the call's allocation ceiling while it
+        // holds the broker's locks.
+        Ok(request) => {
+            allocation::unbudgeted(|| state.handle.block_on(call.invoke(&name, request)))
+        }
+        // Not JSON: the guest's malformed request, like one the broker refuses.
+        Err(e) => Err(Error::request(
+            truncate_for_message(&name, 64),
+            bad_field(vm, request),
+            e.to_string(),
+        )),
+    };
     match outcome {
         Ok(value) => {
             let value = convert::to_py(vm, &value)
@@ -216,6 +226,24 @@ fn invoke(
             Ok(vm.new_tuple((false, (code, message))).into())
         }
     }
+}
+
+/// The top-level field of a request dict whose value is not JSON
+/// (`request` when it is the whole request, or a key, or no single field).
+fn bad_field(vm: &VirtualMachine, request: &PyObjectRef) -> String {
+    let Some(dict) = request.downcast_ref::<PyDict>() else {
+        return "request".to_owned();
+    };
+    let entries: Vec<(PyObjectRef, PyObjectRef)> = dict.into_iter().collect();
+    for (key, value) in entries {
+        let Some(key) = key.downcast_ref::<PyStr>().and_then(|k| k.to_str()) else {
+            return "request".to_owned();
+        };
+        if convert::to_json(vm, &value, MAX_REQUEST_BYTES as u64).is_err() {
+            return truncate_for_message(key, 64);
+        }
+    }
+    "request".to_owned()
 }
 
 /// Errors after which the guest may not carry on (the brief's limits).

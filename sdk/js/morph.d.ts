@@ -11,9 +11,26 @@
  * uncaught ends the call with that code. Limits hit during a call
  * (`timeout`, `output_too_large`) end it without a catchable error.
  *
- * Each function also takes its wire request object as its only argument
- * (`morph.vault.get({ key: "token" })`), and `morph.invoke` calls any
- * capability by wire name.
+ * Every function takes one of two spellings, decided by its arguments:
+ *
+ * - **the wire request**: exactly one argument, a plain object (not an array
+ *   or a function), sent to the broker as it is:
+ *   `morph.http.fetch({ url, method: "POST" })`,
+ *   `morph.vault.get({ key: "token" })`;
+ * - **its parameters**, positional in the order shown here (the same order as
+ *   Python's `morph`), `undefined` or `null` leaving a field out:
+ *   `morph.http.fetch(url, "POST")`, `morph.events.emit("done", "warn")`. For
+ *   `http.fetch`, `data.createTask` and `data.updateTask` an object in second
+ *   place holds the remaining fields by name, as Python's keyword arguments
+ *   do: `morph.http.fetch(url, { method: "POST", body })`,
+ *   `morph.data.updateTask(id, { status: "done" })`.
+ *
+ * Nothing is guessed: an object where a string goes
+ * (`morph.http.fetch({ url }, "POST")`) is sent as that field and refused.
+ * A malformed request (a field missing, unknown or of the wrong type, or a
+ * value that is not JSON) throws `invalid_request` naming the capability and
+ * the field; uncaught, it fails the call (exit code 1 from `morph run`).
+ * `morph.invoke` calls any capability by wire name.
  *
  * Keep this file beside your entry (`morph new --lang ts` and
  * `--lang js` do) so editors and `tsc --noEmit` find it; Morph itself never
@@ -56,6 +73,8 @@ declare namespace Morph {
     | "guest_crash"
     | "capability_failed"
     | "unknown_capability"
+    | "invalid_request"
+    | "extension_quarantined"
     | "io"
     | "internal";
 
@@ -63,7 +82,8 @@ declare namespace Morph {
    * What a refused or failed `morph.*` call throws: `permission_denied`
    * (the manifest does not ask for the permission), `host_not_allowed`
    * (not in `allowed_hosts`), `rate_limited` (a budget such as
-   * `max_http_requests` is spent), `invalid_params` (a malformed request),
+   * `max_http_requests` is spent), `invalid_request` (a malformed request:
+   * the message names the capability and the field),
    * `capability_failed` (the provider failed), ...
    */
   interface CapabilityError extends Error {
@@ -113,6 +133,13 @@ declare namespace Morph {
   interface Http {
     /** Sends one request (redirects are followed, each hop checked). */
     fetch(url: string, options?: HttpOptions): HttpResponse;
+    fetch(
+      url: string,
+      method?: HttpMethod | null,
+      headers?: Record<string, string> | null,
+      body?: string | null,
+      body_encoding?: Encoding | null,
+    ): HttpResponse;
     fetch(request: HttpRequest): HttpResponse;
   }
 
@@ -141,7 +168,7 @@ declare namespace Morph {
   /** Events on the host's bus (`event:emit`). */
   interface Events {
     /** Emits an event (message at most 16 KiB, data at most 64 KiB of JSON; level default `info`). */
-    emit(message: string, data?: Json, level?: Level): void;
+    emit(message: string, level?: Level | null, data?: Json): void;
     emit(request: { message: string; data?: Json; level?: Level }): void;
   }
 
@@ -165,11 +192,11 @@ declare namespace Morph {
     /** Reads a file (`fs:read`; at most `max_file_size_mb`). */
     read(path: string): FileContent;
     read(request: { path: string }): FileContent;
-    /** Writes a file, creating its directories (`fs:write`). */
-    write(path: string, content: string, encoding?: Encoding): void;
+    /** Writes a file, creating its directories (`fs:write`); `base64` writes bytes. */
+    write(path: string, content: string, encoding?: Encoding | null): void;
     write(request: { path: string; content: string; encoding?: Encoding }): void;
     /** Lists a directory, the root when `path` is absent (`fs:read`). */
-    list(path?: string): DirEntry[];
+    list(path?: string | null): DirEntry[];
     list(request: { path?: string }): DirEntry[];
     /** Deletes a file (`fs:write`). */
     delete(path: string): void;
@@ -223,14 +250,36 @@ declare namespace Morph {
     data?: Json;
   }
 
+  /** `createTask`'s fields after the title, by name. */
+  type NewTaskFields = Omit<NewTask, "title">;
+
+  /** `updateTask`'s fields after the id, by name. */
+  type TaskFields = Omit<TaskPatch, "id">;
+
   /** The host's task store (`data:read` to read, `data:write` to change). */
   interface Data {
-    createTask(title: string): Task;
+    createTask(title: string, fields?: NewTaskFields): Task;
+    createTask(
+      title: string,
+      description?: string | null,
+      status?: string | null,
+      data?: Json,
+    ): Task;
     createTask(task: NewTask): Task;
     /** A missing id throws with code `capability_failed`. */
     getTask(id: number): Task;
     getTask(request: { id: number }): Task;
+    listTasks(status?: string | null, limit?: number | null, offset?: number | null): Task[];
     listTasks(query?: TaskQuery): Task[];
+    /** Changes the fields given; a missing id throws with code `capability_failed`. */
+    updateTask(id: number, fields?: TaskFields): Task;
+    updateTask(
+      id: number,
+      title?: string | null,
+      description?: string | null,
+      status?: string | null,
+      data?: Json,
+    ): Task;
     updateTask(patch: TaskPatch): Task;
   }
 
@@ -242,10 +291,10 @@ declare namespace Morph {
     readonly fs: Readonly<Fs>;
     readonly data: Readonly<Data>;
     /** Writes a log line (level default `info`; counts toward `max_output_kb`). Needs no permission. */
-    log(message: string, level?: Level): void;
+    log(message: string, level?: Level | null): void;
     log(request: { message: string; level?: Level }): void;
     /** The host-supplied configuration, validated against the manifest's `config_schema`. */
-    config(): JsonObject;
+    config(request?: JsonObject): JsonObject;
     /** Calls any capability by its wire name (`http.fetch`, `data.list_tasks`, ...) and returns its raw response. */
     invoke(capability: string, request?: Json): Json;
   }

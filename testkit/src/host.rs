@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use morph_runtime_core::capabilities::QuarantineConfig;
 use morph_runtime_core::capabilities::audit::{AuditRecord, MemoryAuditSink};
 use morph_runtime_core::{Host, LoadOptions, MorphRuntime, Result};
 use serde_json::Value;
@@ -9,6 +10,8 @@ use serde_json::Value;
 use crate::PackageSpec;
 
 /// A host with one runtime, a temporary data dir and a memory audit sink.
+/// Its quarantine is off: runtime suites break limits on purpose, many times
+/// over on one extension (the quarantine has tests of its own).
 pub struct TestHost {
     /// Holds the data dir and the packages; removed on drop.
     pub dir: tempfile::TempDir,
@@ -38,7 +41,8 @@ impl TestHost {
             .with_audit_sink(audit.clone())
             .without_linked_runtimes()
             .with_runtime(runtime)
-            .with_load_options(options);
+            .with_load_options(options)
+            .with_quarantine(QuarantineConfig::disabled());
         if let Some(tier) = process {
             builder = builder.with_process_isolation(tier);
         }

@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | HTTP | [`HttpProvider`] | [`ReqwestHttp`] (reqwest, rustls, no proxy, no redirects) |
 //! | name resolution | [`Resolver`] | [`SystemResolver`] |
-//! | vault | [`VaultProvider`] | [`SqliteStore`] |
+//! | vault | [`VaultProvider`] | [`SqliteStore`] (values sealed with XChaCha20-Poly1305, keys in [`vault_keys`]) |
 //! | tasks | [`TaskProvider`] | [`SqliteStore`] (same file) |
 //! | events | [`EventProvider`] | [`BroadcastEvents`] |
 //! | files | [`FileProvider`] | [`DirFiles`] (cap-std, one root per extension) |
@@ -20,6 +20,11 @@ pub mod reqwest_http;
 pub mod sqlite;
 pub mod tasks;
 pub mod vault;
+pub mod vault_keys;
+mod vault_migration;
+pub mod vault_rotation;
+mod vault_seal;
+pub mod vault_store;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -33,6 +38,8 @@ pub use reqwest_http::ReqwestHttp;
 pub use sqlite::SqliteStore;
 pub use tasks::TaskProvider;
 pub use vault::VaultProvider;
+pub use vault_rotation::Rotation;
+pub use vault_store::VaultEntry;
 
 use crate::error::Result;
 pub use crate::http::resolver::{Resolver, SystemResolver};
@@ -71,14 +78,15 @@ impl std::fmt::Debug for Providers {
 
 impl Providers {
     /// The embedded defaults, storing state under `data_dir`: `morph.db`
-    /// (vault and tasks, SQLite) and `files/<extension>/`.
+    /// (vault and tasks, SQLite; vault values sealed with the keys of
+    /// [`vault_keys::key_file_path`]) and `files/<extension>/`.
     ///
     /// # Errors
     /// `io` when the directory or the database cannot be opened.
     pub fn open(data_dir: &Path) -> Result<Providers> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| crate::Error::io(format!("creating {}", data_dir.display()), e))?;
-        let store = Arc::new(SqliteStore::open(&data_dir.join("morph.db"))?);
+        let store = Arc::new(SqliteStore::open_in(data_dir)?);
         Ok(Providers {
             http: Arc::new(ReqwestHttp::new()?),
             resolver: Arc::new(SystemResolver),

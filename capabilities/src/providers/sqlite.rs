@@ -3,14 +3,17 @@
 //! **Every statement is parameterised and scoped by namespace** (the calling
 //! extension's id, passed by the broker): one extension never sees, changes
 //! or learns the existence of another's vault keys or tasks. **Vault values
-//! never appear in an error, a log line or `Debug` output.** Each change runs
+//! are sealed before they reach SQLite** (see [`super::vault_store`]) and
+//! never appear in an error, a log line or `Debug` output. Each change runs
 //! in one transaction, so a failure (or a panic) leaves nothing half-written.
 //!
 //! The connection is hardened at open: WAL journal, `synchronous=NORMAL`, a
 //! busy timeout, `SQLITE_DBCONFIG_DEFENSIVE`, no attached databases
 //! (`SQLITE_LIMIT_ATTACHED = 0`), `trusted_schema=OFF`, foreign keys on, no
-//! double-quoted string literals; extension loading is never enabled. The
-//! schema is created and migrated at open, versioned by `PRAGMA user_version`.
+//! double-quoted string literals, `secure_delete=ON` (deleted content is
+//! zeroed, not left in free pages) and `temp_store=MEMORY` (no temporary
+//! file holds a page); extension loading is never enabled. The schema is
+//! created and migrated at open, versioned by `PRAGMA user_version`.
 //!
 //! SQLite is blocking: every operation runs on tokio's blocking pool with the
 //! one connection behind a [`Mutex`]. A panic there fails only that call
@@ -31,10 +34,15 @@ use crate::providers::tasks::{
     MAX_DESCRIPTION_BYTES, MAX_LIST_LIMIT, MAX_STATUS_BYTES, MAX_TASK_DATA_BYTES, MAX_TITLE_BYTES,
     NewTask, Task, TaskPatch, TaskProvider, TaskQuery,
 };
-use crate::providers::vault::VaultProvider;
+use crate::providers::vault_keys::key_file_path;
+use crate::providers::vault_migration;
+use crate::providers::vault_store::KeyCache;
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The database's file name in a data dir.
+pub const DATABASE_FILE: &str = "morph.db";
 
 /// How long a statement waits for a lock held by another connection.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -51,8 +59,9 @@ pub const DEFAULT_LIST_LIMIT: u32 = 100;
 /// on with `offset`. Keeps one call from copying up to 1000 × 320 KiB.
 pub const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
 
-/// Schema migrations; entry `i` moves the database from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 1] = ["
+/// Version 1: the vault (values in plain text, as Morph first stored them)
+/// and the tasks. Version 2 seals the vault ([`vault_migration::seal_plaintext_rows`]).
+pub(super) const SCHEMA_V1: &str = "
     CREATE TABLE vault (
         namespace  TEXT    NOT NULL,
         key        TEXT    NOT NULL,
@@ -71,11 +80,13 @@ const MIGRATIONS: [&str; 1] = ["
         updated_ms  INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX tasks_by_namespace ON tasks (namespace, id);
-"];
+";
 
 /// Vault and tasks in one SQLite file.
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    pub(super) conn: Arc<Mutex<Connection>>,
+    /// The vault's keys, kept in their own file (lock it after `conn`).
+    pub(super) keys: Arc<Mutex<KeyCache>>,
     path: PathBuf,
 }
 
@@ -89,13 +100,44 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (or creates, readable by the owner only) the database at `path`,
-    /// hardens the connection and migrates the schema.
+    /// Opens the store of `data_dir` (created if need be): `<data_dir>/morph.db`, with the vault
+    /// key file where [`key_file_path`] says. The host's providers and the
+    /// `morph vault` command both open it this way, so they agree on where
+    /// a value is.
     ///
     /// # Errors
-    /// `io` when the file cannot be opened or configured, or was written by a
-    /// newer schema version.
+    /// `io` when the directory cannot be created; else as
+    /// [`SqliteStore::open_with_key_file`].
+    pub fn open_in(data_dir: &Path) -> Result<SqliteStore> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| Error::io(format!("creating {}", data_dir.display()), e))?;
+        SqliteStore::open_with_key_file(&data_dir.join(DATABASE_FILE), &key_file_path(data_dir))
+    }
+
+    /// Opens (or creates, readable by the owner only) the database at `path`,
+    /// with the vault key file where [`key_file_path`] says for its
+    /// directory.
+    ///
+    /// # Errors
+    /// As [`SqliteStore::open_with_key_file`].
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        SqliteStore::open_with_key_file(path, &key_file_path(dir))
+    }
+
+    /// Opens (or creates, readable by the owner only) the database at `path`,
+    /// hardens the connection and migrates the schema. Vault values are
+    /// sealed with the keys in `key_file` (created, mode `0600`, when the
+    /// first value needs one); plain-text values left by an older Morph are
+    /// sealed now, and the file compacted so that none of their bytes stay
+    /// in it or its journal (at the next open if another process keeps the
+    /// journal alive now).
+    ///
+    /// # Errors
+    /// `io` when the file cannot be opened or configured, was written by a
+    /// newer schema version, or holds plain-text values and the key file
+    /// cannot be read or created.
+    pub fn open_with_key_file(path: &Path, key_file: &Path) -> Result<SqliteStore> {
         let opening = || format!("opening {}", path.display());
         create_private(path).map_err(|e| Error::io(opening(), e))?;
         let mut conn = Connection::open_with_flags(
@@ -106,15 +148,32 @@ impl SqliteStore {
         )
         .map_err(|e| Error::io(opening(), std::io::Error::other(e)))?;
         harden(&conn).map_err(|e| Error::io(opening(), e))?;
-        migrate(&mut conn)?;
+        let mut keys = KeyCache::new(key_file);
+        migrate(&mut conn, &mut keys)?;
+        vault_migration::compact_if_pending(&conn);
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            keys: Arc::new(Mutex::new(keys)),
             path: path.to_owned(),
         })
     }
 
+    /// Runs `f` with the connection and the vault's keys on the blocking pool.
+    pub(super) async fn with_vault<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &mut KeyCache) -> Result<T> + Send + 'static,
+    {
+        let keys = Arc::clone(&self.keys);
+        self.with_conn(move |conn| {
+            let mut keys = keys.lock().unwrap_or_else(PoisonError::into_inner);
+            f(conn, &mut keys)
+        })
+        .await
+    }
+
     /// Runs `f` with the connection on the blocking pool.
-    async fn with_conn<T, F>(&self, f: F) -> Result<T>
+    pub(super) async fn with_conn<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
@@ -140,7 +199,7 @@ impl SqliteStore {
 
 /// Creates the database file with mode 0600 if it does not exist yet: it
 /// holds every extension's secrets.
-fn create_private(path: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private(path: &Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -152,7 +211,7 @@ fn create_private(path: &Path) -> std::io::Result<()> {
     }
 }
 
-fn harden(conn: &Connection) -> std::io::Result<()> {
+pub(crate) fn harden(conn: &Connection) -> std::io::Result<()> {
     let sql = |e: rusqlite::Error| std::io::Error::other(e);
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
     for (option, on) in [
@@ -176,6 +235,14 @@ fn harden(conn: &Connection) -> std::io::Result<()> {
         .map_err(sql)?;
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(sql)?;
+    let secure: i64 = conn
+        .pragma_update_and_check(None, "secure_delete", 1, |row| row.get(0))
+        .map_err(sql)?;
+    if secure != 1 {
+        return Err(std::io::Error::other("secure_delete could not be set"));
+    }
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(sql)?;
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
         .map_err(sql)?;
@@ -189,7 +256,8 @@ fn harden(conn: &Connection) -> std::io::Result<()> {
     Ok(())
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
+/// Brings the schema to [`SCHEMA_VERSION`] in one transaction.
+fn migrate(conn: &mut Connection, keys: &mut KeyCache) -> Result<()> {
     let failed =
         |e: rusqlite::Error| Error::io("migrating the SQLite schema", std::io::Error::other(e));
     let tx = conn
@@ -206,9 +274,11 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             )),
         ));
     }
-    let from = usize::try_from(version).unwrap_or(0);
-    for sql in MIGRATIONS.iter().skip(from) {
-        tx.execute_batch(sql).map_err(failed)?;
+    if version < 1 {
+        tx.execute_batch(SCHEMA_V1).map_err(failed)?;
+    }
+    if version < 2 {
+        vault_migration::seal_plaintext_rows(&tx, keys)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(failed)?;
@@ -217,7 +287,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// A storage failure for `capability`. Only SQLite's error code reaches the
 /// message, never a value.
-fn storage(capability: &str, e: &rusqlite::Error) -> Error {
+pub(super) fn storage(capability: &str, e: &rusqlite::Error) -> Error {
     let reason = match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
             "the store is busy; try again".to_owned()
@@ -229,7 +299,7 @@ fn storage(capability: &str, e: &rusqlite::Error) -> Error {
     Error::capability(capability, reason)
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     i64::try_from(crate::broker::now_ms()).unwrap_or(i64::MAX)
 }
 
@@ -308,38 +378,6 @@ fn select_task(
     )
     .optional()
     .map_err(|e| storage(capability, &e))
-}
-
-#[async_trait::async_trait]
-impl VaultProvider for SqliteStore {
-    async fn get(&self, namespace: &str, key: &str) -> Result<Option<String>> {
-        let (namespace, key) = (namespace.to_owned(), key.to_owned());
-        self.with_conn(move |conn| {
-            conn.query_row(
-                "SELECT value FROM vault WHERE namespace = ?1 AND key = ?2",
-                params![namespace, key],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|e| storage("vault.get", &e))
-        })
-        .await
-    }
-
-    async fn set(&self, namespace: &str, key: &str, value: &str) -> Result<()> {
-        let (namespace, key, value) = (namespace.to_owned(), key.to_owned(), value.to_owned());
-        self.with_conn(move |conn| {
-            conn.execute(
-                "INSERT INTO vault (namespace, key, value, updated_ms) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (namespace, key)
-                 DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms",
-                params![namespace, key, value, now_ms()],
-            )
-            .map(|_| ())
-            .map_err(|e| storage("vault.set", &e))
-        })
-        .await
-    }
 }
 
 #[async_trait::async_trait]
@@ -516,6 +554,14 @@ mod tests {
             .pragma_query_value(None, "trusted_schema", |r| r.get(0))
             .unwrap();
         assert!(!trusted);
+        let secure: i64 = conn
+            .pragma_query_value(None, "secure_delete", |r| r.get(0))
+            .unwrap();
+        assert_eq!(secure, 1);
+        let temp: i64 = conn
+            .pragma_query_value(None, "temp_store", |r| r.get(0))
+            .unwrap();
+        assert_eq!(temp, 2, "MEMORY");
         assert!(
             conn.execute_batch("ATTACH DATABASE ':memory:' AS other")
                 .is_err()
@@ -570,7 +616,7 @@ mod tests {
         let err = store
             .with_conn(|conn| -> Result<()> {
                 let tx = conn.transaction().unwrap();
-                tx.execute("INSERT INTO vault VALUES ('ns', 'k', 'v', 0)", [])
+                tx.execute("INSERT INTO vault VALUES ('ns', 'k', 'id', x'00', 0)", [])
                     .unwrap();
                 std::mem::forget(tx); // the panic below must not rely on Drop
                 panic!("boom");
@@ -578,6 +624,11 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.code().as_str(), "internal");
-        assert_eq!(VaultProvider::get(&store, "ns", "k").await.unwrap(), None);
+        assert_eq!(
+            crate::providers::VaultProvider::get(&store, "ns", "k")
+                .await
+                .unwrap(),
+            None
+        );
     }
 }

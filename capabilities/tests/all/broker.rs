@@ -127,28 +127,41 @@ async fn an_unknown_capability_is_refused_and_audited() {
 }
 
 #[tokio::test]
-async fn malformed_requests_are_invalid_params() {
+async fn malformed_requests_are_the_guests_invalid_request() {
     let f = Fixture::new();
     let c = ctx("ext-a", &Permission::ALL);
-    for (cap, request) in [
-        ("vault.get", json!({"key": 5})),
-        ("vault.get", json!({})),
-        ("vault.get", json!("k")),
-        ("vault.set", json!({"key": "k", "value": "v", "extra": 1})),
-        ("data.get_task", json!({"id": "1"})),
-        ("data.list_tasks", json!({"limit": -1})),
-        ("fs.read", json!({"path": null})),
-        ("events.emit", json!({"message": "m", "level": "shout"})),
-        ("log", json!({"message": 1})),
+    for (cap, request, field) in [
+        ("vault.get", json!({"key": 5}), "key"),
+        ("vault.get", json!({}), "key"),
+        ("vault.get", json!("k"), "request"),
+        (
+            "vault.set",
+            json!({"key": "k", "value": "v", "extra": 1}),
+            "extra",
+        ),
+        ("data.get_task", json!({"id": "1"}), "id"),
+        ("data.list_tasks", json!({"limit": -1}), "limit"),
+        ("fs.read", json!({"path": null}), "path"),
+        (
+            "events.emit",
+            json!({"message": "m", "level": "shout"}),
+            "level",
+        ),
+        ("log", json!({"message": 1}), "message"),
     ] {
         let (outcome, rec) = call(&f, &c, cap, request.clone()).await;
-        assert_eq!(code(&outcome), "invalid_params", "{cap} {request}");
+        assert_eq!(code(&outcome), "invalid_request", "{cap} {request}");
+        let message = outcome.unwrap_err().to_string();
+        assert!(
+            message.starts_with(&format!("invalid request to `{cap}`: {field}: ")),
+            "{cap} {request}: {message}"
+        );
         assert_eq!(rec.entry.decision, Decision::Denied);
     }
     for bytes in [&b"{not json"[..], b"", b"\xff\xfe"] {
         let before = f.audit.records().len();
         let outcome = f.broker.invoke_bytes(&c, "vault.get", bytes).await;
-        assert_eq!(code(&outcome), "invalid_params");
+        assert_eq!(code(&outcome), "invalid_request");
         let records = f.audit.records();
         assert_eq!(records.len(), before + 1);
         assert_eq!(records[before].entry.decision, Decision::Denied);
@@ -191,7 +204,7 @@ async fn events_carry_the_callers_id_as_source() {
         json!({"message": "hi", "source": "ext-b"}),
     )
     .await;
-    assert_eq!(code(&spoof), "invalid_params");
+    assert_eq!(code(&spoof), "invalid_request");
     assert!(spoof.unwrap_err().to_string().contains("source"));
     assert_eq!(rec.entry.decision, Decision::Denied);
     assert!(rx.try_recv().is_err(), "a refused emit publishes nothing");

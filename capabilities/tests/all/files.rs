@@ -179,7 +179,7 @@ async fn utf8_and_base64_contents() {
         json!({"path": "c.bin", "content": "*not base64*", "encoding": "base64"}),
     )
     .await;
-    expect(&bad, "invalid_params", Decision::Denied);
+    expect(&bad, "invalid_request", Decision::Denied);
     assert!(!ext_dir(&f, "ext-a").join("c.bin").exists());
 }
 
@@ -449,7 +449,7 @@ async fn nul_bytes_and_empty_paths_are_invalid() {
         ("fs.write", json!({"path": ".", "content": "x"})),
     ] {
         let r = call(&f, &a, cap, request).await;
-        expect(&r, "invalid_params", Decision::Denied);
+        expect(&r, "invalid_request", Decision::Denied);
     }
 }
 

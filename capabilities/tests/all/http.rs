@@ -205,7 +205,7 @@ fn expect_err(fx: &Fixture, result: morph_capabilities::Result<Value>, code: &st
     assert_eq!(err.code().as_str(), code, "{err}");
     let denied = matches!(
         code,
-        "invalid_params" | "permission_denied" | "host_not_allowed" | "rate_limited"
+        "invalid_request" | "permission_denied" | "host_not_allowed" | "rate_limited"
     );
     let expected = if denied {
         Decision::Denied
@@ -304,7 +304,7 @@ async fn post_with_http_write_sends_method_and_body() {
 // ---------------------------------------------------------------- request validation
 
 #[tokio::test]
-async fn malformed_requests_are_invalid_params() {
+async fn malformed_requests_are_the_guests_invalid_request() {
     let server = Server::start();
     let fx = Fixture::new();
     let ctx = ctx(&[READ, WRITE], &[&server.entry()]);
@@ -321,7 +321,7 @@ async fn malformed_requests_are_invalid_params() {
         expect_err(
             &fx,
             fx.broker.invoke(&ctx, "http.fetch", req.clone()).await,
-            "invalid_params",
+            "invalid_request",
         );
     }
     assert_eq!(ctx.http_requests(), 0);

@@ -5,5 +5,6 @@ mod audit;
 mod broker;
 mod files;
 mod http;
+mod quarantine;
 mod store;
 mod support;

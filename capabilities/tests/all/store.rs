@@ -234,7 +234,7 @@ async fn tasks_are_isolated_between_extensions() {
 }
 
 #[tokio::test]
-async fn task_size_caps_are_invalid_params() {
+async fn task_size_caps_are_the_guests_invalid_request() {
     let f = Fixture::new();
     let a = ctx("ext-a", &DATA);
     let big_data = json!({"blob": "x".repeat(256 * 1024)});
@@ -251,7 +251,7 @@ async fn task_size_caps_are_invalid_params() {
     ] {
         let (outcome, rec) = call(&f, &a, "data.create_task", request).await;
         let err = outcome.unwrap_err();
-        assert_eq!(err.code().as_str(), "invalid_params");
+        assert_eq!(err.code().as_str(), "invalid_request");
         assert!(err.to_string().contains(field), "{err} names {field}");
         assert_eq!(rec.entry.decision, Decision::Denied);
     }
@@ -272,10 +272,10 @@ async fn task_size_caps_are_invalid_params() {
         json!({"id": id, "data": {"blob": "x".repeat(256 * 1024)}}),
     ] {
         let (outcome, _) = call(&f, &a, "data.update_task", request).await;
-        assert_eq!(code(&outcome), "invalid_params");
+        assert_eq!(code(&outcome), "invalid_request");
     }
     let (listed, _) = call(&f, &a, "data.list_tasks", json!({"limit": 1001})).await;
-    assert_eq!(code(&listed), "invalid_params");
+    assert_eq!(code(&listed), "invalid_request");
     let (listed, _) = call(&f, &a, "data.list_tasks", json!({"limit": 1000})).await;
     assert_eq!(listed.unwrap()["tasks"].as_array().unwrap().len(), 1);
     // Nothing oversize was stored by a refused update.

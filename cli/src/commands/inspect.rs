@@ -2,23 +2,34 @@
 //!
 //! Shows the effective grants under the CLI's host policy (which narrows
 //! nothing), the hosts, every limit with its default and range, and the
-//! actions with their AI access.
+//! actions with their AI access, and the extension's state in the data dir:
+//! `enabled`, or `quarantined` with when and why.
 
 use std::io::Write;
 
-use morph_capabilities::{HostPolicy, LIMIT_RANGES, Permission};
+use morph_capabilities::quarantine::QUARANTINE_FILE;
+use morph_capabilities::{HostPolicy, LIMIT_RANGES, Permission, Quarantine, QuarantineStatus};
 use morph_runtime_core::{ExtensionPackage, RuntimeRegistry};
 use serde_json::{Value, json};
 
-use crate::args::PackageArgs;
+use super::list::state;
+use crate::args::InspectArgs;
+use crate::data_dir::default_data_dir;
 use crate::output::{EXIT_OK, failure};
 
-pub fn inspect(args: &PackageArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub fn inspect(args: &InspectArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let package = match ExtensionPackage::open_dir(&args.package) {
         Ok(p) => p,
         Err(e) => return failure(out, err, args.json, &e, &[]),
     };
-    let doc = describe(&package);
+    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    let quarantine = match Quarantine::list_at(&data_dir.join(QUARANTINE_FILE)) {
+        Ok(all) => all
+            .into_iter()
+            .find(|q| q.extension == package.manifest().extension_id),
+        Err(e) => return failure(out, err, args.json, &e, &[]),
+    };
+    let doc = describe(&package, quarantine.as_ref());
     if args.json {
         let _ = writeln!(
             out,
@@ -31,7 +42,7 @@ pub fn inspect(args: &PackageArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     EXIT_OK
 }
 
-fn describe(package: &ExtensionPackage) -> Value {
+fn describe(package: &ExtensionPackage, quarantine: Option<&QuarantineStatus>) -> Value {
     let m = package.manifest();
     let grants = HostPolicy::permissive().effective(
         &m.extension_id,
@@ -81,6 +92,8 @@ fn describe(package: &ExtensionPackage) -> Value {
         "runtime_linked": runtime_linked,
         "entry": m.entry,
         "manifest_digest": package.manifest_digest(),
+        "state": state(quarantine),
+        "quarantine": quarantine,
         "permissions": permissions,
         "allowed_hosts": m.allowed_hosts.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "limits": limits,
@@ -91,7 +104,7 @@ fn describe(package: &ExtensionPackage) -> Value {
 fn render(doc: &Value) -> String {
     let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let mut text = format!(
-        "{} {} ({})\n  runtime: {}{}\n  entry:   {}\n  digest:  {}\n\nPermissions:\n",
+        "{} {} ({})\n  runtime: {}{}\n  entry:   {}\n  digest:  {}\n",
         s(&doc["extension_id"]),
         s(&doc["version"]),
         s(&doc["name"]),
@@ -104,6 +117,16 @@ fn render(doc: &Value) -> String {
         s(&doc["entry"]),
         s(&doc["manifest_digest"]),
     );
+    text += &match doc["quarantine"].as_object() {
+        Some(q) => format!(
+            "  state:   QUARANTINED since {}: {} (`morph enable {}` lifts it)\n",
+            q.get("since").and_then(Value::as_str).unwrap_or_default(),
+            q.get("reason").and_then(Value::as_str).unwrap_or_default(),
+            s(&doc["extension_id"]),
+        ),
+        None => format!("  state:   {}\n", s(&doc["state"])),
+    };
+    text += "\nPermissions:\n";
     for p in doc["permissions"].as_array().into_iter().flatten() {
         if p["requested"] == json!(true) {
             let state = if p["granted"] == json!(true) {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod conformance;
+mod enable;
 mod inspect;
 mod install;
 mod keygen;
@@ -16,6 +17,7 @@ mod sign;
 mod tags;
 mod trust;
 mod validate;
+mod vault;
 mod verify;
 
 use std::io::Write;
@@ -38,7 +40,9 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 
         Command::Trust(args) => trust::trust(&args, out, err),
         Command::Install(args) => install::install(&args, out, err).await,
         Command::List(args) => list::list(&args, out, err),
+        Command::Enable(args) => enable::enable(&args, out, err),
         Command::Remove(args) => remove::remove(&args, out, err),
+        Command::Vault(args) => vault::vault(&args, out, err).await,
         Command::Push(args) => push::push(&args, out, err).await,
         Command::Pull(args) => pull::pull(&args, out, err).await,
         Command::Tags(args) => tags::tags(&args, out, err).await,

@@ -5,13 +5,17 @@
 //! signed by a trusted publisher unless `--allow-unsigned`), or the id of an
 //! installed extension (its archive is verified again, must still be the
 //! one approved, and runs with no more permissions than were approved).
+//!
+//! Every run counts towards the extension's quarantine in the data dir
+//! (`--quarantine-strikes` within `--quarantine-window`): a quarantined
+//! extension is refused with `extension_quarantined` before it loads.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use morph_package::{InstallStore, InstalledRecord, PackageOpener};
-use morph_runtime_core::capabilities::{HostPolicy, Permission};
+use morph_runtime_core::capabilities::{HostPolicy, Permission, QuarantineConfig};
 use morph_runtime_core::{Error, Host, Isolation, LoadOptions};
 use serde_json::Value;
 
@@ -87,7 +91,11 @@ fn prepare(args: &RunArgs, err: &mut dyn Write) -> Result<Prepared, Error> {
     let mut builder = Host::builder()
         .with_data_dir(data_dir)
         .with_load_options(options)
-        .with_archive_opener(Arc::new(opener.clone()));
+        .with_archive_opener(Arc::new(opener.clone()))
+        .with_quarantine(QuarantineConfig {
+            strikes: args.quarantine_strikes,
+            window: std::time::Duration::from_secs(args.quarantine_window),
+        });
     if let Target::Installed(record, _) = &target {
         builder = builder.with_policy(approved_only(record));
     }

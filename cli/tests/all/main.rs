@@ -4,6 +4,7 @@
 mod audit_log;
 mod binary;
 mod envelope;
+mod host_api;
 mod js_libraries;
 mod js_modules;
 mod library_calls;
@@ -13,7 +14,9 @@ mod packages;
 mod process;
 mod python_libraries;
 mod python_sandbox;
+mod quarantine;
 #[path = "../../../package/tests/all/registry_server.rs"]
 mod registry_server;
 #[path = "../../../runtime-core/tests/all/test_runtime.rs"]
 mod test_runtime;
+mod vault;

@@ -9,5 +9,6 @@ static ALLOC: morph_runtime_core::allocation::MeteredAllocator =
 
 mod host;
 mod manifest;
+mod quarantine;
 mod test_runtime;
 mod workers;

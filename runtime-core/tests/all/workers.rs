@@ -348,3 +348,60 @@ async fn a_call_past_its_allocation_ceiling_is_memory_limit_and_the_worker_is_re
     );
     assert_eq!(created.load(Ordering::SeqCst), 2);
 }
+
+/// Threads of this process whose name starts with `prefix`.
+#[cfg(target_os = "linux")]
+fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.starts_with(prefix))
+        .count()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_still_busy_after_their_caller_gave_up_count_against_the_cap() {
+    let f = Fixture::new();
+    let pool = Arc::new(WorkerPool::new(
+        WorkerPoolConfig {
+            name: "mq-cap".into(),
+            max_workers: 2,
+            stack_size: 1 << 20,
+            recycle_after: 100,
+        },
+        |_call: &Call| Ok(Counting { number: 0, uses: 0 }),
+    ));
+    // Two calls stall in one native operation far past their deadline, and
+    // their callers give up, as the host's deadline backstop does.
+    for _ in 0..2 {
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(100),
+            pool.run(f.call(50), Job::Sleep(Duration::from_millis(1500))),
+        )
+        .await;
+        assert!(abandoned.is_err(), "the stall outlived its caller");
+    }
+    assert_eq!(threads_named("mq-cap"), 2);
+    // Both workers are still busy: a burst of calls waits for them and
+    // starts no third thread.
+    let burst: Vec<_> = (0..6)
+        .map(|_| {
+            let (pool, call) = (pool.clone(), f.call(100));
+            tokio::spawn(async move {
+                tokio::time::timeout(Duration::from_millis(300), pool.run(call, Job::Count)).await
+            })
+        })
+        .collect();
+    for waiting in burst {
+        assert!(waiting.await.unwrap().is_err(), "no worker was free");
+    }
+    assert_eq!(threads_named("mq-cap"), 2, "the cap counts busy workers");
+    // Once the stalls end, the same two workers serve again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        pool.run(f.call(1000), Job::Count).await.unwrap()[0],
+        json!(0)
+    );
+    assert_eq!(threads_named("mq-cap"), 2);
+}

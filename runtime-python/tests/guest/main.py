@@ -63,7 +63,7 @@ def _ambient(port):
 def _fs_roundtrip(params):
     path = params["path"]
     morph.fs.write(path, params["content"])
-    content = morph.fs.read(path)
+    content = morph.fs.read(path)["content"]
     listed = [e["name"] for e in morph.fs.list()]
     morph.fs.delete(path)
     after = [e["name"] for e in morph.fs.list()]

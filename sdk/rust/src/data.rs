@@ -133,7 +133,7 @@ struct ListResponse {
 /// Creates a task.
 ///
 /// # Errors
-/// `permission_denied` without `data:write`; `invalid_params` for oversize
+/// `permission_denied` without `data:write`; `invalid_request` for oversize
 /// fields.
 pub fn create_task(task: NewTask) -> Result<Task> {
     let request = serde_json::to_value(&task)?;

@@ -34,7 +34,7 @@ pub struct Event {
 /// ```
 ///
 /// # Errors
-/// `permission_denied` without `event:emit`; `invalid_params` for an unknown
+/// `permission_denied` without `event:emit`; `invalid_request` for an unknown
 /// level or a message over 16 KiB.
 pub fn emit(level: &str, message: &str) -> Result<()> {
     invoke(
@@ -47,7 +47,7 @@ pub fn emit(level: &str, message: &str) -> Result<()> {
 /// Emits an event with a structured payload (at most 64 KiB serialised).
 ///
 /// # Errors
-/// As [`emit`], and `invalid_params` for oversize data.
+/// As [`emit`], and `invalid_request` for oversize data.
 pub fn emit_with_data(level: &str, message: &str, data: Value) -> Result<()> {
     invoke(
         "events.emit",

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 ///
 /// # Errors
 /// The host's error, code included (`permission_denied`,
-/// `unknown_capability`, `invalid_params`, `capability_failed`, ...).
+/// `unknown_capability`, `invalid_request`, `capability_failed`, ...).
 /// Outside a Morph host (native builds, unit tests) every call fails with
 /// `unknown_capability`.
 pub fn invoke(capability: &str, request: &Value) -> Result<Value> {

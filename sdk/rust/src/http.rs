@@ -179,7 +179,7 @@ impl Response {
 ///
 /// # Errors
 /// `permission_denied` (no `http:read` / `http:write`), `host_not_allowed`,
-/// `rate_limited` (`max_http_requests`), `invalid_params`, or
+/// `rate_limited` (`max_http_requests`), `invalid_request`, or
 /// `capability_failed` for network failures and oversize bodies.
 pub fn fetch(request: &Request) -> Result<Response> {
     let request = serde_json::to_value(request)?;

@@ -23,7 +23,7 @@ struct GetResponse {
 /// ```
 ///
 /// # Errors
-/// `permission_denied` without `vault:read`; `invalid_params` for a bad key.
+/// `permission_denied` without `vault:read`; `invalid_request` for a bad key.
 pub fn get(key: &str) -> Result<Option<String>> {
     let reply = invoke("vault.get", &json!({ "key": key }))?;
     Ok(from_response::<GetResponse>("vault.get", reply)?.value)
@@ -32,7 +32,7 @@ pub fn get(key: &str) -> Result<Option<String>> {
 /// Stores `value` under `key`.
 ///
 /// # Errors
-/// `permission_denied` without `vault:write`; `invalid_params` for a bad key
+/// `permission_denied` without `vault:write`; `invalid_request` for a bad key
 /// or an oversize value.
 pub fn set(key: &str, value: &str) -> Result<()> {
     invoke("vault.set", &json!({ "key": key, "value": value }))?;

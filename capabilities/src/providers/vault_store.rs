@@ -1,0 +1,443 @@
+//! The vault of [`SqliteStore`]: sealed rows and the key that seals them.
+//!
+//! A row is `(namespace, key, key_id, sealed, updated_ms)`: the value sealed
+//! by `vault_seal.rs` under the key `key_id` of the key file
+//! ([`vault_keys`](super::vault_keys)), bound to its namespace and key. The
+//! key that seals new values is the store's **active key**, recorded in the
+//! database (`vault_meta`) and read in each writer's own write transaction,
+//! so that every process sharing the data dir seals with the same key and
+//! learns of a rotation ([`super::vault_rotation`]) in the transaction that
+//! makes it. A key the cached ring lacks is looked up again in the key file.
+//!
+//! Invariants kept here: **not one byte of a value reaches SQLite unsealed**
+//! (plain-text rows of older data dirs: `vault_migration.rs`); **a
+//! value never appears in an error** (failures name the extension's key and
+//! the key id, nothing else); **values under a lost key are never hidden
+//! behind a new key**: while a row needs a key the file does not hold, the
+//! vault refuses to seal under another one.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::error::{Error, Result};
+use crate::providers::sqlite::{SqliteStore, now_ms, storage};
+use crate::providers::vault::VaultProvider;
+use crate::providers::vault_keys::{KeyRing, VaultKey};
+use crate::providers::vault_seal::{open, seal};
+
+/// The `vault_meta` row naming the key that seals new values.
+pub(super) const ACTIVE_KEY: &str = "active_key";
+
+/// One key of an extension's vault, without its value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VaultEntry {
+    /// The key.
+    pub key: String,
+    /// When the value was last set (Unix milliseconds).
+    pub updated_ms: i64,
+}
+
+/// The vault's keys as last read from the key file; read again whenever a
+/// key is asked for that the cached ring does not hold (another process
+/// may have rotated).
+#[derive(Debug)]
+pub(crate) struct KeyCache {
+    pub(super) path: PathBuf,
+    pub(super) ring: Option<KeyRing>,
+}
+
+impl KeyCache {
+    /// A cache of the key file at `path`, not read yet.
+    pub(super) fn new(path: &Path) -> KeyCache {
+        KeyCache {
+            path: path.to_owned(),
+            ring: None,
+        }
+    }
+
+    /// The key `id`, reading the file again if the cached ring lacks it.
+    pub(super) fn find(&mut self, id: &str) -> Result<Option<VaultKey>> {
+        if let Some(key) = self.ring.as_ref().and_then(|r| r.get(id)) {
+            return Ok(Some(key.clone()));
+        }
+        self.ring = KeyRing::load(&self.path)?;
+        Ok(self.ring.as_ref().and_then(|r| r.get(id)).cloned())
+    }
+
+    /// The ring in the file now (created with one key when there is none).
+    fn load_or_create(&mut self) -> Result<KeyRing> {
+        let ring = match KeyRing::load(&self.path)? {
+            Some(ring) => ring,
+            None => KeyRing::create(&self.path)?,
+        };
+        self.ring = Some(ring.clone());
+        Ok(ring)
+    }
+
+    pub(super) fn missing(&self, what: &str, id: &str) -> Error {
+        Error::capability(
+            what,
+            format!(
+                "the vault key {id} is not in the key file {}; restore the key file \
+                 (or set MORPH_VAULT_KEY_FILE to it)",
+                self.path.display()
+            ),
+        )
+    }
+}
+
+/// The key that seals new values: the one `vault_meta` names, or, when it
+/// names none (a new vault, or an empty one whose key was lost), the newest
+/// key of the key file (created if need be), recorded as active. Runs in
+/// the caller's write transaction, so every writer agrees on it.
+pub(super) fn active_key(
+    tx: &Transaction<'_>,
+    keys: &mut KeyCache,
+    what: &str,
+) -> Result<VaultKey> {
+    let active: Option<String> = tx
+        .query_row(
+            "SELECT value FROM vault_meta WHERE name = ?1",
+            [ACTIVE_KEY],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(|e| storage(what, &e))?;
+    if let Some(id) = &active {
+        if let Some(key) = keys.find(id)? {
+            return Ok(key);
+        }
+        // Values sealed under a lost key stay until restored: starting a new
+        // key would hide that they cannot be read.
+        if row_count(tx, what)? > 0 {
+            return Err(keys.missing(what, id));
+        }
+    }
+    let ring = keys.load_or_create()?;
+    let key = ring
+        .newest()
+        .ok_or_else(|| keys.missing(what, "(any)"))?
+        .clone();
+    set_active(tx, key.id(), what)?;
+    Ok(key)
+}
+
+pub(super) fn set_active(tx: &Transaction<'_>, id: &str, what: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO vault_meta (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        params![ACTIVE_KEY, id],
+    )
+    .map(|_| ())
+    .map_err(|e| storage(what, &e))
+}
+
+fn row_count(conn: &Connection, what: &str) -> Result<i64> {
+    conn.query_row("SELECT count(*) FROM vault", [], |row| row.get(0))
+        .map_err(|e| storage(what, &e))
+}
+
+pub(super) fn write_tx<'c>(conn: &'c mut Connection, what: &str) -> Result<Transaction<'c>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| storage(what, &e))
+}
+
+/// Opens one row's value; the error names the key, never the value.
+pub(super) fn open_row(
+    keys: &mut KeyCache,
+    what: &str,
+    namespace: &str,
+    key: &str,
+    key_id: &str,
+    sealed: &[u8],
+) -> Result<String> {
+    let Some(vault_key) = keys.find(key_id)? else {
+        return Err(keys.missing(what, key_id));
+    };
+    let bytes = open(&vault_key, namespace, key, sealed).ok_or_else(|| {
+        Error::capability(
+            what,
+            format!(
+                "the value of `{}` does not open: it was altered, moved from another \
+                 extension or key, or sealed under another key",
+                crate::truncate_for_message(key, 64)
+            ),
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        Error::capability(
+            what,
+            format!(
+                "the value of `{}` is not UTF-8",
+                crate::truncate_for_message(key, 64)
+            ),
+        )
+    })
+}
+
+/// Checkpoints the WAL into the database and truncates it to nothing; fails
+/// when another connection's reader keeps the frames alive.
+pub(super) fn truncate_wal(conn: &Connection) -> std::io::Result<()> {
+    let busy: i64 = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))
+        .map_err(std::io::Error::other)?;
+    if busy != 0 {
+        return Err(std::io::Error::other(
+            "another process holds the database open; the WAL could not be truncated",
+        ));
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl VaultProvider for SqliteStore {
+    async fn get(&self, namespace: &str, key: &str) -> Result<Option<String>> {
+        const WHAT: &str = "vault.get";
+        let (namespace, key) = (namespace.to_owned(), key.to_owned());
+        self.with_vault(move |conn, keys| {
+            let row: Option<(String, Vec<u8>)> = conn
+                .query_row(
+                    "SELECT key_id, sealed FROM vault WHERE namespace = ?1 AND key = ?2",
+                    params![namespace, key],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()
+                .map_err(|e| storage(WHAT, &e))?;
+            row.map(|(key_id, sealed)| open_row(keys, WHAT, &namespace, &key, &key_id, &sealed))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn set(&self, namespace: &str, key: &str, value: &str) -> Result<()> {
+        const WHAT: &str = "vault.set";
+        let (namespace, key, value) = (namespace.to_owned(), key.to_owned(), value.to_owned());
+        self.with_vault(move |conn, keys| {
+            let tx = write_tx(conn, WHAT)?;
+            let vault_key = active_key(&tx, keys, WHAT)?;
+            let sealed = seal(&vault_key, &namespace, &key, value.as_bytes())?;
+            drop(value);
+            tx.execute(
+                "INSERT INTO vault (namespace, key, key_id, sealed, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (namespace, key) DO UPDATE SET key_id = excluded.key_id,
+                 sealed = excluded.sealed, updated_ms = excluded.updated_ms",
+                params![namespace, key, vault_key.id(), sealed, now_ms()],
+            )
+            .map_err(|e| storage(WHAT, &e))?;
+            tx.commit().map_err(|e| storage(WHAT, &e))
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// The keys set in `namespace` and when, sorted by key; never a value.
+    ///
+    /// # Errors
+    /// `capability_failed` when the store fails.
+    pub async fn vault_list(&self, namespace: &str) -> Result<Vec<VaultEntry>> {
+        const WHAT: &str = "vault.list";
+        let namespace = namespace.to_owned();
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare("SELECT key, updated_ms FROM vault WHERE namespace = ?1 ORDER BY key")
+                .map_err(|e| storage(WHAT, &e))?;
+            stmt.query_map([namespace], |row| {
+                Ok(VaultEntry {
+                    key: row.get(0)?,
+                    updated_ms: row.get(1)?,
+                })
+            })
+            .map_err(|e| storage(WHAT, &e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| storage(WHAT, &e))
+        })
+        .await
+    }
+
+    /// Removes `key` from `namespace`; `false` when it was not set.
+    ///
+    /// # Errors
+    /// `capability_failed` when the store fails.
+    pub async fn vault_remove(&self, namespace: &str, key: &str) -> Result<bool> {
+        const WHAT: &str = "vault.remove";
+        let (namespace, key) = (namespace.to_owned(), key.to_owned());
+        self.with_conn(move |conn| {
+            conn.execute(
+                "DELETE FROM vault WHERE namespace = ?1 AND key = ?2",
+                params![namespace, key],
+            )
+            .map(|n| n > 0)
+            .map_err(|e| storage(WHAT, &e))
+        })
+        .await
+    }
+}
+
+/// Fixtures for the vault's unit tests (this file's, the rotation's and the
+/// migration's).
+#[cfg(test)]
+pub(super) mod testing {
+    use super::*;
+
+    /// A store on a fresh temporary data dir.
+    pub(crate) struct Fixture {
+        pub(crate) dir: tempfile::TempDir,
+        pub(crate) store: SqliteStore,
+    }
+
+    impl Fixture {
+        pub(crate) fn new() -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let store = SqliteStore::open_with_key_file(
+                &dir.path().join("morph.db"),
+                &dir.path().join("vault.key"),
+            )
+            .unwrap();
+            Fixture { dir, store }
+        }
+
+        pub(crate) fn reopen(&mut self) {
+            self.store = SqliteStore::open_with_key_file(
+                &self.dir.path().join("morph.db"),
+                &self.dir.path().join("vault.key"),
+            )
+            .unwrap();
+        }
+
+        pub(crate) fn sql<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+            f(&self.store.conn.lock().unwrap())
+        }
+
+        pub(crate) fn key_file(&self) -> PathBuf {
+            self.dir.path().join("vault.key")
+        }
+    }
+
+    /// Every file under `dir`, read whole.
+    pub(crate) fn all_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(all_bytes(&path));
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+        out
+    }
+
+    pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[tokio::test]
+    async fn values_are_sealed_and_the_key_file_appears_with_the_first() {
+        let f = Fixture::new();
+        assert!(!f.key_file().exists(), "no key until a value needs one");
+        f.store
+            .set("ext-a", "token", "s3cr3t-value-1")
+            .await
+            .unwrap();
+        assert!(f.key_file().exists());
+        assert_eq!(
+            f.store.get("ext-a", "token").await.unwrap().as_deref(),
+            Some("s3cr3t-value-1")
+        );
+        let (key_id, sealed): (String, Vec<u8>) = f.sql(|c| {
+            c.query_row("SELECT key_id, sealed FROM vault", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap()
+        });
+        assert_eq!(key_id.len(), 16);
+        assert!(!contains(&sealed, b"s3cr3t"));
+        assert_eq!(f.store.get("ext-b", "token").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_row_moved_to_another_extension_or_key_does_not_open() {
+        let f = Fixture::new();
+        f.store.set("ext-a", "token", "moved-secret").await.unwrap();
+        f.store.set("ext-b", "token", "placeholder").await.unwrap();
+        f.store.set("ext-a", "other", "placeholder").await.unwrap();
+        // Copy ext-a's sealed token over ext-b's and over ext-a's `other`.
+        f.sql(|c| {
+            c.execute_batch(
+                "UPDATE vault SET sealed = (SELECT sealed FROM vault
+                   WHERE namespace = 'ext-a' AND key = 'token')
+                 WHERE (namespace = 'ext-b' AND key = 'token')
+                    OR (namespace = 'ext-a' AND key = 'other');",
+            )
+            .unwrap();
+        });
+        for (ns, key) in [("ext-b", "token"), ("ext-a", "other")] {
+            let err = f.store.get(ns, key).await.unwrap_err();
+            assert_eq!(err.code().as_str(), "capability_failed");
+            assert!(err.to_string().contains("does not open"), "{err}");
+            assert!(!err.to_string().contains("moved-secret"));
+        }
+        // Renaming the row itself does not help either.
+        f.sql(|c| {
+            c.execute("DELETE FROM vault WHERE namespace = 'ext-b'", [])
+                .unwrap();
+            c.execute(
+                "UPDATE vault SET namespace = 'ext-b' WHERE namespace = 'ext-a' AND key = 'token'",
+                [],
+            )
+            .unwrap();
+        });
+        assert!(f.store.get("ext-b", "token").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_lost_key_file_is_an_error_not_a_new_key() {
+        let f = Fixture::new();
+        f.store.set("ext-a", "token", "v").await.unwrap();
+        std::fs::remove_file(f.key_file()).unwrap();
+        let mut g = f;
+        g.reopen();
+        let err = g.store.get("ext-a", "token").await.unwrap_err();
+        assert!(err.to_string().contains("is not in the key file"), "{err}");
+        let err = g.store.set("ext-a", "other", "v").await.unwrap_err();
+        assert_eq!(err.code().as_str(), "capability_failed");
+        assert!(!g.key_file().exists(), "no new key hides the lost one");
+        // Once the vault is empty, a new key is fine.
+        assert!(g.store.vault_remove("ext-a", "token").await.unwrap());
+        g.store.set("ext-a", "token", "fresh").await.unwrap();
+        assert_eq!(
+            g.store.get("ext-a", "token").await.unwrap().unwrap(),
+            "fresh"
+        );
+    }
+
+    #[tokio::test]
+    async fn list_and_remove_never_show_values() {
+        let f = Fixture::new();
+        f.store.set("ext-a", "b", "vb").await.unwrap();
+        f.store.set("ext-a", "a", "va").await.unwrap();
+        f.store.set("ext-b", "c", "vc").await.unwrap();
+        let list = f.store.vault_list("ext-a").await.unwrap();
+        assert_eq!(
+            list.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert!(list.iter().all(|e| e.updated_ms > 0));
+        assert!(f.store.vault_remove("ext-a", "a").await.unwrap());
+        assert!(!f.store.vault_remove("ext-a", "a").await.unwrap());
+        assert!(
+            !f.store.vault_remove("ext-a", "c").await.unwrap(),
+            "ext-b's key"
+        );
+        assert_eq!(f.store.get("ext-b", "c").await.unwrap().unwrap(), "vc");
+    }
+}
