@@ -33,7 +33,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use crate::audit::{AuditEntry, AuditRecord, AuditSink, Decision};
 use crate::call::ExtensionIdentity;
 use crate::error::{Error, ErrorCode, Result, truncate_for_message};
-use crate::providers::sqlite::{create_private, harden};
+use crate::providers::sqlite::{create_private, harden, schema_version};
 
 /// The store's file name inside a data dir.
 pub const QUARANTINE_FILE: &str = "quarantine.db";
@@ -512,17 +512,7 @@ impl Quarantine {
 fn migrate(conn: &mut Connection) -> Result<()> {
     let failed = |e: rusqlite::Error| storage("migrating the quarantine schema", &e);
     let tx = begin(conn).map_err(failed)?;
-    let version: i64 = tx
-        .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(failed)?;
-    if version > SCHEMA_VERSION {
-        return Err(Error::io(
-            "opening the quarantine",
-            std::io::Error::other(format!(
-                "schema version {version} is newer than this Morph ({SCHEMA_VERSION})"
-            )),
-        ));
-    }
+    let version = schema_version(&tx, SCHEMA_VERSION, "opening the quarantine")?;
     let from = usize::try_from(version).unwrap_or(0);
     for sql in MIGRATIONS.iter().skip(from) {
         tx.execute_batch(sql).map_err(failed)?;

@@ -256,6 +256,27 @@ pub(crate) fn harden(conn: &Connection) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The `user_version` of a store inside `tx`, refused when it is newer than
+/// `newest` (a store written by a later Morph), with `what` as the context.
+pub(crate) fn schema_version(
+    tx: &rusqlite::Transaction<'_>,
+    newest: i64,
+    what: &str,
+) -> Result<i64> {
+    let version: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| Error::io(what.to_owned(), std::io::Error::other(e)))?;
+    if version > newest {
+        return Err(Error::io(
+            what.to_owned(),
+            std::io::Error::other(format!(
+                "schema version {version} is newer than this Morph ({newest})"
+            )),
+        ));
+    }
+    Ok(version)
+}
+
 /// Brings the schema to [`SCHEMA_VERSION`] in one transaction.
 fn migrate(conn: &mut Connection, keys: &mut KeyCache) -> Result<()> {
     let failed =
@@ -263,17 +284,7 @@ fn migrate(conn: &mut Connection, keys: &mut KeyCache) -> Result<()> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(failed)?;
-    let version: i64 = tx
-        .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(failed)?;
-    if version > SCHEMA_VERSION {
-        return Err(Error::io(
-            "opening the SQLite store",
-            std::io::Error::other(format!(
-                "schema version {version} is newer than this Morph ({SCHEMA_VERSION})"
-            )),
-        ));
-    }
+    let version = schema_version(&tx, SCHEMA_VERSION, "opening the SQLite store")?;
     if version < 1 {
         tx.execute_batch(SCHEMA_V1).map_err(failed)?;
     }
