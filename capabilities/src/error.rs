@@ -257,6 +257,17 @@ pub enum Error {
         /// The permission it needs.
         permission: String,
     },
+    /// A vault value bound to hosts would leave for another host, or a
+    /// header asks for a value that is not bound to the request's host. The
+    /// reason names the key and the hosts it is bound to, never the value or
+    /// the host it was refused for (that host may be the value itself).
+    #[error("permission denied: the vault value `{key}` {reason}")]
+    SecretRefused {
+        /// The vault key.
+        key: String,
+        /// Why, without the value.
+        reason: String,
+    },
     /// An HTTP target is not allowed.
     #[error("host not allowed: {reason}")]
     HostNotAllowed {
@@ -352,7 +363,9 @@ impl Error {
             Error::UnknownAction { .. } => ErrorCode::UnknownAction,
             Error::InvalidParams { .. } => ErrorCode::InvalidParams,
             Error::InitFailed(_) => ErrorCode::InitFailed,
-            Error::PermissionDenied { .. } => ErrorCode::PermissionDenied,
+            Error::PermissionDenied { .. } | Error::SecretRefused { .. } => {
+                ErrorCode::PermissionDenied
+            }
             Error::HostNotAllowed { .. } => ErrorCode::HostNotAllowed,
             Error::Limit { kind, .. } => kind.code(),
             Error::Guest(_) => ErrorCode::GuestError,

@@ -458,20 +458,14 @@ impl Quarantine {
         tx.execute("DELETE FROM quarantined WHERE extension = ?1", params![id])
             .map_err(failed)?;
         let record = self.audit.append(AuditEntry {
-            ts_ms: now_ms(),
-            extension: id.to_owned(),
             version: status.version.clone(),
             runtime: status.runtime.clone(),
-            action: "enable".to_owned(),
-            call_id: uuid::Uuid::new_v4().to_string(),
-            capability: ENABLE_RECORD.to_owned(),
-            decision: Decision::Allowed,
-            outcome: "ok".to_owned(),
-            reason: Some(format!(
-                "quarantined since {}: {}",
-                status.since, status.reason
-            )),
-            duration_us: 0,
+            ..AuditEntry::host_change(
+                id,
+                ENABLE_RECORD,
+                "enable",
+                format!("quarantined since {}: {}", status.since, status.reason),
+            )
         })?;
         tx.commit().map_err(failed)?;
         write(&self.mirror).held.remove(id);

@@ -242,8 +242,15 @@ pub enum VaultAction {
         ext: String,
         /// The key the extension reads with `vault.get`.
         key: String,
+        /// Bind the secret to these hosts (`allowed_hosts` entries, comma
+        /// separated): the broker refuses any request carrying it elsewhere,
+        /// and fills in `{{vault:KEY}}` in headers for these hosts only.
+        /// Without it, a new value is not bound (setting again unbinds).
+        #[arg(long, value_delimiter = ',', value_name = "HOST,...")]
+        hosts: Vec<String>,
     },
-    /// List an extension's keys and when they were set (never the values).
+    /// List an extension's keys, when they were set and the hosts they are
+    /// bound to (never the values).
     List {
         /// The extension id.
         ext: String,

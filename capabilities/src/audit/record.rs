@@ -52,6 +52,28 @@ pub struct AuditEntry {
     pub duration_us: u64,
 }
 
+impl AuditEntry {
+    /// The record of a change an operator made on the host (`morph enable`,
+    /// `morph vault ...`): no guest call, so a fresh call id, no version or
+    /// runtime unless the caller knows them, allowed, `ok`, and `reason`
+    /// saying what changed (never a secret).
+    pub fn host_change(extension: &str, capability: &str, action: &str, reason: String) -> Self {
+        AuditEntry {
+            ts_ms: crate::broker::now_ms(),
+            extension: extension.to_owned(),
+            version: String::new(),
+            runtime: String::new(),
+            action: action.to_owned(),
+            call_id: uuid::Uuid::new_v4().to_string(),
+            capability: capability.to_owned(),
+            decision: Decision::Allowed,
+            outcome: "ok".to_owned(),
+            reason: Some(reason),
+            duration_us: 0,
+        }
+    }
+}
+
 /// A committed, chained record.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

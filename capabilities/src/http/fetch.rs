@@ -7,7 +7,9 @@
 //! `max_http_requests`, and resolved addresses that are public or named
 //! literally by the allowlist. **The provider connects only to the addresses
 //! checked here** (`PreparedRequest::addrs`), so DNS cannot be rebound between
-//! the check and the connection.
+//! the check and the connection. Vault values bound to hosts are kept from
+//! every other host, and filled into headers for theirs, by
+//! [`super::secrets`].
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -18,6 +20,7 @@ use crate::capability::http_permission;
 use crate::error::{Error, Result, truncate_for_message};
 use crate::http::address::is_public;
 use crate::http::allowlist::{Target, TargetHost};
+use crate::http::secrets::SecretGate;
 use crate::providers::Providers;
 use crate::providers::http::{
     BodyEncoding, HopLimits, HttpRequest, HttpResponse, PreparedRequest, RawResponse,
@@ -70,11 +73,14 @@ pub(crate) async fn fetch(
             format!("not a valid URL ({} bytes): {e}", request.url.len()),
         )
     })?;
+    let secrets = SecretGate::load(providers, ctx).await?;
 
     for redirects in 0..=MAX_REDIRECTS {
         if ctx.remaining().is_zero() {
             return Err(ctx.timeout_error());
         }
+        // Before the allowlist's message or a DNS query can carry a value.
+        secrets.check(&url, &headers, body.as_deref())?;
         let target = authorise(ctx, &method, &url)?;
         ctx.take_http_request()?;
         let (pin_host, addrs) = resolve(providers, ctx, &url, &target).await?;
@@ -82,19 +88,23 @@ pub(crate) async fn fetch(
         if timeout.is_zero() {
             return Err(ctx.timeout_error());
         }
+        let (sent_headers, filled) = secrets.fill(&url, &headers, redirects == 0)?;
         let prepared = PreparedRequest {
             method: method.clone(),
             url: url.clone(),
             pin_host,
             addrs,
-            headers: headers.clone(),
+            headers: sent_headers,
             body: body.clone(),
         };
         let limits = HopLimits {
             timeout,
             max_body_bytes: providers.http_max_body_bytes,
         };
-        let raw = providers.http.send(prepared, limits).await?;
+        let mut raw = providers.http.send(prepared, limits).await?;
+        if filled {
+            secrets.redact(&url, &mut raw);
+        }
 
         let Some(next) = redirect_target(&url, &raw)? else {
             return Ok(into_response(raw));

@@ -37,7 +37,7 @@ pub use log::{LogProvider, TracingLog};
 pub use reqwest_http::ReqwestHttp;
 pub use sqlite::SqliteStore;
 pub use tasks::TaskProvider;
-pub use vault::VaultProvider;
+pub use vault::{BoundSecret, VaultProvider};
 pub use vault_rotation::Rotation;
 pub use vault_store::VaultEntry;
 

@@ -39,7 +39,7 @@ use crate::providers::vault_migration;
 use crate::providers::vault_store::KeyCache;
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The database's file name in a data dir.
 pub const DATABASE_FILE: &str = "morph.db";
@@ -60,7 +60,8 @@ pub const DEFAULT_LIST_LIMIT: u32 = 100;
 pub const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
 
 /// Version 1: the vault (values in plain text, as Morph first stored them)
-/// and the tasks. Version 2 seals the vault ([`vault_migration::seal_plaintext_rows`]).
+/// and the tasks. Version 2 seals the vault ([`vault_migration::seal_plaintext_rows`]);
+/// version 3 adds the vault's host bindings ([`SCHEMA_V3`]).
 pub(super) const SCHEMA_V1: &str = "
     CREATE TABLE vault (
         namespace  TEXT    NOT NULL,
@@ -81,6 +82,10 @@ pub(super) const SCHEMA_V1: &str = "
     ) STRICT;
     CREATE INDEX tasks_by_namespace ON tasks (namespace, id);
 ";
+
+/// Version 3: a vault value may be bound to the hosts it may be sent to
+/// (comma-separated `allowed_hosts` entries; `NULL`: not bound).
+pub(super) const SCHEMA_V3: &str = "ALTER TABLE vault ADD COLUMN hosts TEXT;";
 
 /// Vault and tasks in one SQLite file.
 pub struct SqliteStore {
@@ -290,6 +295,9 @@ fn migrate(conn: &mut Connection, keys: &mut KeyCache) -> Result<()> {
     }
     if version < 2 {
         vault_migration::seal_plaintext_rows(&tx, keys)?;
+    }
+    if version < 3 {
+        tx.execute_batch(SCHEMA_V3).map_err(failed)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(failed)?;
@@ -627,8 +635,11 @@ mod tests {
         let err = store
             .with_conn(|conn| -> Result<()> {
                 let tx = conn.transaction().unwrap();
-                tx.execute("INSERT INTO vault VALUES ('ns', 'k', 'id', x'00', 0)", [])
-                    .unwrap();
+                tx.execute(
+                    "INSERT INTO vault VALUES ('ns', 'k', 'id', x'00', 0, NULL)",
+                    [],
+                )
+                .unwrap();
                 std::mem::forget(tx); // the panic below must not rely on Drop
                 panic!("boom");
             })

@@ -3,8 +3,14 @@
 //! **Values are secrets**: they never reach the audit log, logs or error
 //! messages. The broker passes the calling extension's id as the namespace;
 //! a provider must keep namespaces apart.
+//!
+//! A value may be **bound to hosts** (`morph vault set EXT KEY --hosts ...`):
+//! the broker then refuses any `http.fetch` that carries it to another host,
+//! and inserts it, unseen by the guest, where a header says `{{vault:KEY}}`
+//! (see [`crate::http::secrets`]).
 
 use crate::error::Result;
+use crate::http::allowlist::HostPattern;
 
 /// `vault.get` request.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -29,6 +35,27 @@ pub const MAX_VAULT_KEY_BYTES: usize = 256;
 /// Largest vault value.
 pub const MAX_VAULT_VALUE_BYTES: usize = 64 * 1024;
 
+/// A value bound to the hosts it may be sent to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BoundSecret {
+    /// The key name.
+    pub key: String,
+    /// The value.
+    pub value: String,
+    /// Where it may go: `allowed_hosts` entries (at least one).
+    pub hosts: Vec<HostPattern>,
+}
+
+impl std::fmt::Debug for BoundSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the value.
+        f.debug_struct("BoundSecret")
+            .field("key", &self.key)
+            .field("hosts", &self.hosts)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Stores secrets per namespace (the extension id).
 #[async_trait::async_trait]
 pub trait VaultProvider: Send + Sync + 'static {
@@ -43,4 +70,14 @@ pub trait VaultProvider: Send + Sync + 'static {
     /// # Errors
     /// `capability_failed` or `io` when the store fails.
     async fn set(&self, namespace: &str, key: &str, value: &str) -> Result<()>;
+
+    /// Every value of `namespace` that is bound to hosts, opened. The
+    /// broker asks for them on each `http.fetch`, to keep them from other
+    /// hosts and to insert them into headers.
+    ///
+    /// # Errors
+    /// `capability_failed` or `io` when the store fails or a bound value
+    /// does not open (the broker then refuses the request: it cannot tell
+    /// what it would carry).
+    async fn bound(&self, namespace: &str) -> Result<Vec<BoundSecret>>;
 }

@@ -13,7 +13,7 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{Error, Result};
-use crate::providers::vault_seal::seal;
+use crate::providers::vault_seal::{Place, seal};
 use crate::providers::vault_store::{KeyCache, active_key, truncate_wal};
 
 /// Version 2 of the schema: the sealed vault and its metadata. The old
@@ -63,7 +63,7 @@ pub(super) fn seal_plaintext_rows(tx: &Transaction<'_>, keys: &mut KeyCache) -> 
     if !rows.is_empty() {
         let key = active_key(tx, keys, WHAT)?;
         for (namespace, name, value, updated_ms) in &rows {
-            let sealed = seal(&key, namespace, name, value)?;
+            let sealed = seal(&key, &Place::unbound(namespace, name), value)?;
             tx.execute(
                 "INSERT INTO vault_sealed (namespace, key, key_id, sealed, updated_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -191,7 +191,8 @@ mod tests {
             list,
             vec![VaultEntry {
                 key: "token".into(),
-                updated_ms: 5
+                updated_ms: 5,
+                hosts: None,
             }]
         );
         assert_eq!(

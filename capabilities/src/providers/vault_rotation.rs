@@ -18,7 +18,7 @@ use rusqlite::{Connection, params};
 use crate::error::Result;
 use crate::providers::sqlite::{SqliteStore, storage};
 use crate::providers::vault_keys::KeyRing;
-use crate::providers::vault_seal::seal;
+use crate::providers::vault_seal::{Place, seal};
 use crate::providers::vault_store::{
     ACTIVE_KEY, KeyCache, open_row, set_active, truncate_wal, write_tx,
 };
@@ -53,12 +53,18 @@ impl SqliteStore {
             //    file, then every row is re-sealed and the key made active,
             //    in one transaction.
             let tx = write_tx(conn, WHAT)?;
-            let rows: Vec<(String, String, String, Vec<u8>)> = {
+            let rows: Vec<Row> = {
                 let mut stmt = tx
-                    .prepare("SELECT namespace, key, key_id, sealed FROM vault")
+                    .prepare("SELECT namespace, key, hosts, key_id, sealed FROM vault")
                     .map_err(|e| storage(WHAT, &e))?;
                 stmt.query_map([], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                    Ok(Row {
+                        namespace: row.get(0)?,
+                        key: row.get(1)?,
+                        hosts: row.get(2)?,
+                        key_id: row.get(3)?,
+                        sealed: row.get(4)?,
+                    })
                 })
                 .map_err(|e| storage(WHAT, &e))?
                 .collect::<rusqlite::Result<_>>()
@@ -68,26 +74,26 @@ impl SqliteStore {
                 Some(ring) => ring,
                 None if rows.is_empty() => KeyRing::create(&keys.path)?,
                 None => {
-                    let id = rows.first().map_or("", |r| r.2.as_str()).to_owned();
+                    let id = rows.first().map_or("", |r| r.key_id.as_str()).to_owned();
                     return Err(keys.missing(WHAT, &id));
                 }
             };
             keys.ring = Some(ring.clone());
             let mut opened = Vec::with_capacity(rows.len());
-            for (namespace, key, key_id, sealed) in &rows {
-                let value = open_row(keys, WHAT, namespace, key, key_id, sealed)?;
-                opened.push((namespace, key, value));
+            for row in &rows {
+                let value = open_row(keys, WHAT, &row.place(), &row.key_id, &row.sealed)?;
+                opened.push((row, value));
             }
             let new_key = ring.add_new_key()?;
             ring.save()?;
             keys.ring = Some(ring.clone());
             set_active(&tx, new_key.id(), WHAT)?;
-            for (namespace, key, value) in opened {
-                let sealed = seal(&new_key, namespace, key, value.as_bytes())?;
+            for (row, value) in opened {
+                let sealed = seal(&new_key, &row.place(), value.as_bytes())?;
                 drop(value);
                 tx.execute(
                     "UPDATE vault SET key_id = ?3, sealed = ?4 WHERE namespace = ?1 AND key = ?2",
-                    params![namespace, key, new_key.id(), sealed],
+                    params![row.namespace, row.key, new_key.id(), sealed],
                 )
                 .map_err(|e| storage(WHAT, &e))?;
             }
@@ -108,6 +114,25 @@ impl SqliteStore {
             })
         })
         .await
+    }
+}
+
+/// One vault row as rotation reads it.
+struct Row {
+    namespace: String,
+    key: String,
+    hosts: Option<String>,
+    key_id: String,
+    sealed: Vec<u8>,
+}
+
+impl Row {
+    fn place(&self) -> Place<'_> {
+        Place {
+            namespace: &self.namespace,
+            name: &self.key,
+            hosts: self.hosts.as_deref(),
+        }
     }
 }
 
@@ -154,9 +179,20 @@ mod tests {
         let f = Fixture::new();
         f.store.set("ext-a", "one", "first-value").await.unwrap();
         f.store.set("ext-b", "two", "second-value").await.unwrap();
+        let hosts = vec![crate::HostPattern::parse("api.example.com").unwrap()];
+        f.store
+            .vault_set_bound("ext-b", "bound", "bound-value", Some(hosts.clone()))
+            .await
+            .unwrap();
         let old = KeyRing::load(&f.key_file()).unwrap().unwrap().ids();
         let rotation = f.store.rotate_vault_key().await.unwrap();
-        assert_eq!(rotation.resealed, 2);
+        assert_eq!(rotation.resealed, 3);
+        let bound = f.store.bound("ext-b").await.unwrap();
+        assert_eq!(bound.len(), 1, "a bound value keeps its hosts");
+        assert_eq!(
+            (bound[0].value.as_str(), &bound[0].hosts),
+            ("bound-value", &hosts)
+        );
         assert_eq!(rotation.retired, old);
         let ring = KeyRing::load(&f.key_file()).unwrap().unwrap();
         assert_eq!(ring.ids(), vec![rotation.key_id.clone()]);

@@ -1,8 +1,10 @@
 //! The vault of [`SqliteStore`]: sealed rows and the key that seals them.
 //!
-//! A row is `(namespace, key, key_id, sealed, updated_ms)`: the value sealed
-//! by `vault_seal.rs` under the key `key_id` of the key file
-//! ([`vault_keys`](super::vault_keys)), bound to its namespace and key. The
+//! A row is `(namespace, key, key_id, sealed, updated_ms, hosts)`: the value
+//! sealed by `vault_seal.rs` under the key `key_id` of the key file
+//! ([`vault_keys`](super::vault_keys)), bound to its namespace and key and,
+//! when `hosts` is set (comma-separated `allowed_hosts` entries), to the
+//! hosts it may be sent to. The
 //! key that seals new values is the store's **active key**, recorded in the
 //! database (`vault_meta`) and read in each writer's own write transaction,
 //! so that every process sharing the data dir seals with the same key and
@@ -21,10 +23,11 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::error::{Error, Result};
+use crate::http::allowlist::HostPattern;
 use crate::providers::sqlite::{SqliteStore, now_ms, storage};
-use crate::providers::vault::VaultProvider;
+use crate::providers::vault::{BoundSecret, VaultProvider};
 use crate::providers::vault_keys::{KeyRing, VaultKey};
-use crate::providers::vault_seal::{open, seal};
+use crate::providers::vault_seal::{Place, open, seal};
 
 /// The `vault_meta` row naming the key that seals new values.
 pub(super) const ACTIVE_KEY: &str = "active_key";
@@ -36,6 +39,36 @@ pub struct VaultEntry {
     pub key: String,
     /// When the value was last set (Unix milliseconds).
     pub updated_ms: i64,
+    /// The hosts the value is bound to; `None` when it is not bound.
+    pub hosts: Option<Vec<String>>,
+}
+
+/// The stored form of a host binding: the entries, normalised, joined by
+/// commas (what the associated data binds).
+fn stored_hosts(hosts: &[HostPattern]) -> String {
+    hosts
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The entries of a stored host binding.
+fn parse_hosts(what: &str, key: &str, stored: &str) -> Result<Vec<HostPattern>> {
+    stored
+        .split(',')
+        .map(|entry| {
+            HostPattern::parse(entry).map_err(|e| {
+                Error::capability(
+                    what,
+                    format!(
+                        "the hosts bound to `{}` do not parse: {e}",
+                        crate::truncate_for_message(key, 64)
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 /// The vault's keys as last read from the key file; read again whenever a
@@ -147,20 +180,20 @@ pub(super) fn write_tx<'c>(conn: &'c mut Connection, what: &str) -> Result<Trans
 pub(super) fn open_row(
     keys: &mut KeyCache,
     what: &str,
-    namespace: &str,
-    key: &str,
+    place: &Place<'_>,
     key_id: &str,
     sealed: &[u8],
 ) -> Result<String> {
+    let key = place.name;
     let Some(vault_key) = keys.find(key_id)? else {
         return Err(keys.missing(what, key_id));
     };
-    let bytes = open(&vault_key, namespace, key, sealed).ok_or_else(|| {
+    let bytes = open(&vault_key, place, sealed).ok_or_else(|| {
         Error::capability(
             what,
             format!(
                 "the value of `{}` does not open: it was altered, moved from another \
-                 extension or key, or sealed under another key",
+                 extension or key, rebound to other hosts, or sealed under another key",
                 crate::truncate_for_message(key, 64)
             ),
         )
@@ -196,43 +229,144 @@ impl VaultProvider for SqliteStore {
         const WHAT: &str = "vault.get";
         let (namespace, key) = (namespace.to_owned(), key.to_owned());
         self.with_vault(move |conn, keys| {
-            let row: Option<(String, Vec<u8>)> = conn
+            let row: Option<(Option<String>, String, Vec<u8>)> = conn
                 .query_row(
-                    "SELECT key_id, sealed FROM vault WHERE namespace = ?1 AND key = ?2",
+                    "SELECT hosts, key_id, sealed FROM vault WHERE namespace = ?1 AND key = ?2",
                     params![namespace, key],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
                 )
                 .optional()
                 .map_err(|e| storage(WHAT, &e))?;
-            row.map(|(key_id, sealed)| open_row(keys, WHAT, &namespace, &key, &key_id, &sealed))
-                .transpose()
+            row.map(|(hosts, key_id, sealed)| {
+                let place = Place {
+                    namespace: &namespace,
+                    name: &key,
+                    hosts: hosts.as_deref(),
+                };
+                open_row(keys, WHAT, &place, &key_id, &sealed)
+            })
+            .transpose()
         })
         .await
     }
 
+    /// Sets the value and keeps the key's host binding, if it has one: an
+    /// extension may change its secret, never where it may go.
     async fn set(&self, namespace: &str, key: &str, value: &str) -> Result<()> {
+        self.store_value(namespace, key, value, Binding::Keep).await
+    }
+
+    async fn bound(&self, namespace: &str) -> Result<Vec<BoundSecret>> {
+        const WHAT: &str = "vault.bound";
+        let namespace = namespace.to_owned();
+        self.with_vault(move |conn, keys| {
+            let rows: Vec<(String, String, String, Vec<u8>)> = {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT key, hosts, key_id, sealed FROM vault
+                         WHERE namespace = ?1 AND hosts IS NOT NULL ORDER BY key",
+                    )
+                    .map_err(|e| storage(WHAT, &e))?;
+                stmt.query_map([&namespace], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })
+                .map_err(|e| storage(WHAT, &e))?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(|e| storage(WHAT, &e))?
+            };
+            rows.into_iter()
+                .map(|(key, hosts, key_id, sealed)| {
+                    let place = Place {
+                        namespace: &namespace,
+                        name: &key,
+                        hosts: Some(&hosts),
+                    };
+                    let value = open_row(keys, WHAT, &place, &key_id, &sealed)?;
+                    let hosts = parse_hosts(WHAT, &key, &hosts)?;
+                    Ok(BoundSecret { key, value, hosts })
+                })
+                .collect()
+        })
+        .await
+    }
+}
+
+/// What a write does to the key's host binding.
+#[derive(Debug, Clone)]
+enum Binding {
+    /// Keep the stored binding (none for a new key).
+    Keep,
+    /// Replace it: `None` unbinds.
+    Set(Option<Vec<HostPattern>>),
+}
+
+impl SqliteStore {
+    /// Sets `key` in `namespace` bound to `hosts` (`None`: not bound, any
+    /// host the manifest allows may receive it), replacing any binding.
+    ///
+    /// # Errors
+    /// `invalid_params` for an empty host list; `capability_failed` when the
+    /// store fails.
+    pub async fn vault_set_bound(
+        &self,
+        namespace: &str,
+        key: &str,
+        value: &str,
+        hosts: Option<Vec<HostPattern>>,
+    ) -> Result<()> {
+        if hosts.as_ref().is_some_and(Vec::is_empty) {
+            return Err(Error::params("hosts", "name at least one host"));
+        }
+        self.store_value(namespace, key, value, Binding::Set(hosts))
+            .await
+    }
+
+    /// Seals and stores one value under the active key, with its binding.
+    async fn store_value(
+        &self,
+        namespace: &str,
+        key: &str,
+        value: &str,
+        binding: Binding,
+    ) -> Result<()> {
         const WHAT: &str = "vault.set";
         let (namespace, key, value) = (namespace.to_owned(), key.to_owned(), value.to_owned());
         self.with_vault(move |conn, keys| {
             let tx = write_tx(conn, WHAT)?;
+            let hosts: Option<String> = match binding {
+                Binding::Set(hosts) => hosts.as_deref().map(stored_hosts),
+                Binding::Keep => tx
+                    .query_row(
+                        "SELECT hosts FROM vault WHERE namespace = ?1 AND key = ?2",
+                        params![namespace, key],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(|e| storage(WHAT, &e))?
+                    .flatten(),
+            };
             let vault_key = active_key(&tx, keys, WHAT)?;
-            let sealed = seal(&vault_key, &namespace, &key, value.as_bytes())?;
+            let place = Place {
+                namespace: &namespace,
+                name: &key,
+                hosts: hosts.as_deref(),
+            };
+            let sealed = seal(&vault_key, &place, value.as_bytes())?;
             drop(value);
             tx.execute(
-                "INSERT INTO vault (namespace, key, key_id, sealed, updated_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO vault (namespace, key, key_id, sealed, updated_ms, hosts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (namespace, key) DO UPDATE SET key_id = excluded.key_id,
-                 sealed = excluded.sealed, updated_ms = excluded.updated_ms",
-                params![namespace, key, vault_key.id(), sealed, now_ms()],
+                 sealed = excluded.sealed, updated_ms = excluded.updated_ms,
+                 hosts = excluded.hosts",
+                params![namespace, key, vault_key.id(), sealed, now_ms(), hosts],
             )
             .map_err(|e| storage(WHAT, &e))?;
             tx.commit().map_err(|e| storage(WHAT, &e))
         })
         .await
     }
-}
 
-impl SqliteStore {
     /// The keys set in `namespace` and when, sorted by key; never a value.
     ///
     /// # Errors
@@ -242,12 +376,16 @@ impl SqliteStore {
         let namespace = namespace.to_owned();
         self.with_conn(move |conn| {
             let mut stmt = conn
-                .prepare("SELECT key, updated_ms FROM vault WHERE namespace = ?1 ORDER BY key")
+                .prepare(
+                    "SELECT key, updated_ms, hosts FROM vault WHERE namespace = ?1 ORDER BY key",
+                )
                 .map_err(|e| storage(WHAT, &e))?;
             stmt.query_map([namespace], |row| {
+                let hosts: Option<String> = row.get(2)?;
                 Ok(VaultEntry {
                     key: row.get(0)?,
                     updated_ms: row.get(1)?,
+                    hosts: hosts.map(|h| h.split(',').map(str::to_owned).collect()),
                 })
             })
             .map_err(|e| storage(WHAT, &e))?
@@ -418,6 +556,67 @@ mod tests {
             g.store.get("ext-a", "token").await.unwrap().unwrap(),
             "fresh"
         );
+    }
+
+    #[tokio::test]
+    async fn a_binding_is_kept_by_the_guests_writes_and_moved_rows_do_not_open() {
+        let f = Fixture::new();
+        let hosts = vec![
+            HostPattern::parse("API.example.com").unwrap(),
+            HostPattern::parse("*.example.org:8443").unwrap(),
+        ];
+        f.store
+            .vault_set_bound("ext-a", "token", "first", Some(hosts.clone()))
+            .await
+            .unwrap();
+        f.store.set("ext-a", "plain", "p").await.unwrap();
+        // The guest's own `vault.set` changes the value, never the binding.
+        f.store.set("ext-a", "token", "second").await.unwrap();
+        let bound = f.store.bound("ext-a").await.unwrap();
+        assert_eq!(bound.len(), 1);
+        assert_eq!(bound[0].key, "token");
+        assert_eq!(bound[0].value, "second");
+        assert_eq!(bound[0].hosts, hosts);
+        assert!(f.store.bound("ext-b").await.unwrap().is_empty());
+        let list = f.store.vault_list("ext-a").await.unwrap();
+        assert_eq!(list[0].hosts, None, "`plain` is not bound");
+        assert_eq!(
+            list[1].hosts.as_deref(),
+            Some(
+                &[
+                    "api.example.com".to_owned(),
+                    "*.example.org:8443".to_owned()
+                ][..]
+            )
+        );
+        assert!(
+            !format!("{bound:?}").contains("second"),
+            "Debug hides values"
+        );
+        // Unbinding or rebinding the row in the database does not open it.
+        for rebind in [
+            "UPDATE vault SET hosts = NULL",
+            "UPDATE vault SET hosts = 'evil.example'",
+        ] {
+            f.sql(|c| {
+                c.execute(&format!("{rebind} WHERE key = 'token'"), [])
+                    .unwrap()
+            });
+            let err = f.store.get("ext-a", "token").await.unwrap_err();
+            assert!(err.to_string().contains("does not open"), "{err}");
+        }
+        // `morph vault set` without --hosts unbinds.
+        f.store
+            .vault_set_bound("ext-a", "token", "third", None)
+            .await
+            .unwrap();
+        assert!(f.store.bound("ext-a").await.unwrap().is_empty());
+        let err = f
+            .store
+            .vault_set_bound("ext-a", "token", "x", Some(vec![]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code().as_str(), "invalid_params");
     }
 
     #[tokio::test]

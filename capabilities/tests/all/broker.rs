@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use morph_capabilities::audit::Decision;
-use morph_capabilities::providers::VaultProvider;
+use morph_capabilities::providers::{BoundSecret, VaultProvider};
 use morph_capabilities::{Capability, Permission, Providers, ResourceLimits, Result};
 use serde_json::{Value, json};
 
@@ -235,6 +235,9 @@ impl VaultProvider for Panicky {
     async fn set(&self, _namespace: &str, _key: &str, _value: &str) -> Result<()> {
         Ok(())
     }
+    async fn bound(&self, _namespace: &str) -> Result<Vec<BoundSecret>> {
+        Ok(Vec::new())
+    }
 }
 
 /// A vault whose `get` takes two seconds.
@@ -248,6 +251,9 @@ impl VaultProvider for Slow {
     }
     async fn set(&self, _namespace: &str, _key: &str, _value: &str) -> Result<()> {
         Ok(())
+    }
+    async fn bound(&self, _namespace: &str) -> Result<Vec<BoundSecret>> {
+        Ok(Vec::new())
     }
 }
 

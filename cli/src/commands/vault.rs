@@ -6,15 +6,20 @@
 //! ([`SqliteStore::open_in`]), so a value set here is the one the
 //! extension's `vault.get` reads. **A value is read from stdin or a prompt
 //! without echo and never printed, logged or put in an error**; `list` shows
-//! keys and when they were set, nothing else. No extension runs, so every
-//! failure exits 2.
+//! keys, when they were set and the hosts they are bound to, nothing else.
+//! `set --hosts` binds a value to the hosts it may be sent to (see
+//! `docs/secrets.md`). Every change is audited (`host.vault.set`,
+//! `host.vault.rm`, `host.vault.rotate_key`; key names and hosts, never a
+//! value) in the data dir's log. No extension runs, so every failure exits 2.
 
 use std::io::Write;
 use std::path::Path;
 
+use morph_capabilities::HostPattern;
+use morph_capabilities::audit::{AuditEntry, AuditRecord, AuditSink, FileAuditLog};
+use morph_capabilities::providers::SqliteStore;
 use morph_capabilities::providers::sqlite::DATABASE_FILE;
 use morph_capabilities::providers::vault::{MAX_VAULT_KEY_BYTES, MAX_VAULT_VALUE_BYTES};
-use morph_capabilities::providers::{SqliteStore, VaultProvider};
 use morph_runtime_core::Error;
 use serde_json::{Value, json};
 
@@ -33,9 +38,10 @@ pub async fn vault(args: &VaultArgs, out: &mut dyn Write, err: &mut dyn Write) -
             failure(out, err, args.json, &e, &[]);
             EXIT_HOST_ERROR
         }
-        Ok((result, text)) => {
+        Ok((result, text, record)) => {
             if args.json {
-                return success(out, true, &result, &[]);
+                let audit: Vec<AuditRecord> = record.into_iter().collect();
+                return success(out, true, &result, &audit);
             }
             let _ = write!(out, "{text}");
             0
@@ -43,27 +49,54 @@ pub async fn vault(args: &VaultArgs, out: &mut dyn Write, err: &mut dyn Write) -
     }
 }
 
-/// Runs the action; returns its JSON result and its text form.
-async fn act(action: &VaultAction, data_dir: &Path) -> Result<(Value, String), Error> {
+/// Runs the action; returns its JSON result, its text form and the audit
+/// record of the change it made.
+async fn act(
+    action: &VaultAction,
+    data_dir: &Path,
+) -> Result<(Value, String, Option<AuditRecord>), Error> {
     match action {
-        VaultAction::Set { ext, key } => {
+        VaultAction::Set { ext, key, hosts } => {
             check_names(ext, Some(key))?;
+            let hosts = parse_hosts(hosts)?;
             let value = read_secret(
                 &format!("Value of {key} for {ext}: "),
                 MAX_VAULT_VALUE_BYTES,
             )?;
             let store = SqliteStore::open_in(data_dir)?;
-            store.set(ext, key, &value).await?;
+            store.vault_set_bound(ext, key, &value, hosts).await?;
             drop(value);
-            let updated_ms = store
+            let entry = store
                 .vault_list(ext)
                 .await?
                 .into_iter()
-                .find(|e| &e.key == key)
-                .map_or(0, |e| e.updated_ms);
+                .find(|e| &e.key == key);
+            let bound = entry.as_ref().and_then(|e| e.hosts.clone());
+            let record = audit(
+                data_dir,
+                ext,
+                "host.vault.set",
+                match &bound {
+                    Some(hosts) => format!("`{key}` set, bound to {}", hosts.join(", ")),
+                    None => format!("`{key}` set, not bound to hosts"),
+                },
+            )?;
+            let text = match &bound {
+                Some(hosts) => format!(
+                    "stored `{key}` in the vault of {ext}, bound to {}\n",
+                    hosts.join(", ")
+                ),
+                None => format!("stored `{key}` in the vault of {ext}\n"),
+            };
             Ok((
-                json!({"extension": ext, "key": key, "updated_ms": updated_ms}),
-                format!("stored `{key}` in the vault of {ext}\n"),
+                json!({
+                    "extension": ext,
+                    "key": key,
+                    "updated_ms": entry.map_or(0, |e| e.updated_ms),
+                    "hosts": bound,
+                }),
+                text,
+                Some(record),
             ))
         }
         VaultAction::List { ext } => {
@@ -77,9 +110,13 @@ async fn act(action: &VaultAction, data_dir: &Path) -> Result<(Value, String), E
                 text.push_str(&format!("no secrets stored for {ext}\n"));
             }
             for e in &entries {
-                text.push_str(&format!("{:<32} set {}\n", e.key, utc(e.updated_ms)));
+                text.push_str(&format!("{:<32} set {}", e.key, utc(e.updated_ms)));
+                if let Some(hosts) = &e.hosts {
+                    text.push_str(&format!(", bound to {}", hosts.join(", ")));
+                }
+                text.push('\n');
             }
-            Ok((json!({"extension": ext, "keys": entries}), text))
+            Ok((json!({"extension": ext, "keys": entries}), text, None))
         }
         VaultAction::Rm { ext, key } => {
             check_names(ext, Some(key))?;
@@ -93,9 +130,11 @@ async fn act(action: &VaultAction, data_dir: &Path) -> Result<(Value, String), E
                     format!("{ext} has no secret `{key}` in {}", data_dir.display()),
                 ));
             }
+            let record = audit(data_dir, ext, "host.vault.rm", format!("`{key}` removed"))?;
             Ok((
                 json!({"extension": ext, "key": key, "removed": true}),
                 format!("removed `{key}` from the vault of {ext}\n"),
+                Some(record),
             ))
         }
         VaultAction::RotateKey => {
@@ -113,9 +152,40 @@ async fn act(action: &VaultAction, data_dir: &Path) -> Result<(Value, String), E
             );
             let result = serde_json::to_value(&rotation)
                 .map_err(|e| Error::internal(format!("serialising the rotation: {e}")))?;
-            Ok((result, text))
+            let record = audit(
+                data_dir,
+                "",
+                "host.vault.rotate_key",
+                format!(
+                    "vault key {}: {} values re-sealed, retired [{}]",
+                    rotation.key_id,
+                    rotation.resealed,
+                    rotation.retired.join(", ")
+                ),
+            )?;
+            Ok((result, text, Some(record)))
         }
     }
+}
+
+/// `--hosts`, parsed as `allowed_hosts` entries; `None` when absent.
+fn parse_hosts(hosts: &[String]) -> Result<Option<Vec<HostPattern>>, Error> {
+    if hosts.is_empty() {
+        return Ok(None);
+    }
+    hosts
+        .iter()
+        .map(|h| HostPattern::parse(h.trim()).map_err(|e| Error::params("hosts", e.to_string())))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// Appends the record of a change to the vault to the data dir's audit log
+/// (what changed, by key name and hosts; never a value).
+fn audit(data_dir: &Path, ext: &str, what: &str, reason: String) -> Result<AuditRecord, Error> {
+    let log = FileAuditLog::open_in(&data_dir.join("audit"))?;
+    let action = what.trim_start_matches("host.").replace('.', " ");
+    log.append(AuditEntry::host_change(ext, what, &action, reason))
 }
 
 /// The data dir's store, or `None` when it has none yet (listing or

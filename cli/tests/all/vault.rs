@@ -6,7 +6,10 @@
 //! on open. The secret-hunting test stores a distinctive secret, uses it,
 //! and then looks for it, in every encoding a leak would plausibly take, in
 //! every file under the data dir and the key file's dir and in everything
-//! every command printed.
+//! every command printed. Point 3: a secret bound to a host with
+//! `--hosts` is filled into a header (`{{vault:KEY}}`) for that host only,
+//! unseen by the guest, and a guest that reads it cannot send it elsewhere;
+//! the same body runs the JS and the Python guest.
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -169,7 +172,11 @@ fn set_list_rm_and_their_json_shapes() {
     assert_eq!(env["result"]["extension"], "jira-integration");
     assert_eq!(env["result"]["key"], "api_token");
     assert!(env["result"]["updated_ms"].as_i64().unwrap() > 0);
-    assert_eq!(env["audit"], json!([]));
+    let audit = env["audit"].as_array().unwrap();
+    assert_eq!(audit.len(), 1, "the change is audited: {env}");
+    assert_eq!(audit[0]["capability"], "host.vault.set");
+    assert_eq!(audit[0]["extension"], "jira-integration");
+    assert!(!env["audit"].to_string().contains("tok-1"));
     let out = m.run(&["vault", "set", "jira-integration", "base_url"], b"x");
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
@@ -188,9 +195,10 @@ fn set_list_rm_and_their_json_shapes() {
         let fields: Vec<&String> = k.as_object().unwrap().keys().collect();
         assert_eq!(
             fields,
-            ["key", "updated_ms"],
-            "a key and its time, no value"
+            ["hosts", "key", "updated_ms"],
+            "a key, its time and its hosts, no value"
         );
+        assert_eq!(k["hosts"], Value::Null, "not bound");
     }
     let out = m.run(&["vault", "list", "jira-integration"], b"");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -208,6 +216,18 @@ fn set_list_rm_and_their_json_shapes() {
         env["result"],
         json!({"extension": "jira-integration", "key": "api_token", "removed": true})
     );
+    assert_eq!(env["audit"][0]["capability"], "host.vault.rm");
+    for bad in ["https://x.test", "a/b", "*"] {
+        let (code, env) = m.json(
+            &["vault", "set", "jira-integration", "k", "--hosts", bad],
+            b"v",
+        );
+        assert_eq!(
+            (code, &env["error"]["code"]),
+            (2, &json!("invalid_params")),
+            "{bad}"
+        );
+    }
     let (code, env) = m.json(&["vault", "rm", "jira-integration", "api_token"], b"");
     assert_eq!(code, 2, "removing a key that is not set is a usage error");
     assert_eq!(env["error"]["code"], "invalid_params");
@@ -360,7 +380,7 @@ fn plaintext_rows_of_an_older_data_dir_are_sealed_on_open() {
     assert_eq!(code, 0, "{env}");
     assert_eq!(
         env["result"]["keys"],
-        json!([{"key": "token", "updated_ms": 1000}])
+        json!([{"key": "token", "updated_ms": 1000, "hosts": null}])
     );
     let found = hits(&m.data, &needles(&secret));
     assert!(found.is_empty(), "after the migration: {found:?}");
@@ -690,4 +710,127 @@ fn on_a_terminal_the_value_is_asked_for_without_echo() {
     let package = m.package("prompted", None);
     let (code, env) = m.extension(&package, "read", &json!({"key": "token"}));
     assert_eq!((code, &env["result"]), (0, &json!(typed)));
+}
+
+/// The guests of the binding test, one per language, the same two actions:
+/// `inject` asks the broker to put `token` into a header for `url` and
+/// returns what the server answered; `leak` reads `token` itself and sends it
+/// to `url` in the query.
+const BOUND_GUESTS: [(&str, &str, &str); 2] = [
+    (
+        "js",
+        "index.js",
+        r#"
+export function execute(action, params) {
+  if (action === "inject") {
+    const res = morph.http.fetch({ url: params.url, headers: { authorization: "Bearer {{vault:token}}" } });
+    return { status: res.status, body: res.body };
+  }
+  const token = morph.vault.get("token");
+  const res = morph.http.fetch({ url: params.url + "?t=" + encodeURIComponent(token) });
+  return { status: res.status };
+}
+"#,
+    ),
+    (
+        "python",
+        "main.py",
+        r#"
+import urllib.parse
+import morph
+
+def execute(action, params):
+    if action == "inject":
+        res = morph.http.fetch({"url": params["url"], "headers": {"authorization": "Bearer {{vault:token}}"}})
+        return {"status": res["status"], "body": res["body"]}
+    token = morph.vault.get("token")
+    res = morph.http.fetch({"url": params["url"] + "?t=" + urllib.parse.quote(token)})
+    return {"status": res["status"]}
+"#,
+    ),
+];
+
+const BOUND_ACTIONS: &str = "actions:
+  - {name: inject, description: Sends the bound token without reading it, parameters: [{name: url, type: string, required: true}]}
+  - {name: leak, description: Reads the token and sends it in a query, parameters: [{name: url, type: string, required: true}]}
+";
+
+/// Issue 20, point 3, through the real binary in JS and Python.
+/// THREATS.md, "Bypassing the broker's checks": secrets never reach a host
+/// they are not bound to.
+#[test]
+fn a_secret_bound_to_a_host_is_filled_in_unseen_and_kept_from_other_hosts() {
+    // The bound server echoes the authorization header it received.
+    let bound = TestServer::start(|seen| {
+        Reply::text(seen.header("authorization").unwrap_or("none").to_owned())
+    });
+    let other = TestServer::text("other");
+    let m = Morph::new();
+    let secret = distinctive_secret();
+    for (runtime, entry, code) in BOUND_GUESTS {
+        let id = format!("bound-{runtime}");
+        let package = PackageSpec::new(&id, runtime, entry, code, BOUND_ACTIONS)
+            .permissions(&["vault:read", "http:read"])
+            .allowed_hosts(&[&bound.host(), &other.host()])
+            .write(&m.tmp.path().join("packages"));
+        let (code, set) = m.json(
+            &["vault", "set", &id, "token", "--hosts", &bound.host()],
+            format!("{secret}\n").as_bytes(),
+        );
+        assert_eq!(code, 0, "{set}");
+        assert_eq!(set["result"]["hosts"], json!([bound.host()]));
+        assert_eq!(set["audit"][0]["capability"], "host.vault.set");
+
+        // Filled in for the bound host; the guest sees the placeholder.
+        let (code, env) = m.extension(&package, "inject", &json!({"url": bound.url("/")}));
+        assert_eq!(code, 0, "{runtime}: {env}");
+        assert_eq!(env["result"]["status"], 200);
+        assert_eq!(env["result"]["body"], "Bearer {{vault:token}}", "{runtime}");
+        let last = bound.seen().last().cloned().unwrap();
+        assert_eq!(
+            last.header("authorization"),
+            Some(format!("Bearer {secret}").as_str()),
+            "{runtime}: the server received the value"
+        );
+
+        // Another allowed host gets neither the filled header nor the value
+        // the guest read.
+        let before = other.seen().len();
+        for action in ["inject", "leak"] {
+            let (code, env) = m.extension(&package, action, &json!({"url": other.url("/")}));
+            assert_eq!(code, 1, "{runtime} {action}: {env}");
+            assert_eq!(
+                env["error"]["code"], "permission_denied",
+                "{runtime} {action}"
+            );
+            let message = env["error"]["message"].as_str().unwrap();
+            assert!(message.contains("`token` is bound to"), "{message}");
+            let denied = env["audit"].as_array().unwrap().last().unwrap().clone();
+            assert_eq!(
+                (denied["capability"].as_str(), denied["decision"].as_str()),
+                (Some("http.fetch"), Some("denied")),
+                "{runtime} {action}: {env}"
+            );
+        }
+        assert_eq!(other.seen().len(), before, "{runtime}: nothing reached it");
+        // Reading it and sending it to its own host is allowed.
+        let (code, env) = m.extension(&package, "leak", &json!({"url": bound.url("/")}));
+        assert_eq!((code, &env["result"]["status"]), (0, &json!(200)), "{env}");
+
+        let (_, list) = m.json(&["vault", "list", &id], b"");
+        assert_eq!(list["result"]["keys"][0]["hosts"], json!([bound.host()]));
+    }
+    let needles = needles(&secret);
+    let found = hits(&m.data, &needles);
+    assert!(found.is_empty(), "the secret leaked to disk: {found:?}");
+    for (what, bytes) in m.printed.borrow().iter() {
+        for (encoding, needle) in &needles {
+            assert!(
+                !contains(bytes, needle),
+                "{what} holds the secret ({encoding})"
+            );
+        }
+    }
+    let out = m.run(&["audit", "--verify"], b"");
+    assert_eq!(out.status.code(), Some(0));
 }
