@@ -89,6 +89,8 @@ pub struct PackageBuildArgs {
     /// The `.morph` file to write (default `<id>-<version>.morph`).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryDeadline,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -176,6 +178,9 @@ pub struct InstallArgs {
     /// Where the data dir and trust store are.
     #[command(flatten)]
     pub trust: TrustLocation,
+    /// For an OCI reference: the registry's overall deadline.
+    #[command(flatten)]
+    pub registry: RegistryDeadline,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -266,6 +271,16 @@ pub enum VaultAction {
     RotateKey,
 }
 
+/// How long a command may wait for a registry in all.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct RegistryDeadline {
+    /// Give up on the registry after this many seconds in all, however
+    /// slowly it answers (nothing is written then).
+    #[arg(long = "timeout", value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub secs: u64,
+}
+
 /// `morph push`.
 #[derive(Debug, clap::Args)]
 pub struct PushArgs {
@@ -273,6 +288,8 @@ pub struct PushArgs {
     pub file: PathBuf,
     /// REGISTRY/REPO[:TAG] (the tag defaults to the package version).
     pub reference: String,
+    #[command(flatten)]
+    pub registry: RegistryDeadline,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -286,6 +303,8 @@ pub struct PullArgs {
     /// The `.morph` file to write (default `<id>-<version>.morph`).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryDeadline,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -296,6 +315,8 @@ pub struct PullArgs {
 pub struct TagsArgs {
     /// REGISTRY/REPO.
     pub reference: String,
+    #[command(flatten)]
+    pub registry: RegistryDeadline,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

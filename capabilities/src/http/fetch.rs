@@ -21,6 +21,7 @@ use crate::error::{Error, Result, truncate_for_message};
 use crate::http::address::is_public;
 use crate::http::allowlist::{Target, TargetHost};
 use crate::http::secrets::SecretGate;
+use crate::permission::Permission;
 use crate::providers::Providers;
 use crate::providers::http::{
     BodyEncoding, HopLimits, HttpRequest, HttpResponse, PreparedRequest, RawResponse,
@@ -42,6 +43,14 @@ const MAX_REQUEST_BODY_BYTES: usize = 10 * 1024 * 1024;
 const MAX_REDIRECTS: usize = 10;
 /// Headers the transport owns; a guest may not set them.
 const FORBIDDEN_HEADERS: [&str; 4] = ["host", "content-length", "transfer-encoding", "connection"];
+/// Headers asking a server to treat a request as another method.
+const METHOD_OVERRIDE_HEADERS: [&str; 3] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+/// The form and query field that does the same.
+const METHOD_OVERRIDE_FIELD: &str = "_method";
 /// Headers that carry credentials; dropped when a redirect leaves the origin.
 const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 /// Headers that describe a body; dropped when a redirect drops the body.
@@ -81,7 +90,8 @@ pub(crate) async fn fetch(
         }
         // Before the allowlist's message or a DNS query can carry a value.
         secrets.check(&url, &headers, body.as_deref())?;
-        let target = authorise(ctx, &method, &url)?;
+        let permission = needed_permission(&method, &headers, body.as_deref(), &url);
+        let target = authorise(ctx, permission, &url)?;
         ctx.take_http_request()?;
         let (pin_host, addrs) = resolve(providers, ctx, &url, &target).await?;
         let timeout = ctx.remaining();
@@ -207,8 +217,40 @@ fn validate_body(body: Option<String>, encoding: Option<BodyEncoding>) -> Result
         })
 }
 
+/// The permission a hop needs: its method's, except that **a read that asks
+/// the server to treat it as another method needs `http:write`** (many
+/// frameworks honour `X-HTTP-Method-Override` and its spellings, and `_method`
+/// in a form body or the query, and would turn the GET into a DELETE).
+fn needed_permission(
+    method: &str,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+    url: &Url,
+) -> Permission {
+    let permission = http_permission(method);
+    if permission != Permission::HttpRead {
+        return permission;
+    }
+    // Names are lowercase already (`validate_headers`).
+    let header = headers
+        .iter()
+        .any(|(name, _)| METHOD_OVERRIDE_HEADERS.contains(&name.as_str()));
+    let field = |pairs: url::form_urlencoded::Parse<'_>| {
+        pairs
+            .into_iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(METHOD_OVERRIDE_FIELD))
+    };
+    let in_query = field(url.query_pairs());
+    let in_body = body.is_some_and(|b| field(url::form_urlencoded::parse(b)));
+    if header || in_query || in_body {
+        Permission::HttpWrite
+    } else {
+        permission
+    }
+}
+
 /// The checks that need no network: URL shape, permission, allowlist.
-fn authorise(ctx: &CallContext, method: &str, url: &Url) -> Result<Target> {
+fn authorise(ctx: &CallContext, permission: Permission, url: &Url) -> Result<Target> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::HostNotAllowed {
             reason: format!(
@@ -225,7 +267,6 @@ fn authorise(ctx: &CallContext, method: &str, url: &Url) -> Result<Target> {
     let target = Target::of(url).ok_or_else(|| Error::HostNotAllowed {
         reason: "the URL has no host".to_owned(),
     })?;
-    let permission = http_permission(method);
     if !ctx.grants().has(permission) {
         return Err(Error::PermissionDenied {
             capability: CAPABILITY.to_owned(),
@@ -350,6 +391,43 @@ fn shorten(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_that_overrides_its_method_needs_write() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        let plain = url("http://a.test/x?q=1");
+        let h = |name: &str| vec![(name.to_owned(), "DELETE".to_owned())];
+        assert_eq!(
+            needed_permission("GET", &[], None, &plain),
+            Permission::HttpRead
+        );
+        for name in [
+            "x-http-method-override",
+            "x-http-method",
+            "x-method-override",
+        ] {
+            assert_eq!(
+                needed_permission("GET", &h(name), None, &plain),
+                Permission::HttpWrite
+            );
+            assert_eq!(
+                needed_permission("HEAD", &h(name), None, &plain),
+                Permission::HttpWrite
+            );
+        }
+        let form = needed_permission("GET", &[], Some(b"a=1&_METHOD=DELETE"), &plain);
+        assert_eq!(form, Permission::HttpWrite);
+        let query = needed_permission("GET", &[], None, &url("http://a.test/?_method=PUT"));
+        assert_eq!(query, Permission::HttpWrite);
+        assert_eq!(
+            needed_permission("GET", &[], Some(b"method=x"), &plain),
+            Permission::HttpRead
+        );
+        assert_eq!(
+            needed_permission("POST", &[], None, &plain),
+            Permission::HttpWrite
+        );
+    }
 
     #[test]
     fn methods_are_upper_cased_and_limited() {

@@ -264,6 +264,8 @@ async fn get_with_http_read_to_an_allowlisted_address_succeeds() {
     assert_eq!(ctx.http_requests(), 1);
 }
 
+/// THREATS.md, "Bypassing the broker's checks": HTTP method and permission:
+/// `http:read` allows `GET`/`HEAD` only.
 #[tokio::test]
 async fn post_without_http_write_is_permission_denied() {
     let server = Server::start();
@@ -353,6 +355,8 @@ async fn host_not_in_allowlist_is_refused() {
     assert_eq!(ctx.http_requests(), 0);
 }
 
+/// THREATS.md, "Bypassing the broker's checks": HTTP allowlist, a wrong port is
+/// denied.
 #[tokio::test]
 async fn allowlisted_address_on_another_port_is_refused() {
     let server = Server::start();
@@ -363,6 +367,9 @@ async fn allowlisted_address_on_another_port_is_refused() {
     expect_err(&fx, get(&fx, &ctx, &url).await, "host_not_allowed");
 }
 
+/// THREATS.md, "Bypassing the broker's checks": HTTP allowlist, never matched
+/// by substring: `a.com.evil.com`, `evila.com`, `a.com@evil.com`, backslashes,
+/// look-alike Unicode, wrong scheme or port are denied.
 #[tokio::test]
 async fn allowlist_pitfalls_of_the_url_parser_are_refused() {
     let server = Server::start();
@@ -418,6 +425,8 @@ async fn numeric_ipv4_notations_match_the_literal_entry_and_mapped_v6_does_not()
 
 // ---------------------------------------------------------------- address policy
 
+/// THREATS.md, "Bypassing the broker's checks": HTTP allowlist, DNS rebinding:
+/// the check runs on the resolved address.
 #[tokio::test]
 async fn domain_resolving_to_loopback_is_refused_dns_rebinding() {
     let server = Server::start();
@@ -455,6 +464,8 @@ async fn domain_resolving_to_loopback_is_refused_dns_rebinding() {
     );
 }
 
+/// THREATS.md, "Bypassing the broker's checks": HTTP allowlist, DNS rebinding:
+/// the connection uses the address that was checked.
 #[tokio::test]
 async fn domain_resolving_to_a_named_address_connects_to_exactly_that_address() {
     let server = Server::start();
@@ -476,6 +487,8 @@ async fn domain_resolving_to_a_named_address_connects_to_exactly_that_address() 
 
 // ---------------------------------------------------------------- redirects
 
+/// THREATS.md, "Bypassing the broker's checks": HTTP allowlist, every redirect
+/// hop is re-checked and counted.
 #[tokio::test]
 async fn redirect_to_a_host_not_allowed_is_refused() {
     let server = Server::start();
@@ -491,6 +504,8 @@ async fn redirect_to_a_host_not_allowed_is_refused() {
     expect_err(&fx, get(&fx, &ctx, &url).await, "host_not_allowed");
 }
 
+/// THREATS.md, "Bypassing the broker's checks": HTTP allowlist, every redirect
+/// hop is re-checked and counted.
 #[tokio::test]
 async fn redirect_within_the_allowlist_is_followed_and_counted() {
     let server = Server::start();
@@ -637,6 +652,8 @@ async fn response_body_over_the_cap_fails() {
     assert_eq!(r["body"].as_str().map(str::len), Some(4096));
 }
 
+/// THREATS.md, "Exhausting the host": time spent inside host calls counts
+/// toward the deadline.
 #[tokio::test]
 async fn deadline_during_a_slow_response_is_a_timeout() {
     let server = Server::start();
@@ -790,6 +807,8 @@ async fn a_bound_secret_reaches_its_host_and_no_other_in_any_encoding() {
 /// The broker fills `{{vault:KEY}}` in for the bound host: the guest holds no
 /// `vault:read`, the server receives the value, the guest's response shows
 /// the placeholder, and the value goes nowhere else.
+/// THREATS.md, "Bypassing the broker's checks": secrets never reach another
+/// host, nor the guest that uses them.
 #[tokio::test]
 async fn a_header_placeholder_is_filled_for_the_bound_host_only_and_never_shown() {
     let (bound, other) = (Server::start(), Server::start());
@@ -834,4 +853,40 @@ async fn a_header_placeholder_is_filled_for_the_bound_host_only_and_never_shown(
     let hop = redirect(&bound, &other.url("/echo"), 307);
     let r = expect_ok(&fx, with(hop, json!({"X-Key": "{{vault:token}}"})).await);
     assert!(echoed(&r)["headers"].get("x-key").is_none(), "{r}");
+}
+
+/// THREATS.md, "Bypassing the broker's checks" (issue 26, point 5):
+/// `http:read` is read-only. A GET or HEAD that asks the server to treat it
+/// as another method (override headers in any case, `_method` in a form body
+/// or the query) needs `http:write`.
+#[tokio::test]
+async fn a_read_carrying_a_method_override_needs_http_write() {
+    let server = Server::start();
+    let fx = fixture_with(|_| {});
+    let read_only = ctx(&[READ], &[&server.entry()]);
+    let cases = [
+        json!({"url": server.url("/echo"), "headers": {"X-HTTP-Method-Override": "DELETE"}}),
+        json!({"url": server.url("/echo"), "headers": {"x-http-method": "DELETE"}}),
+        json!({"url": server.url("/echo"), "method": "HEAD", "headers": {"X-Method-Override": "PUT"}}),
+        json!({"url": server.url("/echo"), "body": "_method=DELETE"}),
+        json!({"url": server.url("/echo?_method=DELETE")}),
+    ];
+    for request in &cases {
+        let result = fx
+            .broker
+            .invoke(&read_only, "http.fetch", request.clone())
+            .await;
+        let message = expect_err(&fx, result, "permission_denied");
+        assert!(message.contains("http:write"), "{message}");
+    }
+    let read_write = ctx(&[READ, WRITE], &[&server.entry()]);
+    let r = expect_ok(
+        &fx,
+        fx.broker
+            .invoke(&read_write, "http.fetch", cases[0].clone())
+            .await,
+    );
+    assert_eq!(echoed(&r)["headers"]["x-http-method-override"], "DELETE");
+    let plain = json!({"url": server.url("/echo?method=x"), "headers": {"X-Other": "1"}});
+    expect_ok(&fx, fx.broker.invoke(&read_only, "http.fetch", plain).await);
 }

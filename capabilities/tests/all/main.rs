@@ -8,3 +8,4 @@ mod http;
 mod quarantine;
 mod store;
 mod support;
+mod threats_files;

@@ -13,7 +13,7 @@ use morph_runtime_core::Error;
 use serde_json::json;
 
 use super::verify::{data_dir, trust_policy};
-use crate::args::InstallArgs;
+use crate::args::{InstallArgs, RegistryDeadline};
 use crate::output::{failure, success};
 
 pub async fn install(args: &InstallArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -36,7 +36,7 @@ async fn run(
 ) -> Result<serde_json::Value, Error> {
     let limits = Limits::default();
     let policy = trust_policy(&args.trust, args.allow_unsigned)?;
-    let bytes = fetch(&args.source, &limits).await?;
+    let bytes = fetch(&args.source, &limits, args.registry).await?;
     let store = InstallStore::new(&data_dir(&args.trust));
     let plan = store.plan(bytes, &args.source, &policy, &limits, args.allow_downgrade)?;
     let needs_approval = match plan.change() {
@@ -96,7 +96,11 @@ async fn run(
 }
 
 /// Reads a `.morph` file, or pulls an OCI reference.
-async fn fetch(source: &str, limits: &Limits) -> Result<Vec<u8>, Error> {
+async fn fetch(
+    source: &str,
+    limits: &Limits,
+    deadline: RegistryDeadline,
+) -> Result<Vec<u8>, Error> {
     let path = Path::new(source);
     if path.is_file() {
         let file =
@@ -113,7 +117,7 @@ async fn fetch(source: &str, limits: &Limits) -> Result<Vec<u8>, Error> {
             format!("`{source}` is neither a .morph file nor an OCI reference (REGISTRY/REPO:TAG)"),
         )
     })?;
-    let pulled = super::pull::client()?.pull(&reference).await?;
+    let pulled = super::pull::client(deadline)?.pull(&reference).await?;
     Ok(pulled.archive)
 }
 

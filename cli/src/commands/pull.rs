@@ -9,13 +9,14 @@ use morph_package::{Limits, SealedPackage};
 use morph_runtime_core::Error;
 use serde_json::json;
 
-use crate::args::PullArgs;
+use crate::args::{PullArgs, RegistryDeadline};
 use crate::output::{failure, success};
 
 /// The registry client, with credentials from `MORPH_REGISTRY_USERNAME` and
-/// `MORPH_REGISTRY_PASSWORD` when set.
-pub(crate) fn client() -> Result<RegistryClient, Error> {
-    let client = RegistryClient::new()?;
+/// `MORPH_REGISTRY_PASSWORD` when set, and the command's `--timeout`.
+pub(crate) fn client(deadline: RegistryDeadline) -> Result<RegistryClient, Error> {
+    let client =
+        RegistryClient::new()?.with_deadline(std::time::Duration::from_secs(deadline.secs));
     match (
         std::env::var("MORPH_REGISTRY_USERNAME"),
         std::env::var("MORPH_REGISTRY_PASSWORD"),
@@ -31,7 +32,7 @@ pub async fn pull(args: &PullArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     }
     let pulled = async {
         let reference: Reference = args.reference.parse()?;
-        let pulled = client()?.pull(&reference).await?;
+        let pulled = client(args.registry)?.pull(&reference).await?;
         let package = SealedPackage::read(pulled.archive.as_slice(), &Limits::default())?;
         let manifest = package.manifest()?;
         let output = args.output.clone().unwrap_or_else(|| {

@@ -20,7 +20,9 @@ pub async fn push(args: &PushArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         file.take(Limits::default().max_total_bytes + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| Error::io(format!("reading {}", args.file.display()), e))?;
-        super::pull::client()?.push(&reference, &bytes).await
+        super::pull::client(args.registry)?
+            .push(&reference, &bytes)
+            .await
     }
     .await;
     match pushed {

@@ -11,7 +11,7 @@ use crate::output::{failure, success};
 pub async fn tags(args: &TagsArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let listed = async {
         let reference: Reference = args.reference.parse()?;
-        super::pull::client()?.tags(&reference).await
+        super::pull::client(args.registry)?.tags(&reference).await
     }
     .await;
     match listed {

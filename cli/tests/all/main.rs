@@ -19,4 +19,8 @@ mod quarantine;
 mod registry_server;
 #[path = "../../../runtime-core/tests/all/test_runtime.rs"]
 mod test_runtime;
+mod threats_broker;
+mod threats_guests;
+mod threats_host;
+mod threats_packages;
 mod vault;

@@ -6,8 +6,9 @@
 //! Anonymous access works as is; with credentials, Basic auth and the
 //! bearer-token challenge (`WWW-Authenticate: Bearer realm=..`) are
 //! answered. **Every download is capped before it is read and checked
-//! against its digest before it is returned**; every request has a
-//! timeout.
+//! against its digest before it is returned**; every push, pull and tag
+//! listing ends within one overall deadline, however slowly the registry
+//! sends.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -34,7 +35,11 @@ pub struct RegistryClient {
     credentials: Option<(String, String)>,
     token: Mutex<Option<String>>,
     limits: Limits,
+    deadline: Duration,
 }
+
+/// How long one push, pull or tag listing may take in all, by default.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
 
 /// What a push left in the registry.
 #[derive(Debug, Clone)]
@@ -64,7 +69,8 @@ fn net(context: String, e: impl std::fmt::Display) -> Error {
 
 impl RegistryClient {
     /// A client with default timeouts (10 s to connect, 30 s between
-    /// reads, 10 min per request) and the default archive caps.
+    /// reads, [`DEFAULT_DEADLINE`] for a whole push, pull or tag listing)
+    /// and the default archive caps.
     ///
     /// # Errors
     /// `internal` when the TLS stack cannot be set up.
@@ -72,7 +78,6 @@ impl RegistryClient {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(30))
-            .timeout(Duration::from_secs(600))
             .user_agent(concat!("morph/", env!("CARGO_PKG_VERSION")))
             .no_proxy()
             .build()
@@ -82,6 +87,7 @@ impl RegistryClient {
             credentials: None,
             token: Mutex::new(None),
             limits: Limits::default(),
+            deadline: DEFAULT_DEADLINE,
         })
     }
 
@@ -90,6 +96,36 @@ impl RegistryClient {
     pub fn with_credentials(mut self, username: String, password: String) -> RegistryClient {
         self.credentials = Some((username, password));
         self
+    }
+
+    /// Replaces the overall deadline of one push, pull or tag listing
+    /// ([`DEFAULT_DEADLINE`]): whatever the registry's pace, the operation
+    /// ends within it, and nothing is returned (so nothing is written).
+    pub fn with_deadline(mut self, deadline: Duration) -> RegistryClient {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Runs `operation` within the deadline.
+    async fn within<T>(
+        &self,
+        what: &str,
+        operation: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::time::timeout(self.deadline, operation)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::io(
+                    what.to_owned(),
+                    std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!(
+                            "the registry did not finish within {} s (raise it with --timeout)",
+                            self.deadline.as_secs()
+                        ),
+                    ),
+                ))
+            })
     }
 
     /// Replaces the archive caps (the package layer may be at most
@@ -203,6 +239,14 @@ impl RegistryClient {
     /// `invalid_package` when `archive` is not a package; `io` when the
     /// registry refuses or cannot be reached.
     pub async fn push(&self, reference: &Reference, archive: &[u8]) -> Result<Pushed> {
+        self.within(
+            &format!("pushing to {reference}"),
+            self.push_now(reference, archive),
+        )
+        .await
+    }
+
+    async fn push_now(&self, reference: &Reference, archive: &[u8]) -> Result<Pushed> {
         let package = SealedPackage::read(archive, &self.limits)?;
         let manifest = package.manifest()?;
         let reference = match &reference.tag {
@@ -297,6 +341,11 @@ impl RegistryClient {
     /// artifact or a bad archive; `io` when the registry refuses or cannot
     /// be reached (`not found` included).
     pub async fn pull(&self, reference: &Reference) -> Result<Pulled> {
+        self.within(&format!("pulling {reference}"), self.pull_now(reference))
+            .await
+    }
+
+    async fn pull_now(&self, reference: &Reference) -> Result<Pulled> {
         let base = Self::base(reference);
         let what = format!("pulling {reference}");
         let url = format!("{base}/manifests/{}", reference.target());
@@ -375,6 +424,14 @@ impl RegistryClient {
     /// # Errors
     /// `io` when the registry refuses or cannot be reached.
     pub async fn tags(&self, reference: &Reference) -> Result<Vec<String>> {
+        let what = format!(
+            "listing tags of {}/{}",
+            reference.registry, reference.repository
+        );
+        self.within(&what, self.tags_now(reference)).await
+    }
+
+    async fn tags_now(&self, reference: &Reference) -> Result<Vec<String>> {
         let what = format!(
             "listing tags of {}/{}",
             reference.registry, reference.repository

@@ -10,3 +10,4 @@ mod signing;
 mod support;
 #[path = "../../../runtime-core/tests/all/test_runtime.rs"]
 mod test_runtime;
+mod threats_signing;

@@ -11,3 +11,4 @@ mod hostile;
 mod isolation;
 mod limits;
 mod support;
+mod threats;
