@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use morph_runtime_core::capabilities::audit::MemoryAuditSink;
+use morph_runtime_core::capabilities::audit::{AuditSink, MemoryAuditSink};
 use morph_runtime_core::{Host, Isolation, LoadOptions};
 use morph_runtime_wasm::{WasmConfig, WasmRuntime};
 use serde_json::json;
@@ -120,6 +120,22 @@ pub fn host(
     engine: &str,
     isolation: Isolation,
 ) -> Host {
+    let audit = Arc::new(MemoryAuditSink::new());
+    host_with_audit(data_dir, cache_dir, engine, isolation, audit)
+}
+
+/// The same host as [`host`], with `audit` as its audit sink (the real
+/// audit log of `benches/audit.rs`).
+///
+/// # Panics
+/// When the host cannot be built.
+pub fn host_with_audit(
+    data_dir: &Path,
+    cache_dir: Option<PathBuf>,
+    engine: &str,
+    isolation: Isolation,
+    audit: Arc<dyn AuditSink>,
+) -> Host {
     let runtime = WasmRuntime::new(WasmConfig {
         default_engine: engine.to_owned(),
         cache_dir,
@@ -127,7 +143,7 @@ pub fn host(
     });
     Host::builder()
         .with_data_dir(data_dir)
-        .with_audit_sink(Arc::new(MemoryAuditSink::new()))
+        .with_audit_sink(audit)
         .without_linked_runtimes()
         .with_runtime(Arc::new(runtime))
         .with_load_options(LoadOptions {

@@ -24,11 +24,16 @@
 //! - [`quickjs`]: the JS peer: QuickJS through rquickjs, calling the same
 //!   workload on a warm context.
 //! - [`capability`]: the capability round trip each runtime's bench times.
+//! - [`audit_cost`]: what the audit log's syncs cost per capability call,
+//!   today's policy beside the earlier ones (`benches/audit.rs`).
 //! - [`drive`]: how a benchmark calls `Host::execute` (from a task on a
 //!   multi-thread tokio runtime, as an app would).
 //! - [`scaling`]: how cost grows: the runtimes as runners, concurrent
 //!   callers, payloads, many extensions; [`scaling_report`] and [`plot`]
 //!   turn those figures into tables and SVG charts.
+//! - [`soak`]: one long-lived host under mixed calls with faults, its
+//!   memory, descriptors, threads and worker processes read as it runs
+//!   (`morph-bench-soak`, `scripts/soak.sh`, RELIABILITY.md).
 //! - [`markdown`]: replaces the generated tables of `BENCHMARKS.md` in place.
 //! - [`report`]: turns criterion's saved estimates into the tables of
 //!   `BENCHMARKS.md` (`cargo run -p morph-benches --bin morph-bench-report`).
@@ -36,6 +41,7 @@
 //! Run the benchmarks with `cargo bench -p morph-benches`; the wasm test guest
 //! must have been built first (`scripts/build-guests.sh`).
 
+pub mod audit_cost;
 pub mod bare_js;
 pub mod bare_python;
 pub mod capability;
@@ -52,6 +58,7 @@ pub mod scaling;
 pub mod scaling_report;
 pub mod script_guest;
 pub mod script_workload;
+pub mod soak;
 pub mod wasmtime_raw;
 
 /// The engines every wasm figure is measured on.

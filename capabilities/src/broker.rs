@@ -20,8 +20,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use futures::FutureExt;
 use serde_json::{Value, json};
+use sha2::Digest as _;
 
-use crate::audit::{AuditEntry, AuditSink, Decision};
+use crate::audit::{AuditEntry, AuditSink, Decision, Phase};
 use crate::call::{CallContext, CapabilityBudget, LogLine};
 use crate::capability::Capability;
 use crate::content::{check_len, decode_content, encode_bytes};
@@ -33,15 +34,21 @@ use crate::providers::http::HttpRequest;
 use crate::providers::log::{LogRequest, normalise_level};
 use crate::providers::tasks::{NewTask, TaskId, TaskPatch, TaskQuery};
 use crate::providers::vault::{MAX_VAULT_KEY_BYTES, MAX_VAULT_VALUE_BYTES, VaultGet, VaultSet};
+use crate::redact::Redactor;
 use crate::request::{self, parse};
 
 /// Hard cap on one capability request's JSON, whatever the limits say.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
+/// Free space kept on the audit log's volume by default: below it, calls with
+/// an effect are refused, so that the records of what runs still fit.
+pub const DEFAULT_AUDIT_RESERVE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Dispatches capability calls to providers under the caller's grants.
 pub struct CapabilityBroker {
     providers: Providers,
     audit: Arc<dyn AuditSink>,
+    audit_reserve: u64,
 }
 
 impl std::fmt::Debug for CapabilityBroker {
@@ -55,7 +62,54 @@ impl std::fmt::Debug for CapabilityBroker {
 impl CapabilityBroker {
     /// A broker over `providers`, auditing into `audit`.
     pub fn new(providers: Providers, audit: Arc<dyn AuditSink>) -> CapabilityBroker {
-        CapabilityBroker { providers, audit }
+        CapabilityBroker {
+            providers,
+            audit,
+            audit_reserve: DEFAULT_AUDIT_RESERVE_BYTES,
+        }
+    }
+
+    /// Keeps `bytes` free on the audit log's volume
+    /// ([`DEFAULT_AUDIT_RESERVE_BYTES`] by default; 0 turns the check off):
+    /// **below it, effects are refused, never records** (`io`, audited).
+    pub fn with_audit_reserve(mut self, bytes: u64) -> CapabilityBroker {
+        self.audit_reserve = bytes;
+        self
+    }
+
+    /// `text` without the calling extension's vault values, in any of the
+    /// forms of [`crate::redact`]: every audit reason, log line and call
+    /// error passes here. The values are read once per call (and again after
+    /// the call writes to the vault); a vault that cannot be read leaves
+    /// nothing to redact that the call could have read either.
+    pub async fn redact(&self, ctx: &CallContext, text: &str) -> String {
+        let redactor = match ctx.redactor() {
+            Some(r) => r,
+            None => {
+                let values = self
+                    .providers
+                    .vault
+                    .values(&ctx.extension().id)
+                    .await
+                    .unwrap_or_default();
+                let r = Arc::new(Redactor::new(
+                    values.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                ));
+                ctx.set_redactor(Some(r.clone()));
+                r
+            }
+        };
+        redactor.redact(text).into_owned()
+    }
+
+    /// Makes every audit record written so far durable (records of calls
+    /// without an effect and outcomes are batched until the next intent):
+    /// call it before a process that made calls exits.
+    ///
+    /// # Errors
+    /// `io` when the log cannot be synced.
+    pub fn flush_audit(&self) -> Result<()> {
+        self.audit.flush()
     }
 
     /// The providers.
@@ -103,6 +157,9 @@ impl CapabilityBroker {
         self.audited(ctx, capability, parsed).await
     }
 
+    /// Runs one capability call between its audit records: for a call with
+    /// an effect, a durable intent before and an outcome after; otherwise
+    /// one record (see `audit::record`).
     async fn audited(
         &self,
         ctx: &CallContext,
@@ -114,32 +171,109 @@ impl CapabilityBroker {
         if budget == CapabilityBudget::Spent {
             return Err(ctx.capability_calls_error());
         }
-        let outcome = match (Capability::from_wire(capability), request) {
+        let runnable = match (Capability::from_wire(capability), request) {
             _ if budget == CapabilityBudget::JustSpent => Err(ctx.capability_calls_error()),
             (None, _) => Err(Error::UnknownCapability {
                 name: truncate_for_message(capability, 64),
             }),
             (Some(_), Err(e)) => Err(e),
-            (Some(cap), Ok(request)) => match ctx.check_deadline() {
-                Err(e) => Err(e),
-                Ok(()) => self.dispatch(ctx, cap, request).await,
-            },
-        }
-        .map_err(|e| request::guest_fault(e, capability));
-        let (decision, code, reason) = match &outcome {
-            Ok(_) => (Decision::Allowed, "ok".to_owned(), None),
-            Err(e) => (
-                if is_refusal(e.code()) {
-                    Decision::Denied
-                } else {
-                    Decision::Allowed
-                },
-                e.code().as_str().to_owned(),
-                Some(truncate_for_message(&e.to_string(), 512)),
-            ),
+            (Some(cap), Ok(request)) => ctx
+                .check_deadline()
+                .and_then(|()| fixed_permission(ctx, cap))
+                .map(|()| (cap, request)),
         };
+        let entry = |outcome: &Result<Value>, reason: Option<String>| {
+            let (decision, code) = match outcome {
+                Ok(_) => (Decision::Allowed, "ok".to_owned()),
+                Err(e) => (
+                    if is_refusal(e.code()) {
+                        Decision::Denied
+                    } else {
+                        Decision::Allowed
+                    },
+                    e.code().as_str().to_owned(),
+                ),
+            };
+            self.entry(ctx, capability, decision, code, reason, started)
+        };
+        let (cap, request) = match runnable {
+            Ok(runnable) => runnable,
+            Err(e) => {
+                let outcome = Err(request::guest_fault(e, capability));
+                let reason = self.reason(ctx, &outcome).await;
+                self.record(ctx, entry(&outcome, reason), false)?;
+                return outcome;
+            }
+        };
+        let effect = Effect {
+            broker: self,
+            ctx,
+            capability,
+            digest: cap.has_effect().then(|| request_digest(cap, &request)),
+            started,
+            intent: std::sync::Mutex::new(None),
+        };
+        let outcome = self
+            .dispatch(ctx, cap, request, &effect)
+            .await
+            .map_err(|e| request::guest_fault(e, capability));
+        if cap == Capability::VaultSet && outcome.is_ok() {
+            ctx.set_redactor(None);
+        }
+        let reason = self.reason(ctx, &outcome).await;
+        let mut done = entry(&outcome, reason);
+        if let Some(seq) = effect.intent_seq() {
+            done.phase = Some(Phase::Outcome);
+            done.intent_seq = Some(seq);
+        }
+        self.record(ctx, done, false)?;
+        outcome
+    }
+
+    /// Refuses an effect while the audit log's volume has less free space
+    /// than the reserve.
+    fn check_reserve(&self) -> Result<()> {
+        match self.audit.free_bytes() {
+            Some(free) if free < self.audit_reserve => Err(Error::io(
+                "checking the audit log's volume",
+                std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    format!(
+                        "{} KiB free, below the {} KiB kept for audit records: \
+                         calls with an effect are refused until space is freed",
+                        free / 1024,
+                        self.audit_reserve / 1024
+                    ),
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// An audit record's reason for `outcome`: the error's message, redacted
+    /// and bounded.
+    async fn reason(&self, ctx: &CallContext, outcome: &Result<Value>) -> Option<String> {
+        match outcome {
+            Ok(_) => None,
+            Err(e) => Some(truncate_for_message(
+                &self.redact(ctx, &e.to_string()).await,
+                512,
+            )),
+        }
+    }
+
+    /// The audit entry of this call of `capability`.
+    fn entry(
+        &self,
+        ctx: &CallContext,
+        capability: &str,
+        decision: Decision,
+        outcome: String,
+        reason: Option<String>,
+        started: Instant,
+    ) -> AuditEntry {
         let ext = ctx.extension();
-        let entry = AuditEntry {
+        AuditEntry {
             ts_ms: now_ms(),
             extension: ext.id.clone(),
             version: ext.version.clone(),
@@ -148,38 +282,55 @@ impl CapabilityBroker {
             call_id: ctx.call_id().to_owned(),
             capability: truncate_for_message(capability, 64),
             decision,
-            outcome: code,
+            outcome,
             reason,
             duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        };
-        match self.audit.append(entry) {
-            Ok(record) => ctx.push_audit(record),
-            Err(e) => {
-                return Err(Error::io(
-                    "writing the audit record; the capability call is refused",
-                    std::io::Error::other(e.to_string()),
-                ));
-            }
+            phase: None,
+            request_digest: None,
+            intent_seq: None,
         }
-        outcome
     }
 
-    async fn dispatch(&self, ctx: &CallContext, cap: Capability, request: Value) -> Result<Value> {
-        if let Some(p) = cap.fixed_permission()
-            && !ctx.grants().has(p)
-        {
-            return Err(Error::PermissionDenied {
-                capability: cap.wire_name().to_owned(),
-                permission: p.as_str().to_owned(),
-            });
+    /// Appends `entry` (synced now when `durable`), keeps the record on the
+    /// call, and returns its sequence number. **A record that cannot be
+    /// written fails the call**; for an intent, before the effect.
+    fn record(&self, ctx: &CallContext, entry: AuditEntry, durable: bool) -> Result<u64> {
+        let appended = if durable {
+            self.audit.append(entry)
+        } else {
+            self.audit.append_batched(entry)
+        };
+        match appended {
+            Ok(record) => {
+                let seq = record.seq;
+                ctx.push_audit(record);
+                Ok(seq)
+            }
+            Err(e) => Err(Error::io(
+                if durable {
+                    "writing the audit intent; nothing was done"
+                } else {
+                    "writing the audit record; the capability call is refused"
+                },
+                std::io::Error::other(e.to_string()),
+            )),
         }
+    }
+
+    async fn dispatch(
+        &self,
+        ctx: &CallContext,
+        cap: Capability,
+        request: Value,
+        effect: &Effect<'_>,
+    ) -> Result<Value> {
         let ns = ctx.extension().id.as_str();
         let p = &self.providers;
         let run = async {
             match cap {
                 Capability::HttpFetch => {
                     let req: HttpRequest = parse(cap, request)?;
-                    to_json(crate::http::fetch::fetch(p, ctx, req).await?)
+                    to_json(crate::http::fetch::fetch(p, ctx, req, &|| effect.begin()).await?)
                 }
                 Capability::VaultGet => {
                     let req: VaultGet = parse(cap, request)?;
@@ -190,7 +341,9 @@ impl CapabilityBroker {
                     let req: VaultSet = parse(cap, request)?;
                     check_len("key", &req.key, 1, MAX_VAULT_KEY_BYTES)?;
                     check_len("value", &req.value, 0, MAX_VAULT_VALUE_BYTES)?;
-                    p.vault.set(ns, &req.key, &req.value).await?;
+                    let max = ctx.limits().max_vault_entries;
+                    effect.begin()?;
+                    p.vault.set_within(ns, &req.key, &req.value, max).await?;
                     Ok(Value::Null)
                 }
                 Capability::EventsEmit => {
@@ -201,6 +354,8 @@ impl CapabilityBroker {
                     if serde_json::to_vec(&data).map_or(true, |b| b.len() > MAX_EVENT_DATA_BYTES) {
                         return Err(Error::params("data", "event data too large"));
                     }
+                    ctx.take_event()?;
+                    effect.begin()?;
                     p.events
                         .emit(Event {
                             source: ns.to_owned(),
@@ -225,8 +380,14 @@ impl CapabilityBroker {
                     let req: FsWrite = parse(cap, request)?;
                     check_len("path", &req.path, 1, MAX_PATH_BYTES)?;
                     let bytes = decode_content(req.content, req.encoding)?;
+                    effect.begin()?;
                     p.files
-                        .write(ns, &req.path, bytes, ctx.limits().file_bytes())
+                        .write(
+                            ns,
+                            &req.path,
+                            bytes,
+                            crate::providers::files::FileQuota::of(ctx.limits()),
+                        )
                         .await?;
                     Ok(Value::Null)
                 }
@@ -240,12 +401,14 @@ impl CapabilityBroker {
                 Capability::FsDelete => {
                     let req: FsPath = parse(cap, request)?;
                     check_len("path", &req.path, 1, MAX_PATH_BYTES)?;
+                    effect.begin()?;
                     p.files.delete(ns, &req.path).await?;
                     Ok(Value::Null)
                 }
                 Capability::DataCreateTask => {
                     let req: NewTask = parse(cap, request)?;
-                    to_json(p.tasks.create(ns, req).await?)
+                    effect.begin()?;
+                    to_json(p.tasks.create(ns, req, ctx.limits().max_tasks).await?)
                 }
                 Capability::DataGetTask => {
                     let req: TaskId = parse(cap, request)?;
@@ -259,6 +422,7 @@ impl CapabilityBroker {
                 Capability::DataUpdateTask => {
                     let req: TaskPatch = parse(cap, request)?;
                     let id = req.id;
+                    effect.begin()?;
                     let task = p.tasks.update(ns, req).await?;
                     task.map_or_else(|| Err(not_found(cap, id)), to_json)
                 }
@@ -268,7 +432,7 @@ impl CapabilityBroker {
                     ctx.charge_output(req.message.len())?;
                     let line = LogLine {
                         level: level.to_owned(),
-                        message: req.message,
+                        message: self.redact(ctx, &req.message).await,
                     };
                     p.log.log(ctx.extension(), &line);
                     ctx.push_log(line);
@@ -390,6 +554,81 @@ impl Call {
 }
 
 /// Codes that mean "the broker refused before any provider ran".
+/// The audit intent of one call with an effect, written (durably, after
+/// the reserve check) by the first [`Effect::begin`]: the dispatch calls it
+/// right before the provider acts, after every check that needs no effect,
+/// so a refusal stays one record.
+struct Effect<'a> {
+    broker: &'a CapabilityBroker,
+    ctx: &'a CallContext,
+    capability: &'a str,
+    /// The request's digest; `None` for a capability without an effect.
+    digest: Option<String>,
+    started: Instant,
+    intent: std::sync::Mutex<Option<u64>>,
+}
+
+impl Effect<'_> {
+    /// Makes the intent durable, once; fails (and nothing may happen) when
+    /// the audit volume is below its reserve or the intent cannot be written.
+    fn begin(&self) -> Result<()> {
+        let mut intent = crate::call::lock(&self.intent);
+        if intent.is_some() {
+            return Ok(());
+        }
+        let Some(digest) = &self.digest else {
+            return Err(Error::internal(format!(
+                "`{}` is not declared as a capability with an effect",
+                self.capability
+            )));
+        };
+        self.broker.check_reserve()?;
+        let entry = AuditEntry {
+            phase: Some(Phase::Intent),
+            request_digest: Some(digest.clone()),
+            ..self.broker.entry(
+                self.ctx,
+                self.capability,
+                Decision::Allowed,
+                "intent".to_owned(),
+                None,
+                self.started,
+            )
+        };
+        *intent = Some(self.broker.record(self.ctx, entry, true)?);
+        Ok(())
+    }
+
+    fn intent_seq(&self) -> Option<u64> {
+        *crate::call::lock(&self.intent)
+    }
+}
+
+/// Refuses a capability whose one permission the extension lacks (before
+/// any intent: nothing can happen).
+fn fixed_permission(ctx: &CallContext, cap: Capability) -> Result<()> {
+    match cap.fixed_permission() {
+        Some(p) if !ctx.grants().has(p) => Err(Error::PermissionDenied {
+            capability: cap.wire_name().to_owned(),
+            permission: p.as_str().to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// SHA-256 (hex) of the request as parsed, with a vault value left out (a
+/// digest of a short secret could be reversed by trying candidates).
+fn request_digest(cap: Capability, request: &Value) -> String {
+    let mut request = request.clone();
+    if cap == Capability::VaultSet
+        && let Some(value) = request.get_mut("value")
+    {
+        *value = Value::Null;
+    }
+    let bytes = serde_json::to_vec(&request).unwrap_or_default();
+    hex::encode(sha2::Sha256::digest(&bytes))
+}
+
 fn is_refusal(code: ErrorCode) -> bool {
     matches!(
         code,
@@ -400,6 +639,7 @@ fn is_refusal(code: ErrorCode) -> bool {
             | ErrorCode::HostNotAllowed
             | ErrorCode::RateLimited
             | ErrorCode::OutputTooLarge
+            | ErrorCode::QuotaExceeded
     )
 }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::audit::AuditRecord;
-use crate::error::{Error, LimitKind, Result};
+use crate::error::{Error, LimitKind, QuotaKind, Result};
 use crate::http::allowlist::HostPattern;
 use crate::limits::ResourceLimits;
 use crate::permission::{Permission, PermissionSet};
@@ -94,10 +94,13 @@ pub struct CallContext {
     started: Instant,
     deadline: Instant,
     http_requests: AtomicU32,
+    events: AtomicU32,
     capability_calls: AtomicU32,
     output_bytes: AtomicU64,
     logs: Mutex<Vec<LogLine>>,
     audit: Mutex<Vec<AuditRecord>>,
+    /// The extension's vault values, once the call had text to clean.
+    redactor: Mutex<Option<Arc<crate::redact::Redactor>>>,
 }
 
 impl CallContext {
@@ -121,11 +124,25 @@ impl CallContext {
             started,
             deadline,
             http_requests: AtomicU32::new(0),
+            events: AtomicU32::new(0),
             capability_calls: AtomicU32::new(0),
             output_bytes: AtomicU64::new(0),
             logs: Mutex::new(Vec::new()),
             audit: Mutex::new(Vec::new()),
+            redactor: Mutex::new(None),
         }
+    }
+
+    /// The redactor this call built, if it built one and has not written to
+    /// the vault since.
+    pub(crate) fn redactor(&self) -> Option<Arc<crate::redact::Redactor>> {
+        lock(&self.redactor).clone()
+    }
+
+    /// Keeps `redactor` for the rest of the call (`None`: forget it, after a
+    /// vault write).
+    pub(crate) fn set_redactor(&self, redactor: Option<Arc<crate::redact::Redactor>>) {
+        *lock(&self.redactor) = redactor;
     }
 
     /// The calling extension.
@@ -218,6 +235,26 @@ impl CallContext {
                 format!("max_http_requests = {max} reached for this call"),
             )
         })
+    }
+
+    /// Takes one event from the per-call `max_events` quota.
+    ///
+    /// # Errors
+    /// `quota_exceeded` once `max_events` are emitted.
+    pub fn take_event(&self) -> Result<()> {
+        let max = self.grants.limits.max_events;
+        self.events
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .map(|_| ())
+            .map_err(|_| {
+                Error::quota(
+                    "events.emit",
+                    QuotaKind::Events,
+                    format!("max_events = {max} emitted in this call"),
+                )
+            })
     }
 
     /// Capability invocations one call may make, allowed or not. Each one

@@ -100,6 +100,30 @@ impl Capability {
     }
 }
 
+impl Capability {
+    /// Whether the capability changes something outside the guest (a
+    /// request leaves, a file, vault entry or task is written, an event is
+    /// sent): the broker writes its audit intent, durably, before it runs.
+    pub fn has_effect(self) -> bool {
+        match self {
+            Capability::HttpFetch
+            | Capability::VaultSet
+            | Capability::EventsEmit
+            | Capability::FsWrite
+            | Capability::FsDelete
+            | Capability::DataCreateTask
+            | Capability::DataUpdateTask => true,
+            Capability::VaultGet
+            | Capability::FsRead
+            | Capability::FsList
+            | Capability::DataGetTask
+            | Capability::DataListTasks
+            | Capability::Log
+            | Capability::Config => false,
+        }
+    }
+}
+
 /// The permission an HTTP method needs: `http:read` for GET and HEAD,
 /// `http:write` for everything else (brief section 4).
 pub fn http_permission(method: &str) -> Permission {

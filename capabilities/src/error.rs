@@ -48,6 +48,10 @@ pub enum ErrorCode {
     StackOverflow,
     /// `max_output_kb` (result plus logs) was exceeded.
     OutputTooLarge,
+    /// A storage quota (`max_files`, `max_storage_mb`, `max_tasks`,
+    /// `max_vault_entries`) or `max_events` would be exceeded: the write was
+    /// refused before anything was stored.
+    QuotaExceeded,
     /// The guest raised or returned an error.
     GuestError,
     /// The guest trapped, aborted or misbehaved at the ABI level.
@@ -71,7 +75,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of the brief (later codes beside their kin).
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::InvalidManifest,
         ErrorCode::InvalidPackage,
         ErrorCode::SignatureInvalid,
@@ -89,6 +93,7 @@ impl ErrorCode {
         ErrorCode::MemoryLimit,
         ErrorCode::StackOverflow,
         ErrorCode::OutputTooLarge,
+        ErrorCode::QuotaExceeded,
         ErrorCode::GuestError,
         ErrorCode::GuestCrash,
         ErrorCode::CapabilityFailed,
@@ -119,6 +124,7 @@ impl ErrorCode {
             ErrorCode::MemoryLimit => "memory_limit",
             ErrorCode::StackOverflow => "stack_overflow",
             ErrorCode::OutputTooLarge => "output_too_large",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::GuestError => "guest_error",
             ErrorCode::GuestCrash => "guest_crash",
             ErrorCode::CapabilityFailed => "capability_failed",
@@ -170,6 +176,38 @@ impl LimitKind {
             LimitKind::Stack => ErrorCode::StackOverflow,
             LimitKind::Output => ErrorCode::OutputTooLarge,
             LimitKind::HttpRequests | LimitKind::CapabilityCalls => ErrorCode::RateLimited,
+        }
+    }
+}
+
+/// Which quota a refused write ran into: what an extension keeps (files,
+/// their bytes, tasks, vault entries) or emits per call (events).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaKind {
+    /// `max_files`: entries (files and directories) in the extension's directory.
+    Files,
+    /// `max_storage_mb`: bytes of the extension's files.
+    Storage,
+    /// `max_tasks`: the extension's tasks.
+    Tasks,
+    /// `max_vault_entries`: the extension's vault keys.
+    VaultEntries,
+    /// `max_events`: events emitted in one call.
+    Events,
+}
+
+impl QuotaKind {
+    /// The manifest limit that sets it, for instance `"max_files"`.
+    pub fn field(self) -> &'static str {
+        match self {
+            QuotaKind::Files => "max_files",
+            QuotaKind::Storage => "max_storage_mb",
+            QuotaKind::Tasks => "max_tasks",
+            QuotaKind::VaultEntries => "max_vault_entries",
+            QuotaKind::Events => "max_events",
         }
     }
 }
@@ -282,6 +320,16 @@ pub enum Error {
         /// Human-readable detail (limit value, observed value).
         detail: String,
     },
+    /// A quota would be exceeded; nothing was stored (or emitted).
+    #[error("quota exceeded: `{capability}` would pass {}: {detail}", .quota.field())]
+    QuotaExceeded {
+        /// Wire name of the capability.
+        capability: String,
+        /// Which quota.
+        quota: QuotaKind,
+        /// The cap and what the write would bring the extension to.
+        detail: String,
+    },
     /// The guest raised or returned an error.
     #[error("guest error: {}", .0.message)]
     Guest(GuestFault),
@@ -368,6 +416,7 @@ impl Error {
             }
             Error::HostNotAllowed { .. } => ErrorCode::HostNotAllowed,
             Error::Limit { kind, .. } => kind.code(),
+            Error::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
             Error::Guest(_) => ErrorCode::GuestError,
             Error::GuestCrash { .. } => ErrorCode::GuestCrash,
             Error::CapabilityFailed { .. } => ErrorCode::CapabilityFailed,
@@ -400,6 +449,19 @@ impl Error {
     pub fn limit(kind: LimitKind, detail: impl Into<String>) -> Error {
         Error::Limit {
             kind,
+            detail: detail.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::QuotaExceeded`].
+    pub fn quota(
+        capability: impl Into<String>,
+        quota: QuotaKind,
+        detail: impl Into<String>,
+    ) -> Error {
+        Error::QuotaExceeded {
+            capability: capability.into(),
+            quota,
             detail: detail.into(),
         }
     }

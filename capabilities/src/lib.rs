@@ -4,7 +4,8 @@
 //! # Core concepts
 //!
 //! - [`Permission`]: the ten permissions a manifest can ask for.
-//! - [`ResourceLimits`]: the per-call limits, one meaning in every runtime.
+//! - [`ResourceLimits`]: the per-call limits and the per-extension storage
+//!   quotas, one meaning in every runtime.
 //! - [`Grants`]: what an extension may do (manifest ∩ host policy, see [`HostPolicy`]).
 //! - [`CallContext`]: per-call state the host creates for each execute.
 //! - [`CapabilityBroker`]: resolves, checks, runs and audits each capability call.
@@ -56,12 +57,18 @@ mod permission;
 mod policy;
 pub mod providers;
 pub mod quarantine;
+pub mod redact;
 mod request;
 
-pub use broker::{Call, CallRoute, CapabilityBroker, CapabilityRelay, MAX_REQUEST_BYTES};
+pub use broker::{
+    Call, CallRoute, CapabilityBroker, CapabilityRelay, DEFAULT_AUDIT_RESERVE_BYTES,
+    MAX_REQUEST_BYTES,
+};
 pub use call::{CallContext, CallKind, CapabilityBudget, ExtensionIdentity, Grants, LogLine};
 pub use capability::{Capability, http_permission};
-pub use error::{Error, ErrorCode, GuestFault, LimitKind, Result, WireError, truncate_for_message};
+pub use error::{
+    Error, ErrorCode, GuestFault, LimitKind, QuotaKind, Result, WireError, truncate_for_message,
+};
 pub use http::allowlist::{HostPattern, InvalidHostPattern};
 pub use limits::{LIMIT_RANGES, LimitRange, ResourceLimits};
 pub use permission::{Permission, PermissionSet, UnknownPermission};

@@ -11,10 +11,21 @@
 //! (`runtime-wasm/README.md` says how each engine enforces them and why the
 //! defaults are what they are). JS and Python read source, not modules, and
 //! ignore them.
+//!
+//! Five limits are **quotas**: what one extension may keep in the data dir
+//! (`max_files`, `max_storage_mb`, `max_tasks`, `max_vault_entries`,
+//! summed over every call and every process on the data dir) and how many
+//! events one call may emit (`max_events`; events are broadcast, not
+//! stored, so their cap is per call). The provider checks a quota **before
+//! the effect**, in the same lock or transaction as the write, and refuses
+//! with `quota_exceeded` (audited as denied); a write that grows nothing
+//! (a replacement no larger than the file it replaces, a vault key set
+//! again, an update of a task) is never refused. A host can lower every
+//! quota for every extension ([`crate::HostPolicy::cap_quota`]).
 
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, QuotaKind, Result};
 
 /// The limits that govern one extension's calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -38,6 +49,17 @@ pub struct ResourceLimits {
     /// Wall clock for compiling a wasm module, in ms (`invalid_package` at
     /// load).
     pub max_compile_ms: u64,
+    /// Entries (files and directories) the extension may keep in its
+    /// directory (`quota_exceeded`).
+    pub max_files: u64,
+    /// Total bytes of the extension's files, in MiB (`quota_exceeded`).
+    pub max_storage_mb: u64,
+    /// Tasks the extension may keep (`quota_exceeded`).
+    pub max_tasks: u64,
+    /// Vault keys the extension may keep (`quota_exceeded`).
+    pub max_vault_entries: u64,
+    /// Events emitted per call (`quota_exceeded`).
+    pub max_events: u32,
 }
 
 /// One limit's allowed range, used by validation and by `morph inspect`.
@@ -56,7 +78,7 @@ pub struct LimitRange {
 }
 
 /// The accepted range of every limit.
-pub const LIMIT_RANGES: [LimitRange; 8] = [
+pub const LIMIT_RANGES: [LimitRange; 13] = [
     LimitRange {
         field: "max_memory_mb",
         min: 1,
@@ -115,6 +137,43 @@ pub const LIMIT_RANGES: [LimitRange; 8] = [
         default: 30_000,
         explain: "wall clock for compiling a wasm module; longer fails the load with invalid_package (cached modules do not compile again)",
     },
+    LimitRange {
+        field: "max_files",
+        min: 1,
+        // Each write counts the directory: at most this many entries.
+        max: 100_000,
+        default: 1_000,
+        explain: "files and directories the extension keeps in its directory; a write past it is refused with quota_exceeded",
+    },
+    LimitRange {
+        field: "max_storage_mb",
+        min: 1,
+        max: 65_536,
+        default: 100,
+        explain: "total size of the extension's files, in MiB; a write past it is refused with quota_exceeded",
+    },
+    LimitRange {
+        field: "max_tasks",
+        min: 1,
+        max: 1_000_000,
+        default: 10_000,
+        explain: "tasks the extension keeps; creating one past it is refused with quota_exceeded",
+    },
+    LimitRange {
+        field: "max_vault_entries",
+        min: 1,
+        max: 100_000,
+        default: 1_000,
+        explain: "vault keys the extension keeps; setting a new key past it is refused with quota_exceeded",
+    },
+    LimitRange {
+        field: "max_events",
+        min: 1,
+        // One call makes at most CallContext::MAX_CAPABILITY_CALLS invocations.
+        max: 10_000,
+        default: 1_000,
+        explain: "events emitted per call (they are broadcast, not stored); more are refused with quota_exceeded",
+    },
 ];
 
 impl Default for ResourceLimits {
@@ -128,13 +187,18 @@ impl Default for ResourceLimits {
             max_module_kb: LIMIT_RANGES[5].default,
             max_functions: LIMIT_RANGES[6].default as u32,
             max_compile_ms: LIMIT_RANGES[7].default,
+            max_files: LIMIT_RANGES[8].default,
+            max_storage_mb: LIMIT_RANGES[9].default,
+            max_tasks: LIMIT_RANGES[10].default,
+            max_vault_entries: LIMIT_RANGES[11].default,
+            max_events: LIMIT_RANGES[12].default as u32,
         }
     }
 }
 
 impl ResourceLimits {
     /// The values in the order of [`LIMIT_RANGES`].
-    pub fn values(&self) -> [u64; 8] {
+    pub fn values(&self) -> [u64; 13] {
         [
             self.max_memory_mb,
             self.max_execution_ms,
@@ -144,6 +208,11 @@ impl ResourceLimits {
             self.max_module_kb,
             u64::from(self.max_functions),
             self.max_compile_ms,
+            self.max_files,
+            self.max_storage_mb,
+            self.max_tasks,
+            self.max_vault_entries,
+            u64::from(self.max_events),
         ]
     }
 
@@ -189,6 +258,39 @@ impl ResourceLimits {
     /// `max_module_kb` in bytes.
     pub fn module_bytes(&self) -> u64 {
         self.max_module_kb.saturating_mul(1024)
+    }
+
+    /// `max_storage_mb` in bytes.
+    pub fn storage_bytes(&self) -> u64 {
+        self.max_storage_mb.saturating_mul(1024 * 1024)
+    }
+
+    /// The quota `kind` as set here (`max_storage_mb` in MiB).
+    pub fn quota(&self, kind: QuotaKind) -> u64 {
+        match kind {
+            QuotaKind::Files => self.max_files,
+            QuotaKind::Storage => self.max_storage_mb,
+            QuotaKind::Tasks => self.max_tasks,
+            QuotaKind::VaultEntries => self.max_vault_entries,
+            QuotaKind::Events => u64::from(self.max_events),
+        }
+    }
+
+    /// These limits with the quota `kind` lowered to at most `max` (never
+    /// raised; never below 1, which no manifest may set either).
+    pub fn with_quota_at_most(mut self, kind: QuotaKind, max: u64) -> ResourceLimits {
+        let max = max.max(1);
+        match kind {
+            QuotaKind::Files => self.max_files = self.max_files.min(max),
+            QuotaKind::Storage => self.max_storage_mb = self.max_storage_mb.min(max),
+            QuotaKind::Tasks => self.max_tasks = self.max_tasks.min(max),
+            QuotaKind::VaultEntries => self.max_vault_entries = self.max_vault_entries.min(max),
+            QuotaKind::Events => {
+                let max = u32::try_from(max).unwrap_or(u32::MAX);
+                self.max_events = self.max_events.min(max);
+            }
+        }
+        self
     }
 
     /// `max_compile_ms` as a duration.

@@ -1,11 +1,14 @@
 //! Host policy: what the app or its user takes away from every manifest.
 //!
 //! Effective grants are **manifest ∩ host policy**: a policy can only narrow
-//! what a manifest asks for, never widen it.
+//! what a manifest asks for, never widen it. That holds for the storage
+//! quotas too: [`HostPolicy::cap_quota`] lowers a quota for every extension
+//! (the host-wide override), whatever its manifest asks for.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::call::Grants;
+use crate::error::QuotaKind;
 use crate::http::allowlist::HostPattern;
 use crate::limits::ResourceLimits;
 use crate::permission::{Permission, PermissionSet};
@@ -16,6 +19,7 @@ pub struct HostPolicy {
     allowed: PermissionSet,
     revoked: BTreeMap<String, PermissionSet>,
     blocked_hosts: BTreeSet<String>,
+    quota_caps: BTreeMap<QuotaKind, u64>,
 }
 
 impl Default for HostPolicy {
@@ -31,6 +35,7 @@ impl HostPolicy {
             allowed: PermissionSet::all(),
             revoked: BTreeMap::new(),
             blocked_hosts: BTreeSet::new(),
+            quota_caps: BTreeMap::new(),
         }
     }
 
@@ -63,6 +68,16 @@ impl HostPolicy {
         self
     }
 
+    /// Lowers the quota `kind` to at most `max` for every extension (in the
+    /// unit of its manifest field: `max_storage_mb` in MiB). A manifest
+    /// asking for less keeps its own value; a second cap on the same quota
+    /// keeps the lower of the two.
+    pub fn cap_quota(&mut self, kind: QuotaKind, max: u64) -> &mut Self {
+        let cap = self.quota_caps.entry(kind).or_insert(max);
+        *cap = (*cap).min(max);
+        self
+    }
+
     /// The effective grants for `extension_id` asking for `requested`.
     pub fn effective(
         &self,
@@ -80,6 +95,10 @@ impl HostPolicy {
             .filter(|h| !self.blocked_hosts.contains(&h.to_string()))
             .cloned()
             .collect();
+        let limits = self
+            .quota_caps
+            .iter()
+            .fold(limits, |l, (kind, max)| l.with_quota_at_most(*kind, *max));
         Grants {
             permissions,
             allowed_hosts,
@@ -107,5 +126,23 @@ mod tests {
         assert!(!g.has(Permission::FsWrite), "policy never adds");
         let g = policy.effective("b", &requested, &[], ResourceLimits::default());
         assert!(g.has(Permission::VaultRead), "revocation is per extension");
+    }
+
+    #[test]
+    fn quota_caps_only_lower() {
+        let mut policy = HostPolicy::permissive();
+        policy
+            .cap_quota(QuotaKind::Files, 50)
+            .cap_quota(QuotaKind::Files, 80)
+            .cap_quota(QuotaKind::Tasks, 1_000_000);
+        let asked = ResourceLimits {
+            max_tasks: 20,
+            ..ResourceLimits::default()
+        };
+        let g = policy.effective("a", &PermissionSet::new(), &[], asked);
+        assert_eq!(g.limits.max_files, 50, "the lower of two caps");
+        assert_eq!(g.limits.max_tasks, 20, "a cap never raises");
+        assert_eq!(g.limits.max_storage_mb, asked.max_storage_mb);
+        g.limits.validate().unwrap();
     }
 }

@@ -417,16 +417,12 @@ impl Quarantine {
             .ok_or_else(|| Error::internal("the quarantine row just written is missing"))?;
         let record = self.audit.append(AuditEntry {
             ts_ms: now,
-            extension: id.to_owned(),
             version: status.version.clone(),
             runtime: status.runtime.clone(),
-            action: strike.action.to_owned(),
             call_id: strike.call_id.to_owned(),
-            capability: QUARANTINE_RECORD.to_owned(),
             decision: Decision::Denied,
             outcome: ErrorCode::ExtensionQuarantined.as_str().to_owned(),
-            reason: Some(status.reason.clone()),
-            duration_us: 0,
+            ..AuditEntry::host_change(id, QUARANTINE_RECORD, strike.action, status.reason.clone())
         })?;
         tx.commit().map_err(failed)?;
         write(&self.mirror)

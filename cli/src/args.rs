@@ -391,9 +391,15 @@ pub struct AuditArgs {
     #[arg(long)]
     pub verify: bool,
     /// With `--verify`: check the signatures against this Ed25519 public key
-    /// (64 hex digits, from `--public-key`) instead of the key kept beside the log.
+    /// (64 hex digits, from `--public-key`) instead of the log's key file
+    /// (`MORPH_AUDIT_KEY_FILE`, else under the user's config dir).
     #[arg(long, value_name = "HEX")]
     pub key: Option<String>,
+    /// With `--verify`: also check the log against this witness (every head
+    /// in it must be in the log with the same hash: catches a log cut or
+    /// rewritten together with its checkpoints, even re-signed with the key).
+    #[arg(long, value_name = "PATH", env = "MORPH_AUDIT_WITNESS")]
+    pub witness: Option<PathBuf>,
     /// Print the public key that signs this data dir's checkpoints (to pin it).
     #[arg(long, conflicts_with = "verify")]
     pub public_key: bool,
@@ -444,6 +450,21 @@ pub struct RunArgs {
     /// The window strikes are counted in, in seconds.
     #[arg(long, env = "MORPH_QUARANTINE_WINDOW", default_value_t = 60)]
     pub quarantine_window: u64,
+    /// Free space (MiB) kept on the audit log's volume: below it, calls with
+    /// an effect are refused so that records still fit (0: no check).
+    #[arg(long, env = "MORPH_AUDIT_RESERVE_MB", default_value_t = 32)]
+    pub audit_reserve_mb: u64,
+    /// Lowers a storage quota for the extension whatever its manifest asks
+    /// for, as `FIELD=N` (`max_files`, `max_storage_mb`, `max_tasks`,
+    /// `max_vault_entries`, `max_events`); repeat for several, or set
+    /// `MORPH_QUOTA` to a comma-separated list.
+    #[arg(
+        long = "quota",
+        value_name = "FIELD=N",
+        env = "MORPH_QUOTA",
+        value_delimiter = ','
+    )]
+    pub quotas: Vec<String>,
     /// Print one JSON envelope on stdout, whatever happens.
     #[arg(long)]
     pub json: bool,

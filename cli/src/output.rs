@@ -25,6 +25,7 @@ pub fn exit_code_for(code: ErrorCode) -> u8 {
         | ErrorCode::MemoryLimit
         | ErrorCode::StackOverflow
         | ErrorCode::OutputTooLarge
+        | ErrorCode::QuotaExceeded
         | ErrorCode::GuestError
         | ErrorCode::GuestCrash
         | ErrorCode::CapabilityFailed

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use morph_runtime_core::capabilities::audit::Decision;
+use morph_runtime_core::capabilities::audit::{Decision, Phase};
 use morph_runtime_core::capabilities::providers::Event;
 use morph_runtime_core::{ErrorCode, Isolation, LoadOptions, MorphRuntime, Result};
 use morph_testkit::{PackageSpec, TestHost, TestServer};
@@ -223,9 +223,24 @@ impl Runner {
                 Ok(format!("event `{message}` delivered"))
             }
             Step::Audit { ext, records } => {
-                let got: Vec<(String, &str)> = host
-                    .audit_of(&id(*ext)?)
+                // One record per call: an effect's intent is checked to
+                // precede its outcome, and the outcome stands for the call.
+                let all = host.audit_of(&id(*ext)?);
+                for r in &all {
+                    if let Some(intent) = r.entry.intent_seq
+                        && !all
+                            .iter()
+                            .any(|i| i.seq == intent && i.entry.phase == Some(Phase::Intent))
+                    {
+                        return Err(Mismatch(format!(
+                            "the outcome #{} names intent #{intent}, which is not in the log",
+                            r.seq
+                        )));
+                    }
+                }
+                let got: Vec<(String, &str)> = all
                     .into_iter()
+                    .filter(|r| r.entry.phase != Some(Phase::Intent))
                     .map(|r| {
                         let d = match r.entry.decision {
                             Decision::Allowed => "allowed",

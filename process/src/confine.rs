@@ -12,11 +12,14 @@
 //!
 //! The host adds the rest: an empty environment, only the three standard
 //! descriptors (two pipes and a bounded stderr), and a kill at the deadline.
-//! The worker then installs its seccomp filter (`crate::syscalls`: no
-//! sockets, no exec or fork, no signals to other processes, no tracing).
-//! **Not confined** (documented in `process/README.md`): the filesystem. A
-//! guest that escapes its engine inside the worker can read files the host's
-//! user can; it holds no capability grant, since the broker stays in the host.
+//! The worker then installs its first seccomp stage (`crate::syscalls`: no
+//! sockets, no exec or fork, no signals to other processes, no tracing)
+//! before reading the package, and its second (`crate::filesystem`: no file
+//! opened or changed) once the package is loaded. **Not confined**
+//! (documented in `process/README.md`): a path's metadata (`stat`,
+//! `readlink`), and files during load, while the guest's `init` runs; a
+//! guest that escapes its engine then holds no capability grant (the broker
+//! stays in the host) and no socket to send a file anywhere.
 
 use morph_capabilities::ResourceLimits;
 

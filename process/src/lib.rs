@@ -18,7 +18,10 @@
 //!   calls under a deadline, its death read as an error code.
 //! - [`worker::serve`]: the child side, run by `morph worker`.
 //! - [`protocol`]: length-prefixed, versioned JSON frames.
-//! - `syscalls` (Linux): the worker's seccomp filter.
+//! - `syscalls` (Linux): the worker's first seccomp stage, before the
+//!   package is read.
+//! - `filesystem` (Linux): the second stage, once the package is loaded: no
+//!   file can be opened or changed.
 //!
 //! # Example
 //!
@@ -39,6 +42,8 @@
 
 pub mod child;
 pub mod confine;
+#[cfg(target_os = "linux")]
+pub mod filesystem;
 pub mod protocol;
 mod runtime;
 #[cfg(target_os = "linux")]

@@ -1,8 +1,9 @@
 //! The worker side: what `morph worker` runs in the child process.
 //!
-//! It confines itself ([`crate::confine`]), loads one extension with the
-//! runtime linked into the binary, and serves one call at a time from its
-//! stdin. **Every capability request of the guest is relayed to the host**
+//! It confines itself ([`crate::confine`], then the first seccomp stage),
+//! loads one extension with the runtime linked into the binary, closes the
+//! filesystem (the second stage, `crate::filesystem`) before it answers
+//! `loaded`, and serves one call at a time from its stdin. **Every capability request of the guest is relayed to the host**
 //! (`PipeRelay`): the worker's calls carry no permission (their grants are
 //! empty) and no provider, so whatever runs here can reach Morph's
 //! capabilities only through the host's broker.
@@ -305,6 +306,12 @@ async fn load(
             ),
         })
         .await?;
+    // Loaded: the package is read, compiled and initialised, so the worker
+    // will never need to open a file again (`crate::filesystem`).
+    #[cfg(target_os = "linux")]
+    crate::filesystem::seal().map_err(|e| Error::RuntimeUnavailable {
+        reason: format!("cannot close the worker's filesystem: {e}"),
+    })?;
     Ok(Served {
         extension,
         identity,

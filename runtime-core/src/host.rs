@@ -321,6 +321,10 @@ impl Host {
         let result = guarded(&ctx, loaded.extension.execute(call, action, params))
             .await
             .and_then(|value| charge_result(&ctx, value));
+        let result = match result {
+            Err(e) => Err(self.redacted(&ctx, e).await),
+            ok => ok,
+        };
         let mut audit = ctx.audit_records();
         if let Err(e) = &result {
             audit.extend(
@@ -334,6 +338,26 @@ impl Host {
             audit,
             logs: ctx.logs(),
         }
+    }
+
+    /// `error` with the calling extension's vault values taken out of its
+    /// message and stack (the same step as audit reasons and log lines:
+    /// `morph_capabilities::redact`); unchanged when it held none.
+    async fn redacted(&self, ctx: &CallContext, error: Error) -> Error {
+        let wire = error.to_wire();
+        let message = self.inner.broker.redact(ctx, &wire.message).await;
+        let stack = match &wire.stack {
+            Some(s) => Some(self.inner.broker.redact(ctx, s).await),
+            None => None,
+        };
+        if message == wire.message && stack == wire.stack {
+            return error;
+        }
+        Error::Relayed(morph_capabilities::WireError {
+            code: wire.code,
+            message,
+            stack,
+        })
     }
 
     /// Delivers `event` to every loaded extension that was granted

@@ -32,6 +32,7 @@ pub struct HostBuilder {
     archives: Option<Arc<dyn ArchiveOpener>>,
     process: Option<Arc<dyn MorphRuntime>>,
     quarantine: QuarantineConfig,
+    audit_reserve: Option<u64>,
 }
 
 impl HostBuilder {
@@ -104,6 +105,15 @@ impl HostBuilder {
         self
     }
 
+    /// Keeps `bytes` free on the audit log's volume: below it, capability
+    /// calls with an effect are refused (`io`, audited), never records
+    /// (default [`morph_capabilities::DEFAULT_AUDIT_RESERVE_BYTES`]; 0 turns
+    /// the check off).
+    pub fn with_audit_reserve(mut self, bytes: u64) -> Self {
+        self.audit_reserve = Some(bytes);
+        self
+    }
+
     /// Builds the host.
     ///
     /// # Errors
@@ -139,7 +149,11 @@ impl HostBuilder {
             }
             None => Quarantine::in_memory(self.quarantine, audit.clone())?,
         });
-        let broker = Arc::new(CapabilityBroker::new(providers, audit));
+        let mut broker = CapabilityBroker::new(providers, audit);
+        if let Some(bytes) = self.audit_reserve {
+            broker = broker.with_audit_reserve(bytes);
+        }
+        let broker = Arc::new(broker);
         let ownership = Ownership::new(self.data_dir.map(|d| d.join("extensions.json")));
         Ok(Host::from_parts(HostParts {
             broker,

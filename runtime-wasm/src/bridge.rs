@@ -335,6 +335,9 @@ fn clone_error(e: &Error) -> Error {
 mod tests {
     use super::*;
 
+    /// THREATS.md, "Guests reaching the host without the broker": wasm, host
+    /// reads and writes of guest memory check `ptr + len` for overflow and
+    /// bounds.
     #[test]
     fn ranges_are_checked_without_overflow() {
         assert_eq!(guest_range(10, 5, 100).unwrap(), 10..15);

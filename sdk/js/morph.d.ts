@@ -69,6 +69,7 @@ declare namespace Morph {
     | "memory_limit"
     | "stack_overflow"
     | "output_too_large"
+    | "quota_exceeded"
     | "guest_error"
     | "guest_crash"
     | "capability_failed"
@@ -84,7 +85,9 @@ declare namespace Morph {
    * (not in `allowed_hosts`), `rate_limited` (a budget such as
    * `max_http_requests` is spent), `invalid_request` (a malformed request:
    * the message names the capability and the field),
-   * `capability_failed` (the provider failed), ...
+   * `quota_exceeded` (a write past `max_files`, `max_storage_mb`,
+   * `max_tasks` or `max_vault_entries`, or an event past `max_events`:
+   * nothing was stored), `capability_failed` (the provider failed), ...
    */
   interface CapabilityError extends Error {
     /** The stable code. */

@@ -13,6 +13,13 @@
 //! checkpoint is covered by the chain only: with an interval of N, a tail of
 //! fewer than N records can be cut without trace, so keep N at 1 unless the
 //! write cost matters.
+//!
+//! With a witness ([`CheckpointWriter::with_witness`], see [`super::witness`])
+//! every checkpoint line is also appended, after the checkpoint file, to a
+//! file outside the data dir; a checkpoint that cannot be witnessed fails the
+//! append like one that cannot be written. **A checkpoint file is signed by
+//! one key**: opening it with another key than its last checkpoint names
+//! fails, rather than start a history no single key verifies.
 
 use std::fmt;
 use std::num::NonZeroU64;
@@ -22,6 +29,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 use super::key::key_id;
 use super::line_file::LineFile;
+use super::witness::WitnessWriter;
 use crate::error::{Error, Result};
 
 /// The domain-separation prefix of every signed checkpoint message.
@@ -84,6 +92,7 @@ pub struct CheckpointWriter {
     key: SigningKey,
     interval: NonZeroU64,
     last_seq: Option<u64>,
+    witness: Option<WitnessWriter>,
 }
 
 impl fmt::Debug for CheckpointWriter {
@@ -94,6 +103,7 @@ impl fmt::Debug for CheckpointWriter {
             .field("key_id", &key_id(&self.key.verifying_key()))
             .field("interval", &self.interval)
             .field("last_seq", &self.last_seq)
+            .field("witness", &self.witness.as_ref().map(WitnessWriter::path))
             .finish()
     }
 }
@@ -103,19 +113,52 @@ impl CheckpointWriter {
     /// `key`, one checkpoint per record. A torn last line is cut off.
     ///
     /// # Errors
-    /// `io` if the file cannot be opened, locked or repaired.
+    /// `io` if the file cannot be opened, locked or repaired, or if its last
+    /// checkpoint names another key than `key`.
     pub fn open(path: &Path, key: SigningKey) -> Result<CheckpointWriter> {
         let opened = LineFile::open(path)?;
-        let last_seq = opened
+        let last = opened
             .last_line
-            .and_then(|line| serde_json::from_slice::<Checkpoint>(&line).ok())
-            .map(|c| c.seq);
+            .and_then(|line| serde_json::from_slice::<Checkpoint>(&line).ok());
+        let ours = key_id(&key.verifying_key());
+        if let Some(last) = &last
+            && last.key_id != ours
+        {
+            return Err(Error::io(
+                format!("opening {}", path.display()),
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "its checkpoints are signed by key {}, not by this log's key {ours}: \
+                         use the key that signed them (MORPH_AUDIT_KEY_FILE)",
+                        last.key_id
+                    ),
+                ),
+            ));
+        }
         Ok(CheckpointWriter {
             file: opened.file,
             key,
             interval: NonZeroU64::MIN,
-            last_seq,
+            last_seq: last.map(|c| c.seq),
+            witness: None,
         })
+    }
+
+    /// Also appends every checkpoint to the witness file at `path` (created
+    /// if absent), which should lie outside the data dir. See
+    /// [`super::witness`].
+    ///
+    /// # Errors
+    /// `io` if the witness file cannot be opened, locked or repaired.
+    pub fn with_witness(mut self, path: &Path) -> Result<CheckpointWriter> {
+        self.witness = Some(WitnessWriter::open(path)?);
+        Ok(self)
+    }
+
+    /// The witness file's path, if checkpoints are witnessed.
+    pub fn witness_path(&self) -> Option<&Path> {
+        self.witness.as_ref().map(WitnessWriter::path)
     }
 
     /// Checkpoints every `interval` records instead of every record.
@@ -169,6 +212,9 @@ impl CheckpointWriter {
             .map_err(|e| Error::internal(format!("serialising an audit checkpoint: {e}")))?;
         file.append(&line)?;
         self.last_seq = Some(seq);
-        Ok(())
+        match &mut self.witness {
+            Some(witness) => witness.append(&line),
+            None => Ok(()),
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! A torn final line (a crash mid-append) is cut off when the file is opened;
 //! a failed append is rolled back to the previous committed length, and if the
 //! rollback itself fails the file refuses every later append until it is
-//! reopened (and repaired). An append succeeds only after `sync_data`.
+//! reopened (and repaired). A synced append succeeds only after `sync_data`.
 //!
 //! Several writers (processes, or logs opened twice in one process) may share
 //! the file: **every append happens under an exclusive advisory lock**
@@ -111,15 +111,15 @@ impl LineFile {
         &self.path
     }
 
-    /// Appends `line` and a `\n`, then `sync_data` (under the lock: see
-    /// [`Locked::append`]). On failure the file is rolled back to its
-    /// previous length.
+    /// Appends `line` and a `\n`, then `sync_data` when `sync` (under the
+    /// lock: see [`Locked::append`]). On failure the file is rolled back to
+    /// its previous length.
     ///
     /// # Errors
     /// `io` when the path no longer names this file, the file changed length
     /// outside the lock, the write or sync fails, or an earlier failure could
     /// not be rolled back.
-    fn append(&mut self, line: &[u8]) -> Result<()> {
+    fn append(&mut self, line: &[u8], sync: bool) -> Result<()> {
         let ctx = || format!("appending to {}", self.path.display());
         if self.broken {
             return Err(Error::io(
@@ -133,11 +133,11 @@ impl LineFile {
         let mut buf = Vec::with_capacity(line.len() + 1);
         buf.extend_from_slice(line);
         buf.push(b'\n');
-        match self
-            .file
-            .write_all(&buf)
-            .and_then(|()| self.file.sync_data())
-        {
+        match self.file.write_all(&buf).and_then(
+            |()| {
+                if sync { self.file.sync_data() } else { Ok(()) }
+            },
+        ) {
             Ok(()) => {
                 self.len += buf.len() as u64;
                 Ok(())
@@ -272,7 +272,28 @@ impl Locked<'_> {
     /// # Errors
     /// As for [`LineFile::append`].
     pub(crate) fn append(&mut self, line: &[u8]) -> Result<()> {
-        self.file.append(line)
+        self.file.append(line, true)
+    }
+
+    /// Appends `line` without syncing: it reaches the disk with the next
+    /// [`sync`](Locked::sync) or synced append (of any writer: they share
+    /// the file).
+    ///
+    /// # Errors
+    /// As for [`LineFile::append`].
+    pub(crate) fn append_unsynced(&mut self, line: &[u8]) -> Result<()> {
+        self.file.append(line, false)
+    }
+
+    /// Makes everything appended so far durable.
+    ///
+    /// # Errors
+    /// `io` when the sync fails.
+    pub(crate) fn sync(&mut self) -> Result<()> {
+        self.file
+            .file
+            .sync_data()
+            .map_err(|e| Error::io(format!("syncing {}", self.file.path.display()), e))
     }
 }
 

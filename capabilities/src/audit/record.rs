@@ -1,10 +1,17 @@
 //! The audit record, its hash, and the sink contract.
 //!
-//! **Every capability invocation, allowed or denied, produces exactly one
-//! record, and a call whose record cannot be written fails.** A record never
-//! holds a secret: no request or response body, no vault value, no header.
-//! Records form a chain: each carries the SHA-256 of the one before
-//! (`prev_hash`) and its own `hash` over every other field.
+//! **Every capability invocation, allowed or denied, is recorded, and a call
+//! whose record cannot be written fails.** A call without an effect outside
+//! the guest (a read, a refusal) has one record. **A call with an effect
+//! (an HTTP request, a file, vault or task write, an event) has two: an
+//! `intent`, written and synced before the effect, and an `outcome` after
+//! it**, naming its intent; if the intent cannot be written, the effect does
+//! not happen. An intent without an outcome (a crash, a full disk) tells the
+//! verifier that the effect may have happened. A record never holds a
+//! secret: no request or response body, no vault value, no header (the
+//! intent's request digest leaves vault values out). Records form a chain:
+//! each carries the SHA-256 of the one before (`prev_hash`) and its own
+//! `hash` over every other field.
 
 use sha2::{Digest, Sha256};
 
@@ -50,6 +57,26 @@ pub struct AuditEntry {
     pub reason: Option<String>,
     /// Time spent, microseconds.
     pub duration_us: u64,
+    /// `intent` or `outcome` for a call with an effect; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    /// An intent's SHA-256 (hex) of the request as the broker parsed it,
+    /// vault values left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_digest: Option<String>,
+    /// An outcome's intent (its sequence number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent_seq: Option<u64>,
+}
+
+/// Which half of a call with an effect a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Written and synced before the effect.
+    Intent,
+    /// Written after it.
+    Outcome,
 }
 
 impl AuditEntry {
@@ -70,6 +97,9 @@ impl AuditEntry {
             outcome: "ok".to_owned(),
             reason: Some(reason),
             duration_us: 0,
+            phase: None,
+            request_digest: None,
+            intent_seq: None,
         }
     }
 }
@@ -128,10 +158,38 @@ impl AuditRecord {
 
 /// Where audit records go.
 pub trait AuditSink: Send + Sync + 'static {
-    /// Chains and durably stores one entry, returning the committed record.
+    /// Chains and durably stores one entry (on disk before it returns),
+    /// returning the committed record. The broker appends intents this way.
     ///
     /// # Errors
     /// `io` (or `internal`) when the record could not be stored; the broker
     /// then fails the capability call.
     fn append(&self, entry: AuditEntry) -> Result<AuditRecord>;
+
+    /// Chains and writes one entry that may reach the disk with the next
+    /// durable append or [`flush`](AuditSink::flush) instead of now: the
+    /// records of calls without an effect, and outcomes (whose intents are
+    /// durable already). A crash of the process loses none of them; a power
+    /// loss may lose them since the last durable append, never an intent.
+    /// Sinks without a cheaper path store it durably.
+    ///
+    /// # Errors
+    /// As for [`append`](AuditSink::append).
+    fn append_batched(&self, entry: AuditEntry) -> Result<AuditRecord> {
+        self.append(entry)
+    }
+
+    /// Makes every record written so far durable.
+    ///
+    /// # Errors
+    /// `io` when the records cannot be synced.
+    fn flush(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Free bytes on the volume the records go to, when the sink is a file
+    /// (the broker keeps a reserve there); `None` otherwise.
+    fn free_bytes(&self) -> Option<u64> {
+        None
+    }
 }

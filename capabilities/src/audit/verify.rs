@@ -16,7 +16,9 @@
 //!
 //! A torn last line (a crash mid-append, no trailing newline) is not a
 //! problem: the log verifies up to the last complete record and the report
-//! says `torn_tail`. Checkpoints detect truncation only against an attacker
+//! says `torn_tail`. Nor is an intent without its outcome (a crash or a full
+//! disk between the two): the report lists it in `open_intents`, **an effect
+//! that may have happened**. Checkpoints detect truncation only against an attacker
 //! who cannot rewrite the checkpoint file too; ship it off the host (or
 //! compare its last line with a copy kept elsewhere) where that matters.
 //! Verification never panics on a hostile file and reads lines of at most
@@ -30,10 +32,10 @@ use std::path::Path;
 use ed25519_dalek::VerifyingKey;
 
 use super::checkpoint::Checkpoint;
-use super::file::{CHECKPOINTS_FILE, KEY_FILE, LOG_FILE};
-use super::key::{key_id, load_signing_key};
+use super::file::{CHECKPOINTS_FILE, LOG_FILE};
+use super::key::{key_id, read_signing_key};
 use super::line_file::MAX_LINE_BYTES;
-use super::record::{AuditRecord, GENESIS_HASH};
+use super::record::{AuditRecord, GENESIS_HASH, Phase};
 use crate::error::{Error, Result};
 
 /// What went wrong, as a stable snake_case name.
@@ -138,8 +140,34 @@ pub struct VerifyReport {
     pub signatures_checked: bool,
     /// The log ends in an incomplete line (a crash mid-append), ignored.
     pub torn_tail: bool,
+    /// Intents (in verified records) that no outcome names: their effect may
+    /// have happened. At most [`MAX_OPEN_INTENTS_LISTED`]; see
+    /// `open_intents_total`.
+    #[serde(default)]
+    pub open_intents: Vec<OpenIntent>,
+    /// How many intents have no outcome.
+    #[serde(default)]
+    pub open_intents_total: u64,
     /// The first problem, if any.
     pub problem: Option<VerifyProblem>,
+}
+
+/// Open intents listed in a report (the total is counted beyond it).
+pub const MAX_OPEN_INTENTS_LISTED: usize = 1000;
+
+/// An intent without an outcome: the effect may have happened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OpenIntent {
+    /// The intent's sequence number.
+    pub seq: u64,
+    /// The extension.
+    pub extension: String,
+    /// The capability.
+    pub capability: String,
+    /// The call.
+    pub call_id: String,
+    /// When, Unix milliseconds.
+    pub ts_ms: u64,
 }
 
 impl VerifyReport {
@@ -171,6 +199,8 @@ pub fn verify(
         checkpoints_checked: 0,
         signatures_checked: checkpoints_path.is_some() && public_key.is_some(),
         torn_tail: false,
+        open_intents: Vec::new(),
+        open_intents_total: 0,
         problem: None,
     };
     let log_problem = check_log(log_path, &signed.checkpoints, &mut report)?;
@@ -187,7 +217,7 @@ pub fn verify(
 /// # Errors
 /// `io` if the log, the checkpoint file or the key is missing or unreadable.
 pub fn verify_in(dir: &Path) -> Result<VerifyReport> {
-    let key = load_signing_key(&dir.join(KEY_FILE))?.verifying_key();
+    let key = read_signing_key(dir)?.verifying_key();
     verify(
         &dir.join(LOG_FILE),
         Some(&dir.join(CHECKPOINTS_FILE)),
@@ -206,6 +236,7 @@ fn check_log(
     let mut reader = BufReader::new(file);
     let mut buf = Vec::new();
     let mut pending = checkpoints.iter().peekable();
+    let mut intents = std::collections::BTreeMap::<u64, OpenIntent>::new();
     let mut line_no = 0u64;
     loop {
         let read = read_line(&mut reader, &mut buf).map_err(|e| Error::io(ctx(), e))?;
@@ -260,9 +291,33 @@ fn check_log(
             }
             report.checkpoints_checked += 1;
         }
+        match (record.entry.phase, record.entry.intent_seq) {
+            (Some(Phase::Intent), _) => {
+                report.open_intents_total += 1;
+                if intents.len() < MAX_OPEN_INTENTS_LISTED {
+                    let e = &record.entry;
+                    intents.insert(
+                        record.seq,
+                        OpenIntent {
+                            seq: record.seq,
+                            extension: e.extension.clone(),
+                            capability: e.capability.clone(),
+                            call_id: e.call_id.clone(),
+                            ts_ms: e.ts_ms,
+                        },
+                    );
+                }
+            }
+            (Some(Phase::Outcome), Some(intent)) if intent < record.seq => {
+                intents.remove(&intent);
+                report.open_intents_total = report.open_intents_total.saturating_sub(1);
+            }
+            _ => {}
+        }
         report.records = record.seq;
         report.last_hash = record.hash;
     }
+    report.open_intents = intents.into_values().collect();
     if let Some((cp_line, cp)) = checkpoints.last()
         && cp.seq > report.records
     {

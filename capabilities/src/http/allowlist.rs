@@ -106,7 +106,15 @@ impl HostPattern {
         if wildcard && matches!(host, HostMatcher::Ip(_)) {
             return Err(bad("a wildcard cannot cover an IP address"));
         }
-        Ok(HostPattern { host, port })
+        let pattern = HostPattern { host, port };
+        // IDNA can lengthen an entry: its printed (ASCII) form, what grants
+        // and manifests serialise, must parse again.
+        if pattern.to_string().len() > MAX_ENTRY_LEN {
+            return Err(bad(
+                "is longer than 260 characters in its ASCII (IDNA) form",
+            ));
+        }
+        Ok(pattern)
     }
 
     /// The host part.
@@ -131,9 +139,12 @@ impl HostPattern {
         port_ok
             && match (&self.host, &target.host) {
                 (HostMatcher::Domain(d), TargetHost::Domain(h)) => d == h,
+                // The part before `.d` must be labels, none empty: the `url`
+                // crate keeps `a..example.com` and `*...example.com` as hosts.
                 (HostMatcher::Subdomains(d), TargetHost::Domain(h)) => h
                     .strip_suffix(d.as_str())
-                    .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.')),
+                    .and_then(|prefix| prefix.strip_suffix('.'))
+                    .is_some_and(|sub| !sub.is_empty() && sub.split('.').all(|l| !l.is_empty())),
                 (HostMatcher::Ip(a), TargetHost::Ip(b)) => a == b,
                 _ => false,
             }
@@ -284,6 +295,35 @@ mod tests {
         assert!(allowed("*.example.com", "https://a.b.example.com/"));
         assert!(!allowed("*.example.com", "https://example.com/"));
         assert!(!allowed("*.example.com", "https://evilexample.com/"));
+    }
+
+    /// Found by the `url_allowlist` fuzz target: `url` parses
+    /// `http://*...example.com./` to a host with empty labels, which
+    /// `*.example.com` allowed as if it were a subdomain.
+    #[test]
+    fn fuzz_url_allowlist_empty_labels_are_not_subdomains() {
+        for url in [
+            "http://*...example.com./",
+            "https://..example.com/",
+            "https://a..example.com/",
+            "https://a..b.example.com/",
+        ] {
+            assert!(!allowed("*.example.com", url), "{url} allowed");
+        }
+        assert!(allowed("*.example.com", "https://a.b.example.com./"));
+    }
+
+    /// Found by the `url_allowlist` fuzz target: an entry within 260 bytes
+    /// whose Punycode form is longer printed to an entry that `parse`
+    /// refused, so a serialised grant or manifest did not read back.
+    #[test]
+    fn fuzz_url_allowlist_long_idna_entry_is_refused() {
+        let entry = ["üaaaaaÿbbbbbӵ"; 15].join(".");
+        assert!(entry.len() <= MAX_ENTRY_LEN);
+        assert!(HostPattern::parse(&entry).is_err());
+        let shorter = ["üaaaaaÿbbbbbӵ"; 10].join(".");
+        let p = HostPattern::parse(&shorter).unwrap();
+        assert_eq!(HostPattern::parse(&p.to_string()), Ok(p));
     }
 
     #[test]

@@ -61,7 +61,8 @@ const BODY_HEADERS: [&str; 4] = [
     "content-location",
 ];
 
-/// Runs `http.fetch` for `ctx`: authorises, resolves and sends every hop.
+/// Runs `http.fetch` for `ctx`: authorises, resolves and sends every hop,
+/// calling `begin_effect` (the broker's audit intent) before each send.
 ///
 /// # Errors
 /// `invalid_params` for a malformed request, `permission_denied`,
@@ -71,6 +72,7 @@ pub(crate) async fn fetch(
     providers: &Providers,
     ctx: &CallContext,
     request: HttpRequest,
+    begin_effect: &(dyn Fn() -> Result<()> + Sync),
 ) -> Result<HttpResponse> {
     let mut method = validate_method(&request.method)?;
     let mut headers = validate_headers(&request.headers)?;
@@ -111,6 +113,8 @@ pub(crate) async fn fetch(
             timeout,
             max_body_bytes: providers.http_max_body_bytes,
         };
+        // The audit intent, durable before the first byte leaves.
+        begin_effect()?;
         let mut raw = providers.http.send(prepared, limits).await?;
         if filled {
             secrets.redact(&url, &mut raw);

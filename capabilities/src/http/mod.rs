@@ -8,5 +8,5 @@ pub mod address;
 pub mod allowlist;
 pub(crate) mod fetch;
 pub mod resolver;
-mod secret_forms;
+pub(crate) mod secret_forms;
 pub(crate) mod secrets;

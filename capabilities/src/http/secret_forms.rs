@@ -93,7 +93,7 @@ impl Forms {
 /// The base64 characters of `value` that do not depend on its neighbours
 /// when it starts `shift` bytes into a 3-byte group: whole groups of its own
 /// bytes only.
-fn base64_core(engine: &GeneralPurpose, value: &[u8], shift: usize) -> Option<Vec<u8>> {
+pub(crate) fn base64_core(engine: &GeneralPurpose, value: &[u8], shift: usize) -> Option<Vec<u8>> {
     let mut shifted = vec![0u8; shift];
     shifted.extend_from_slice(value);
     let encoded = engine.encode(&shifted);

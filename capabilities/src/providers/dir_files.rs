@@ -14,7 +14,10 @@
 //!   reads check the size first and never take more than `max + 1` bytes;
 //!   oversize writes are refused before the disk is touched;
 //! - **writes are atomic**: a temporary file in the target's directory,
-//!   synced, then renamed over the target, so no half-written file survives.
+//!   synced, then renamed over the target, so no half-written file survives;
+//! - **no write takes the extension past `max_files` or `max_storage_mb`**:
+//!   counted under a lock on the extension's directory shared by every
+//!   process, before any directory or file is created (`dir_usage.rs`).
 //!
 //! Errors never carry a host path: only the guest's own (truncated) path.
 
@@ -25,7 +28,8 @@ use std::sync::Arc;
 use cap_std::fs::{Dir, MetadataExt as _, OpenOptions};
 
 use crate::error::{Error, Result, truncate_for_message};
-use crate::providers::files::{DirEntry, FileProvider, MAX_LIST_ENTRIES};
+use crate::providers::dir_usage::{self, DirLock, Growth};
+use crate::providers::files::{DirEntry, FileProvider, FileQuota, MAX_LIST_ENTRIES};
 
 /// Prefix of the temporary files writes go through; hidden from `list`.
 const TEMP_PREFIX: &str = ".morph-tmp-";
@@ -259,44 +263,46 @@ fn read_file(dir: &Dir, path: &str, max_bytes: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn write_file(dir: &Dir, path: &str, content: &[u8]) -> Result<()> {
+fn write_file(dir: &Dir, path: &str, content: &[u8], quota: &FileQuota) -> Result<()> {
     const CAP: &str = "fs.write";
     let (parent, name) = split_file(CAP, path)?;
-    let parent_dir = if parent.as_os_str().is_empty() {
-        dir.try_clone()
+    let _lock = DirLock::take(dir).map_err(|e| fs_error(CAP, path, e))?;
+    // Opened first, so that a parent leading out (a symlinked directory) is
+    // reported as the escape it is; created only when missing, and only
+    // once the quota allows it.
+    let existing = if parent.as_os_str().is_empty() {
+        Some(dir.try_clone())
     } else {
-        // Opened first, so that a parent leading out (a symlinked directory)
-        // is reported as the escape it is; created only when missing.
         match dir.open_dir(&parent) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => dir
-                .create_dir_all(&parent)
-                .and_then(|()| dir.open_dir(&parent)),
-            opened => opened,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            opened => Some(opened),
         }
     }
+    .transpose()
     .map_err(|e| fs_error(CAP, path, e))?;
-    // What is there now: a symlink is followed beneath the root (an escape
-    // fails here); the rename below then replaces the link itself.
-    match parent_dir.metadata(&name) {
-        Ok(meta) if meta.is_dir() => {
-            return Err(fs_error(CAP, path, io::ErrorKind::IsADirectory.into()));
+    let growth = match &existing {
+        Some(parent_dir) => Growth {
+            new_entries: 0,
+            old_size: 0,
+            new_size: content.len() as u64,
         }
-        Ok(meta) if meta.is_file() && meta.nlink() > 1 => return Err(hard_linked(CAP, path)),
-        Ok(meta) if !meta.is_file() => {
-            return Err(Error::capability(CAP, "the target is not a regular file"));
-        }
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            // A dangling symlink is refused, a missing name is created.
-            if parent_dir
-                .symlink_metadata(&name)
-                .is_ok_and(|m| m.is_symlink())
-            {
-                return Err(Error::capability(CAP, "the target is a dangling symlink"));
-            }
-        }
-        Err(e) => return Err(fs_error(CAP, path, e)),
-    }
+        .with_target(target_size(parent_dir, &name, path)?),
+        None => Growth {
+            new_entries: dir_usage::missing_dirs(dir, &parent)
+                .map_err(|e| fs_error(CAP, path, e))?
+                .saturating_add(1),
+            old_size: 0,
+            new_size: content.len() as u64,
+        },
+    };
+    dir_usage::check(CAP, dir, quota, growth)?;
+    let parent_dir = match existing {
+        Some(parent_dir) => parent_dir,
+        None => dir
+            .create_dir_all(&parent)
+            .and_then(|()| dir.open_dir(&parent))
+            .map_err(|e| fs_error(CAP, path, e))?,
+    };
     let temp = format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple());
     let written = write_temp(&parent_dir, &temp, content)
         .and_then(|()| parent_dir.rename(&temp, &parent_dir, &name));
@@ -309,6 +315,32 @@ fn write_file(dir: &Dir, path: &str, content: &[u8]) -> Result<()> {
         let _ = d.into_std_file().sync_all();
     }
     Ok(())
+}
+
+/// The size of the regular file a write to `name` would replace (`None`:
+/// nothing there yet). A symlink is followed beneath the root (an escape
+/// fails here); the rename then replaces the link itself.
+fn target_size(parent_dir: &Dir, name: &Path, path: &str) -> Result<Option<u64>> {
+    const CAP: &str = "fs.write";
+    match parent_dir.metadata(name) {
+        Ok(meta) if meta.is_dir() => Err(fs_error(CAP, path, io::ErrorKind::IsADirectory.into())),
+        Ok(meta) if meta.is_file() && meta.nlink() > 1 => Err(hard_linked(CAP, path)),
+        Ok(meta) if !meta.is_file() => {
+            Err(Error::capability(CAP, "the target is not a regular file"))
+        }
+        Ok(meta) => Ok(Some(meta.len())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            // A dangling symlink is refused, a missing name is created.
+            if parent_dir
+                .symlink_metadata(name)
+                .is_ok_and(|m| m.is_symlink())
+            {
+                return Err(Error::capability(CAP, "the target is a dangling symlink"));
+            }
+            Ok(None)
+        }
+        Err(e) => Err(fs_error(CAP, path, e)),
+    }
 }
 
 fn write_temp(dir: &Dir, temp: &str, content: &[u8]) -> io::Result<()> {
@@ -391,16 +423,16 @@ impl FileProvider for DirFiles {
         namespace: &str,
         path: &str,
         content: Vec<u8>,
-        max_bytes: u64,
+        quota: FileQuota,
     ) -> Result<()> {
         check_path("fs.write", path)?;
         let size = content.len() as u64;
-        if size > max_bytes {
-            return Err(too_large("fs.write", size, max_bytes));
+        if size > quota.max_file_bytes {
+            return Err(too_large("fs.write", size, quota.max_file_bytes));
         }
         let path = path.to_owned();
         self.with_dir("fs.write", namespace, move |dir| {
-            write_file(dir, &path, &content)
+            write_file(dir, &path, &content, &quota)
         })
         .await
     }
@@ -427,6 +459,12 @@ impl FileProvider for DirFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const UNLIMITED: FileQuota = FileQuota {
+        max_file_bytes: u64::MAX,
+        max_files: u64::MAX,
+        max_storage_bytes: u64::MAX,
+    };
 
     /// A root holding `outside.txt` and the namespace `ext` with a dir `a`.
     fn fixture() -> (tempfile::TempDir, Dir) {
@@ -468,7 +506,7 @@ mod tests {
             abs,
         ] {
             assert_eq!(
-                code(write_file(&dir, path, b"x")),
+                code(write_file(&dir, path, b"x", &UNLIMITED)),
                 "permission_denied",
                 "{path}"
             );
@@ -503,7 +541,10 @@ mod tests {
     #[test]
     fn writing_over_a_directory_is_refused_and_leaves_nothing() {
         let (_tmp, dir) = fixture();
-        assert_eq!(code(write_file(&dir, "a", b"x")), "capability_failed");
+        assert_eq!(
+            code(write_file(&dir, "a", b"x", &UNLIMITED)),
+            "capability_failed"
+        );
         let names: Vec<_> = dir
             .entries()
             .unwrap()

@@ -5,6 +5,7 @@
 //! symlinks that lead out are refused whatever their spelling.
 
 use crate::error::Result;
+use crate::limits::ResourceLimits;
 
 /// `fs.read`, `fs.delete` request.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -52,6 +53,31 @@ pub const MAX_PATH_BYTES: usize = 1024;
 /// Most entries one `fs.list` returns.
 pub const MAX_LIST_ENTRIES: usize = 10_000;
 
+/// What one extension may keep in files: the caps a write is checked
+/// against before anything is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileQuota {
+    /// Largest single file, in bytes (`max_file_size_mb`; over it:
+    /// `capability_failed`).
+    pub max_file_bytes: u64,
+    /// Entries (files and directories) in the extension's directory
+    /// (`max_files`; past it: `quota_exceeded`).
+    pub max_files: u64,
+    /// Bytes of all its files (`max_storage_mb`; past it: `quota_exceeded`).
+    pub max_storage_bytes: u64,
+}
+
+impl FileQuota {
+    /// The file quota of `limits`.
+    pub fn of(limits: &ResourceLimits) -> FileQuota {
+        FileQuota {
+            max_file_bytes: limits.file_bytes(),
+            max_files: limits.max_files,
+            max_storage_bytes: limits.storage_bytes(),
+        }
+    }
+}
+
 /// Files under a per-extension root.
 #[async_trait::async_trait]
 pub trait FileProvider: Send + Sync + 'static {
@@ -61,16 +87,20 @@ pub trait FileProvider: Send + Sync + 'static {
     /// `permission_denied` for paths that escape the root, `capability_failed`
     /// for missing or oversize files, `io` otherwise.
     async fn read(&self, namespace: &str, path: &str, max_bytes: u64) -> Result<Vec<u8>>;
-    /// Writes a file atomically (no half-written file survives a failure).
+    /// Writes a file atomically (no half-written file survives a failure),
+    /// **checking `quota` before anything is created**: the file's own size,
+    /// then the entries and bytes the namespace would hold after the write
+    /// (a replacement counts only its growth).
     ///
     /// # Errors
-    /// As [`FileProvider::read`].
+    /// `quota_exceeded` past `max_files` or `max_storage_bytes`; otherwise
+    /// as [`FileProvider::read`].
     async fn write(
         &self,
         namespace: &str,
         path: &str,
         content: Vec<u8>,
-        max_bytes: u64,
+        quota: FileQuota,
     ) -> Result<()>;
     /// Lists a directory (root when `path` is `None`).
     ///

@@ -12,6 +12,7 @@
 //! | log | [`LogProvider`] | [`TracingLog`] |
 
 pub mod dir_files;
+mod dir_usage;
 pub mod events;
 pub mod files;
 pub mod http;
@@ -31,7 +32,7 @@ use std::sync::Arc;
 
 pub use dir_files::DirFiles;
 pub use events::{BroadcastEvents, Event, EventProvider};
-pub use files::FileProvider;
+pub use files::{FileProvider, FileQuota};
 pub use http::HttpProvider;
 pub use log::{LogProvider, TracingLog};
 pub use reqwest_http::ReqwestHttp;

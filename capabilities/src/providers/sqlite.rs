@@ -6,6 +6,9 @@
 //! are sealed before they reach SQLite** (see [`super::vault_store`]) and
 //! never appear in an error, a log line or `Debug` output. Each change runs
 //! in one transaction, so a failure (or a panic) leaves nothing half-written.
+//! **Quotas are counted in the write transaction that inserts** (`max_tasks`
+//! here, `max_vault_entries` in [`super::vault_store`]), so no two writers,
+//! in one process or several, pass a quota together.
 //!
 //! The connection is hardened at open: WAL journal, `synchronous=NORMAL`, a
 //! busy timeout, `SQLITE_DBCONFIG_DEFENSIVE`, no attached databases
@@ -29,7 +32,7 @@ use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::content::check_len as check_text;
-use crate::error::{Error, Result};
+use crate::error::{Error, QuotaKind, Result};
 use crate::providers::tasks::{
     MAX_DESCRIPTION_BYTES, MAX_LIST_LIMIT, MAX_STATUS_BYTES, MAX_TASK_DATA_BYTES, MAX_TITLE_BYTES,
     NewTask, Task, TaskPatch, TaskProvider, TaskQuery,
@@ -401,7 +404,7 @@ fn select_task(
 
 #[async_trait::async_trait]
 impl TaskProvider for SqliteStore {
-    async fn create(&self, namespace: &str, task: NewTask) -> Result<Task> {
+    async fn create(&self, namespace: &str, task: NewTask, max_tasks: u64) -> Result<Task> {
         const CAP: &str = "data.create_task";
         check_text("title", &task.title, 1, MAX_TITLE_BYTES)?;
         check_text("description", &task.description, 0, MAX_DESCRIPTION_BYTES)?;
@@ -412,7 +415,26 @@ impl TaskProvider for SqliteStore {
         let namespace = namespace.to_owned();
         self.with_conn(move |conn| {
             let now = now_ms();
-            let tx = conn.transaction().map_err(|e| storage(CAP, &e))?;
+            // IMMEDIATE: the write lock is held from the count to the
+            // commit, so no other connection inserts in between.
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(|e| storage(CAP, &e))?;
+            let kept: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM tasks WHERE namespace = ?1",
+                    params![namespace],
+                    |row| row.get(0),
+                )
+                .map_err(|e| storage(CAP, &e))?;
+            let kept = u64::try_from(kept).unwrap_or(0);
+            if kept >= max_tasks {
+                return Err(Error::quota(
+                    CAP,
+                    QuotaKind::Tasks,
+                    format!("max_tasks = {max_tasks}; the extension keeps {kept}"),
+                ));
+            }
             tx.execute(
                 "INSERT INTO tasks
                  (namespace, title, description, status, data, created_ms, updated_ms)

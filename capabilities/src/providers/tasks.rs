@@ -2,6 +2,7 @@
 //!
 //! Each extension sees only its own tasks: the broker passes the calling
 //! extension's id as the namespace, and a provider must scope every query by it.
+//! A namespace keeps at most its `max_tasks` (a quota, see `limits.rs`).
 
 use crate::error::Result;
 
@@ -98,11 +99,14 @@ pub const MAX_LIST_LIMIT: u32 = 1000;
 /// Stores tasks per namespace (the extension id).
 #[async_trait::async_trait]
 pub trait TaskProvider: Send + Sync + 'static {
-    /// Creates a task.
+    /// Creates a task, **unless the namespace already keeps `max_tasks`**:
+    /// counted and inserted in one write transaction, so that concurrent
+    /// writers (threads or processes) never pass the quota together.
     ///
     /// # Errors
-    /// `capability_failed` or `io` when the store fails.
-    async fn create(&self, namespace: &str, task: NewTask) -> Result<Task>;
+    /// `quota_exceeded` at `max_tasks`; `capability_failed` or `io` when the
+    /// store fails.
+    async fn create(&self, namespace: &str, task: NewTask, max_tasks: u64) -> Result<Task>;
     /// One task of this namespace.
     ///
     /// # Errors

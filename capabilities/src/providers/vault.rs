@@ -2,7 +2,8 @@
 //!
 //! **Values are secrets**: they never reach the audit log, logs or error
 //! messages. The broker passes the calling extension's id as the namespace;
-//! a provider must keep namespaces apart.
+//! a provider must keep namespaces apart, and keep each within its
+//! `max_vault_entries` (a quota, see `limits.rs`).
 //!
 //! A value may be **bound to hosts** (`morph vault set EXT KEY --hosts ...`):
 //! the broker then refuses any `http.fetch` that carries it to another host,
@@ -65,11 +66,31 @@ pub trait VaultProvider: Send + Sync + 'static {
     /// `capability_failed` or `io` when the store fails.
     async fn get(&self, namespace: &str, key: &str) -> Result<Option<String>>;
 
-    /// Sets `key` in `namespace`.
+    /// Sets `key` in `namespace`, **unless `key` is new and the namespace
+    /// already keeps `max_entries` keys** (setting a key again is never
+    /// refused): counted and written in one write transaction, so that
+    /// concurrent writers never pass the quota together. What the broker
+    /// calls for a guest's `vault.set`.
     ///
     /// # Errors
-    /// `capability_failed` or `io` when the store fails.
-    async fn set(&self, namespace: &str, key: &str, value: &str) -> Result<()>;
+    /// `quota_exceeded` at `max_entries`; `capability_failed` or `io` when
+    /// the store fails.
+    async fn set_within(
+        &self,
+        namespace: &str,
+        key: &str,
+        value: &str,
+        max_entries: u64,
+    ) -> Result<()>;
+
+    /// Sets `key` in `namespace` with no quota: the host's own writes (an
+    /// app, tests). Guests' writes go through [`VaultProvider::set_within`].
+    ///
+    /// # Errors
+    /// As [`VaultProvider::set_within`], never `quota_exceeded`.
+    async fn set(&self, namespace: &str, key: &str, value: &str) -> Result<()> {
+        self.set_within(namespace, key, value, u64::MAX).await
+    }
 
     /// Every value of `namespace` that is bound to hosts, opened. The
     /// broker asks for them on each `http.fetch`, to keep them from other
@@ -80,4 +101,13 @@ pub trait VaultProvider: Send + Sync + 'static {
     /// does not open (the broker then refuses the request: it cannot tell
     /// what it would carry).
     async fn bound(&self, namespace: &str) -> Result<Vec<BoundSecret>>;
+
+    /// Every `(key, value)` of `namespace`, opened: what the broker's
+    /// redaction step keeps out of records, logs and errors
+    /// ([`crate::redact`]).
+    ///
+    /// # Errors
+    /// `capability_failed` or `io` when the store fails or a value does not
+    /// open.
+    async fn values(&self, namespace: &str) -> Result<Vec<(String, String)>>;
 }

@@ -252,42 +252,35 @@ impl VaultProvider for SqliteStore {
 
     /// Sets the value and keeps the key's host binding, if it has one: an
     /// extension may change its secret, never where it may go.
-    async fn set(&self, namespace: &str, key: &str, value: &str) -> Result<()> {
-        self.store_value(namespace, key, value, Binding::Keep).await
+    async fn set_within(
+        &self,
+        namespace: &str,
+        key: &str,
+        value: &str,
+        max_entries: u64,
+    ) -> Result<()> {
+        self.store_value(namespace, key, value, Binding::Keep, max_entries)
+            .await
+    }
+
+    async fn values(&self, namespace: &str) -> Result<Vec<(String, String)>> {
+        let opened = self.opened("vault.values", namespace, false).await?;
+        Ok(opened
+            .into_iter()
+            .map(|(key, value, _)| (key, value))
+            .collect())
     }
 
     async fn bound(&self, namespace: &str) -> Result<Vec<BoundSecret>> {
         const WHAT: &str = "vault.bound";
-        let namespace = namespace.to_owned();
-        self.with_vault(move |conn, keys| {
-            let rows: Vec<(String, String, String, Vec<u8>)> = {
-                let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT key, hosts, key_id, sealed FROM vault
-                         WHERE namespace = ?1 AND hosts IS NOT NULL ORDER BY key",
-                    )
-                    .map_err(|e| storage(WHAT, &e))?;
-                stmt.query_map([&namespace], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-                })
-                .map_err(|e| storage(WHAT, &e))?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(|e| storage(WHAT, &e))?
-            };
-            rows.into_iter()
-                .map(|(key, hosts, key_id, sealed)| {
-                    let place = Place {
-                        namespace: &namespace,
-                        name: &key,
-                        hosts: Some(&hosts),
-                    };
-                    let value = open_row(keys, WHAT, &place, &key_id, &sealed)?;
-                    let hosts = parse_hosts(WHAT, &key, &hosts)?;
-                    Ok(BoundSecret { key, value, hosts })
-                })
-                .collect()
-        })
-        .await
+        self.opened(WHAT, namespace, true)
+            .await?
+            .into_iter()
+            .map(|(key, value, hosts)| {
+                let hosts = parse_hosts(WHAT, &key, hosts.as_deref().unwrap_or_default())?;
+                Ok(BoundSecret { key, value, hosts })
+            })
+            .collect()
     }
 }
 
@@ -301,6 +294,45 @@ enum Binding {
 }
 
 impl SqliteStore {
+    /// Every `(key, value, hosts)` of `namespace` (only the bound ones when
+    /// `bound_only`), opened, sorted by key.
+    async fn opened(
+        &self,
+        what: &'static str,
+        namespace: &str,
+        bound_only: bool,
+    ) -> Result<Vec<(String, String, Option<String>)>> {
+        let namespace = namespace.to_owned();
+        self.with_vault(move |conn, keys| {
+            let rows: Vec<(String, Option<String>, String, Vec<u8>)> = {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT key, hosts, key_id, sealed FROM vault
+                         WHERE namespace = ?1 AND (?2 = 0 OR hosts IS NOT NULL) ORDER BY key",
+                    )
+                    .map_err(|e| storage(what, &e))?;
+                stmt.query_map(params![namespace, bound_only], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })
+                .map_err(|e| storage(what, &e))?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(|e| storage(what, &e))?
+            };
+            rows.into_iter()
+                .map(|(key, hosts, key_id, sealed)| {
+                    let place = Place {
+                        namespace: &namespace,
+                        name: &key,
+                        hosts: hosts.as_deref(),
+                    };
+                    let value = open_row(keys, what, &place, &key_id, &sealed)?;
+                    Ok((key, value, hosts))
+                })
+                .collect()
+        })
+        .await
+    }
+
     /// Sets `key` in `namespace` bound to `hosts` (`None`: not bound, any
     /// host the manifest allows may receive it), replacing any binding.
     ///
@@ -317,22 +349,42 @@ impl SqliteStore {
         if hosts.as_ref().is_some_and(Vec::is_empty) {
             return Err(Error::params("hosts", "name at least one host"));
         }
-        self.store_value(namespace, key, value, Binding::Set(hosts))
+        // The host's user sets it (`morph vault set`): no guest quota.
+        self.store_value(namespace, key, value, Binding::Set(hosts), u64::MAX)
             .await
     }
 
-    /// Seals and stores one value under the active key, with its binding.
+    /// Seals and stores one value under the active key, with its binding;
+    /// a new key only while the namespace keeps fewer than `max_entries`
+    /// (counted in the same write transaction as the insert).
     async fn store_value(
         &self,
         namespace: &str,
         key: &str,
         value: &str,
         binding: Binding,
+        max_entries: u64,
     ) -> Result<()> {
         const WHAT: &str = "vault.set";
         let (namespace, key, value) = (namespace.to_owned(), key.to_owned(), value.to_owned());
         self.with_vault(move |conn, keys| {
             let tx = write_tx(conn, WHAT)?;
+            let (kept, exists): (i64, bool) = tx
+                .query_row(
+                    "SELECT COUNT(*), COUNT(*) FILTER (WHERE key = ?2)
+                     FROM vault WHERE namespace = ?1",
+                    params![namespace, key],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .map_err(|e| storage(WHAT, &e))?;
+            let kept = u64::try_from(kept).unwrap_or(0);
+            if !exists && kept >= max_entries {
+                return Err(Error::quota(
+                    WHAT,
+                    crate::error::QuotaKind::VaultEntries,
+                    format!("max_vault_entries = {max_entries}; the extension keeps {kept} keys"),
+                ));
+            }
             let hosts: Option<String> = match binding {
                 Binding::Set(hosts) => hosts.as_deref().map(stored_hosts),
                 Binding::Keep => tx

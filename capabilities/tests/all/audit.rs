@@ -9,10 +9,10 @@ use std::sync::Arc;
 use ed25519_dalek::SigningKey;
 use morph_capabilities::audit::{
     AuditEntry, AuditFile, AuditRecord, AuditSink, CHECKPOINTS_FILE, Checkpoint, CheckpointWriter,
-    Decision, FileAuditLog, GENESIS_HASH, KEY_FILE, LOG_FILE, ProblemKind, VerifyReport, key_id,
-    load_signing_key, verify, verify_in,
+    Decision, FileAuditLog, GENESIS_HASH, LOG_FILE, Phase, ProblemKind, VerifyReport, key_id,
+    read_signing_key, signing_key_path, verify, verify_in,
 };
-use morph_capabilities::{CapabilityBroker, Error, ErrorCode, Providers};
+use morph_capabilities::{CapabilityBroker, Error, ErrorCode, Permission, Providers};
 use serde_json::json;
 
 use crate::support;
@@ -32,6 +32,9 @@ fn entry(i: u64) -> AuditEntry {
         outcome: "ok".to_owned(),
         reason: None,
         duration_us: 10 * i,
+        phase: None,
+        request_digest: None,
+        intent_seq: None,
     }
 }
 
@@ -101,6 +104,8 @@ fn an_untouched_log_verifies() {
     assert_eq!(json["problem"], json!(null));
 }
 
+/// THREATS.md, "Audit": edit, delete, reorder, replay: the verifier names the
+/// first bad record (edit).
 #[test]
 fn an_edited_record_is_named() {
     let dir = filled();
@@ -129,6 +134,8 @@ fn swapped_records_break_the_chain() {
     assert_problem(&report, ProblemKind::BrokenChain, 3, 4);
 }
 
+/// THREATS.md, "Audit": edit, delete, reorder, replay: the verifier names the
+/// first bad record (replay).
 #[test]
 fn a_replayed_record_is_named() {
     let dir = filled();
@@ -146,6 +153,8 @@ fn a_replayed_record_is_named() {
     assert_problem(&report, ProblemKind::Replayed, 11, 2);
 }
 
+/// THREATS.md, "Audit": truncating the tail is caught by signed checkpoints
+/// kept apart from the log.
 #[test]
 fn a_truncated_tail_is_caught_by_the_checkpoints() {
     let dir = filled();
@@ -176,6 +185,8 @@ fn recompute_from_record_4(dir: &Path) {
     write_lines(&path, &out);
 }
 
+/// THREATS.md, "Audit": recomputing the whole chain is caught by signed
+/// checkpoints kept apart from the log.
 #[test]
 fn a_recomputed_chain_is_caught_by_the_checkpoints() {
     let dir = filled();
@@ -192,7 +203,7 @@ fn a_recomputed_chain_is_caught_by_the_checkpoints() {
 fn a_forged_checkpoint_signature_is_caught() {
     let dir = filled();
     recompute_from_record_4(dir.path());
-    let real = load_signing_key(&dir.path().join(KEY_FILE)).unwrap();
+    let real = read_signing_key(dir.path()).unwrap();
     let forger = SigningKey::from_bytes(&[7; 32]);
 
     // The attacker re-signs the checkpoints of the recomputed chain with their
@@ -236,6 +247,8 @@ fn a_forged_checkpoint_signature_is_caught() {
     );
 }
 
+/// THREATS.md, "Audit": a crash mid-append leaves a log that verifies up to the
+/// last committed record.
 #[test]
 fn a_torn_last_line_verifies_and_is_cut_on_reopen() {
     let dir = filled();
@@ -351,6 +364,8 @@ fn writers_sharing_a_log_append_one_unbroken_chain() {
     assert_eq!(record.seq, WRITERS * EACH + 1);
 }
 
+/// THREATS.md, "Audit": a crash mid-append leaves a log that verifies up to the
+/// last committed record.
 #[test]
 fn a_writer_that_died_mid_append_leaves_a_tail_the_next_one_cuts() {
     let dir = filled();
@@ -378,7 +393,8 @@ fn a_writer_that_died_mid_append_leaves_a_tail_the_next_one_cuts() {
 fn the_signing_key_is_created_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = filled();
-    let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+    // Kept outside the data dir (issue 26, point 3): see audit_witness.rs.
+    let mode = std::fs::metadata(signing_key_path(dir.path()).unwrap())
         .unwrap()
         .permissions()
         .mode();
@@ -451,6 +467,8 @@ impl AuditSink for FailingSink {
     }
 }
 
+/// THREATS.md, "Audit": if an audit record cannot be written, the capability
+/// call fails rather than going unlogged.
 #[tokio::test]
 async fn a_capability_call_fails_when_its_audit_record_cannot_be_written() {
     let dir = tempfile::tempdir().unwrap();
@@ -460,4 +478,170 @@ async fn a_capability_call_fails_when_its_audit_record_cannot_be_written() {
     let err = broker.invoke(&ctx, "config", json!({})).await.unwrap_err();
     assert!(err.to_string().contains("audit"), "{err}");
     assert!(ctx.audit_records().is_empty());
+}
+
+/// A broker on real providers in `dir`, auditing into `sink`.
+fn broker_auditing_into(dir: &Path, sink: Arc<dyn AuditSink>) -> CapabilityBroker {
+    CapabilityBroker::new(Providers::open(&dir.join("data")).unwrap(), sink)
+}
+
+/// The log of `dir/audit` with durable appends (intents) refused: its disk
+/// is full for a record that must be synced.
+struct NoIntents(FileAuditLog);
+
+impl AuditSink for NoIntents {
+    fn append(&self, _entry: AuditEntry) -> morph_capabilities::Result<AuditRecord> {
+        Err(Error::io(
+            "appending to the audit log",
+            std::io::Error::other("disk full"),
+        ))
+    }
+    fn append_batched(&self, entry: AuditEntry) -> morph_capabilities::Result<AuditRecord> {
+        self.0.append_batched(entry)
+    }
+}
+
+/// The log of `dir/audit` that takes the intent, then fails every later
+/// record: the disk filled between an intent and its outcome.
+struct LosesOutcomes(FileAuditLog);
+
+impl AuditSink for LosesOutcomes {
+    fn append(&self, entry: AuditEntry) -> morph_capabilities::Result<AuditRecord> {
+        self.0.append(entry)
+    }
+    fn append_batched(&self, _entry: AuditEntry) -> morph_capabilities::Result<AuditRecord> {
+        Err(Error::io(
+            "appending to the audit log",
+            std::io::Error::other("disk full"),
+        ))
+    }
+}
+
+/// Issue 26, point 1. THREATS.md, "Audit": if an audit record cannot be
+/// written, the capability call fails rather than going unlogged, and an
+/// effect never happens before its record: when the intent cannot be made
+/// durable, the file is not written; calls without an effect still run.
+#[tokio::test]
+async fn an_effect_happens_only_after_its_intent_is_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = FileAuditLog::open_in(&dir.path().join("audit")).unwrap();
+    let broker = broker_auditing_into(dir.path(), Arc::new(NoIntents(log)));
+    let ctx = support::ctx("ext", &[Permission::FsWrite, Permission::FsRead]);
+    let err = broker
+        .invoke(&ctx, "fs.write", json!({"path": "a.txt", "content": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Io);
+    assert!(
+        err.to_string().contains("intent; nothing was done"),
+        "{err}"
+    );
+    assert!(!dir.path().join("data/files/ext/a.txt").exists());
+    // The failed attempt is itself recorded (records are batched): no
+    // intent, the `io` outcome.
+    let records = ctx.audit_records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        (records[0].entry.phase, records[0].entry.outcome.as_str()),
+        (None, "io")
+    );
+    // A read has no effect: its one record is batched, and it runs.
+    let listed = broker.invoke(&ctx, "fs.list", json!({})).await.unwrap();
+    assert_eq!(listed, json!({"entries": []}));
+    assert_eq!(ctx.audit_records()[1].entry.phase, None);
+}
+
+/// Issue 26, point 1: an intent whose outcome could not be written (a full
+/// disk, a kill) verifies, and the report names it as an effect that may
+/// have happened.
+#[tokio::test]
+async fn an_intent_without_its_outcome_is_an_effect_that_may_have_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit_dir = dir.path().join("audit");
+    let log = FileAuditLog::open_in(&audit_dir).unwrap();
+    let broker = broker_auditing_into(dir.path(), Arc::new(LosesOutcomes(log)));
+    let ctx = support::ctx("ext", &[Permission::FsWrite]);
+    let err = broker
+        .invoke(&ctx, "fs.write", json!({"path": "a.txt", "content": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Io, "{err}");
+    let written: Vec<_> = walk(dir.path());
+    assert!(
+        dir.path().join("data/files/ext/a.txt").exists(),
+        "it happened: {err} {written:?}"
+    );
+    drop(broker);
+    let report = verify_in(&audit_dir).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.open_intents_total, 1);
+    let open = &report.open_intents[0];
+    assert_eq!(
+        (
+            open.capability.as_str(),
+            open.extension.as_str(),
+            open.call_id.as_str()
+        ),
+        ("fs.write", "ext", ctx.call_id())
+    );
+}
+
+/// Issue 26, point 1: the records of a call with an effect (an intent with
+/// the request's digest, then an outcome naming it) and of one without (a
+/// single record); a vault value never shapes the digest.
+#[tokio::test]
+async fn effects_have_an_intent_and_an_outcome_and_reads_one_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit_dir = dir.path().join("audit");
+    let log = Arc::new(FileAuditLog::open_in(&audit_dir).unwrap());
+    let broker = broker_auditing_into(dir.path(), log.clone());
+    let ctx = support::ctx("ext", &[Permission::VaultWrite, Permission::VaultRead]);
+    for value in ["first-secret", "second-secret"] {
+        let set = json!({"key": "token", "value": value});
+        broker.invoke(&ctx, "vault.set", set).await.unwrap();
+    }
+    broker
+        .invoke(&ctx, "vault.get", json!({"key": "token"}))
+        .await
+        .unwrap();
+    let records = ctx.audit_records();
+    let phases: Vec<_> = records.iter().map(|r| r.entry.phase).collect();
+    assert_eq!(
+        phases,
+        [
+            Some(Phase::Intent),
+            Some(Phase::Outcome),
+            Some(Phase::Intent),
+            Some(Phase::Outcome),
+            None
+        ]
+    );
+    assert_eq!(records[1].entry.intent_seq, Some(records[0].seq));
+    assert_eq!(records[1].entry.outcome, "ok");
+    assert_eq!(
+        records[0].entry.request_digest, records[2].entry.request_digest,
+        "the value is left out of the digest"
+    );
+    log.flush().unwrap();
+    let text = std::fs::read_to_string(audit_dir.join(LOG_FILE)).unwrap();
+    assert!(!text.contains("secret"));
+    let report = verify_in(&audit_dir).unwrap();
+    assert!(
+        report.is_ok() && report.open_intents.is_empty(),
+        "{report:?}"
+    );
+    // Intents checkpoint (seq 1, 3); the flush checkpoints the batched head (5).
+    assert_eq!(report.checkpoints_checked, 3);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
 }

@@ -187,6 +187,8 @@ async fn log_counts_toward_max_output_kb() {
     assert_eq!(c.output_bytes(), 600);
 }
 
+/// THREATS.md, "Bypassing the broker's checks": events, the host stamps the
+/// source; no extension emits as another.
 #[tokio::test]
 async fn events_carry_the_callers_id_as_source() {
     let f = Fixture::new();
@@ -232,10 +234,19 @@ impl VaultProvider for Panicky {
     async fn get(&self, _namespace: &str, _key: &str) -> Result<Option<String>> {
         panic!("provider bug")
     }
-    async fn set(&self, _namespace: &str, _key: &str, _value: &str) -> Result<()> {
+    async fn set_within(
+        &self,
+        _namespace: &str,
+        _key: &str,
+        _value: &str,
+        _max: u64,
+    ) -> Result<()> {
         Ok(())
     }
     async fn bound(&self, _namespace: &str) -> Result<Vec<BoundSecret>> {
+        Ok(Vec::new())
+    }
+    async fn values(&self, _namespace: &str) -> Result<Vec<(String, String)>> {
         Ok(Vec::new())
     }
 }
@@ -249,10 +260,19 @@ impl VaultProvider for Slow {
         tokio::time::sleep(Duration::from_secs(2)).await;
         Ok(Some("late".to_owned()))
     }
-    async fn set(&self, _namespace: &str, _key: &str, _value: &str) -> Result<()> {
+    async fn set_within(
+        &self,
+        _namespace: &str,
+        _key: &str,
+        _value: &str,
+        _max: u64,
+    ) -> Result<()> {
         Ok(())
     }
     async fn bound(&self, _namespace: &str) -> Result<Vec<BoundSecret>> {
+        Ok(Vec::new())
+    }
+    async fn values(&self, _namespace: &str) -> Result<Vec<(String, String)>> {
         Ok(Vec::new())
     }
 }
@@ -266,6 +286,8 @@ fn fixture_with_vault(vault: Arc<dyn VaultProvider>) -> Fixture {
     Fixture::with_providers(dir, providers)
 }
 
+/// THREATS.md, "The host itself": a panic inside a host function is caught at
+/// the boundary and becomes an error for that call.
 #[tokio::test]
 async fn a_panicking_provider_fails_only_its_call() {
     let f = fixture_with_vault(Arc::new(Panicky));
@@ -284,6 +306,8 @@ async fn a_panicking_provider_fails_only_its_call() {
     assert_eq!(code(&again), "capability_failed");
 }
 
+/// THREATS.md, "Exhausting the host": time spent inside host calls counts
+/// toward the deadline.
 #[tokio::test]
 async fn a_slow_provider_times_out_at_the_call_deadline() {
     let f = fixture_with_vault(Arc::new(Slow));

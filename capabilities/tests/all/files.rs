@@ -183,6 +183,8 @@ async fn utf8_and_base64_contents() {
     assert!(!ext_dir(&f, "ext-a").join("c.bin").exists());
 }
 
+/// THREATS.md, "Bypassing the broker's checks": files, `..` and absolute paths
+/// are refused beneath the extension's root.
 #[tokio::test]
 async fn dot_dot_and_absolute_paths_are_refused() {
     let f = Fixture::new();
@@ -255,6 +257,7 @@ async fn dot_dot_and_absolute_paths_are_refused() {
     assert_eq!(expect_ok(&list)["entries"].as_array().unwrap().len(), 1);
 }
 
+/// THREATS.md, "Bypassing the broker's checks": files, symlinks out.
 #[tokio::test]
 async fn a_symlink_to_a_file_outside_is_refused() {
     let f = Fixture::new();
@@ -397,6 +400,7 @@ async fn the_extension_directory_itself_as_a_symlink_out_is_refused() {
     assert!(!out.path().join("new.txt").exists());
 }
 
+/// THREATS.md, "Bypassing the broker's checks": files, hard links out.
 #[tokio::test]
 async fn a_hard_link_to_a_file_outside_is_refused() {
     let f = Fixture::new();
@@ -432,6 +436,7 @@ async fn a_hard_link_to_a_file_outside_is_refused() {
     assert!(!audit.contains(OUTSIDE_TEXT));
 }
 
+/// THREATS.md, "Bypassing the broker's checks": files, NUL bytes.
 #[tokio::test]
 async fn nul_bytes_and_empty_paths_are_invalid() {
     let f = Fixture::new();
@@ -453,6 +458,8 @@ async fn nul_bytes_and_empty_paths_are_invalid() {
     }
 }
 
+/// THREATS.md, "Exhausting the host": every host call caps what it copies or
+/// allocates for the guest (file size).
 #[tokio::test]
 async fn size_caps_on_write_and_read() {
     let f = Fixture::new();

@@ -2,6 +2,7 @@
 //! server on 127.0.0.1, real SQLite, a real directory tree.
 
 mod audit;
+mod audit_witness;
 mod broker;
 mod files;
 mod http;

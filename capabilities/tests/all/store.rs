@@ -37,6 +37,8 @@ async fn vault_round_trips_and_overwrites() {
     assert_eq!(got.unwrap(), json!({"value": ""}));
 }
 
+/// THREATS.md, "Bypassing the broker's checks": SQLite, each extension sees
+/// only its own vault keys.
 #[tokio::test]
 async fn vault_namespaces_are_isolated() {
     let f = Fixture::new();
@@ -87,6 +89,8 @@ async fn vault_get_without_vault_read_is_denied() {
     assert_eq!(rec.entry.decision, Decision::Denied);
 }
 
+/// THREATS.md, "Bypassing the broker's checks": secrets never reach logs, audit
+/// or errors.
 #[tokio::test]
 async fn vault_values_never_reach_audit_or_errors() {
     const SECRET: &str = "s3cr3t-Value-7f1c9e";
@@ -202,6 +206,8 @@ async fn tasks_create_get_list_update() {
     assert_eq!(rec.entry.decision, Decision::Allowed);
 }
 
+/// THREATS.md, "Bypassing the broker's checks": SQLite, each extension sees
+/// only its own rows.
 #[tokio::test]
 async fn tasks_are_isolated_between_extensions() {
     let f = Fixture::new();
@@ -233,6 +239,8 @@ async fn tasks_are_isolated_between_extensions() {
     assert_eq!(got.unwrap(), task, "b's update attempt changed nothing");
 }
 
+/// THREATS.md, "Exhausting the host": every host call caps what it copies or
+/// allocates for the guest (rows).
 #[tokio::test]
 async fn task_size_caps_are_the_guests_invalid_request() {
     let f = Fixture::new();
@@ -283,6 +291,8 @@ async fn task_size_caps_are_the_guests_invalid_request() {
     assert_eq!(got.unwrap()["title"].as_str().unwrap().len(), 1024);
 }
 
+/// THREATS.md, "Bypassing the broker's checks": SQLite, parameterised queries
+/// only.
 #[tokio::test]
 async fn injection_shaped_strings_are_stored_verbatim() {
     let f = Fixture::new();
@@ -434,5 +444,6 @@ async fn concurrent_writers_all_land() {
             .unwrap();
         assert_eq!(got, json!({"value": format!("v{i}")}));
     }
-    assert_eq!(f.audit.records().len(), 20 * 2 + 1 + 20);
+    // Each write an intent and an outcome; each read one record.
+    assert_eq!(f.audit.records().len(), 20 * 2 * 2 + 1 + 20);
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use morph_capabilities::audit::{AuditRecord, MemoryAuditSink};
+use morph_capabilities::audit::{AuditRecord, MemoryAuditSink, Phase};
 use morph_capabilities::{
     CallContext, CallKind, CapabilityBroker, ExtensionIdentity, Grants, HostPattern, Permission,
     PermissionSet, Providers, ResourceLimits, Result,
@@ -68,8 +68,10 @@ pub fn ctx(id: &str, permissions: &[Permission]) -> CallContext {
     ctx_with(id, permissions, &[], ResourceLimits::default())
 }
 
-/// Invokes through the broker and returns the outcome with the one audit
-/// record the call wrote.
+/// Invokes through the broker and returns the outcome with the audit
+/// record of its outcome: the one record of a call without an effect or of
+/// a refusal before any effect, else the `outcome` after its durable
+/// `intent` (checked here: one intent, then one outcome naming it).
 pub async fn call(
     fixture: &Fixture,
     ctx: &CallContext,
@@ -79,12 +81,19 @@ pub async fn call(
     let before = fixture.audit.records().len();
     let outcome = fixture.broker.invoke(ctx, capability, request).await;
     let records = fixture.audit.records();
-    assert_eq!(
-        records.len(),
-        before + 1,
-        "exactly one audit record per call"
-    );
-    (outcome, records[before].clone())
+    let written = &records[before..];
+    match written {
+        [one] => assert_eq!(one.entry.phase, None, "{one:?}"),
+        [intent, done] => {
+            assert_eq!(intent.entry.phase, Some(Phase::Intent), "{intent:?}");
+            assert_eq!(intent.entry.outcome, "intent");
+            assert!(intent.entry.request_digest.is_some());
+            assert_eq!(done.entry.phase, Some(Phase::Outcome), "{done:?}");
+            assert_eq!(done.entry.intent_seq, Some(intent.seq));
+        }
+        other => panic!("one record, or an intent and its outcome: {other:?}"),
+    }
+    (outcome, written[written.len() - 1].clone())
 }
 
 /// The outcome's code, `ok` for success.

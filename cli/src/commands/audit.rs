@@ -1,12 +1,13 @@
-//! `morph audit [--verify]`: show the latest audit records, or verify the
-//! chain and its signed checkpoints and name the first bad record.
+//! `morph audit [--verify [--witness PATH]]`: show the latest audit records,
+//! or verify the chain and its signed checkpoints, and the log against its
+//! witness kept outside the data dir, and name the first bad record.
 
 use std::io::{BufRead, BufReader, Read, Write};
 
 use morph_capabilities::Error;
 use morph_capabilities::audit::{
-    AuditRecord, CHECKPOINTS_FILE, KEY_FILE, LOG_FILE, VerifyReport, load_signing_key, verify,
-    verify_in,
+    AuditRecord, CHECKPOINTS_FILE, LOG_FILE, VerifyReport, WitnessReport, read_signing_key, verify,
+    verify_witness,
 };
 
 use crate::args::AuditArgs;
@@ -23,7 +24,7 @@ pub fn audit(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         .unwrap_or_else(default_data_dir)
         .join("audit");
     if args.public_key {
-        return match load_signing_key(&dir.join(KEY_FILE)) {
+        return match read_signing_key(&dir) {
             Err(e) => failure(out, err, args.json, &e, &[]),
             Ok(key) => {
                 let _ = writeln!(out, "{}", hex::encode(key.verifying_key().as_bytes()));
@@ -32,14 +33,21 @@ pub fn audit(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         };
     }
     if args.verify {
-        return match verify_with(&dir, args.key.as_deref()) {
+        return match verify_with(&dir, args.key.as_deref(), args.witness.as_deref()) {
             Err(e) => failure(out, err, args.json, &e, &[]),
-            Ok(report) => {
+            Ok((report, witness)) => {
                 if args.json {
+                    let mut doc = serde_json::to_value(&report).unwrap_or_default();
+                    if let (Some(witness), Some(doc)) = (&witness, doc.as_object_mut()) {
+                        doc.insert(
+                            "witness".to_owned(),
+                            serde_json::to_value(witness).unwrap_or_default(),
+                        );
+                    }
                     let _ = writeln!(
                         out,
                         "{}",
-                        serde_json::to_string_pretty(&report).unwrap_or_default()
+                        serde_json::to_string_pretty(&doc).unwrap_or_default()
                     );
                 } else if let Some(problem) = &report.problem {
                     let _ = writeln!(out, "FAILED: {problem}");
@@ -57,8 +65,21 @@ pub fn audit(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                             ""
                         }
                     );
+                    for open in &report.open_intents {
+                        let _ = writeln!(
+                            out,
+                            "effect may have happened: #{} {} of {} (call {}) has an intent \
+                             and no outcome (the run was killed or the disk filled between them)",
+                            open.seq, open.capability, open.extension, open.call_id
+                        );
+                    }
                 }
-                if report.is_ok() {
+                if !args.json
+                    && let Some(witness) = &witness
+                {
+                    print_witness(out, witness);
+                }
+                if report.is_ok() && witness.as_ref().is_none_or(WitnessReport::is_ok) {
                     EXIT_OK
                 } else {
                     EXIT_EXTENSION_FAILED
@@ -100,23 +121,54 @@ pub fn audit(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
 }
 
-/// Verifies against the pinned key when given, else the key beside the log
-/// (which proves the chain but not who wrote it: pin the key for that).
-fn verify_with(dir: &std::path::Path, key: Option<&str>) -> Result<VerifyReport, Error> {
-    let Some(hex) = key else {
-        return verify_in(dir);
+/// Verifies against the pinned key when given, else the log's key (kept
+/// outside the data dir: it proves the chain, and who wrote it as long as the
+/// key was not stolen or replaced; pin it, and keep a witness, for that), and
+/// the log against its witness when one is given.
+fn verify_with(
+    dir: &std::path::Path,
+    key: Option<&str>,
+    witness: Option<&std::path::Path>,
+) -> Result<(VerifyReport, Option<WitnessReport>), Error> {
+    let key = match key {
+        None => read_signing_key(dir)?.verifying_key(),
+        Some(hex) => {
+            let bytes: [u8; 32] = hex::decode(hex)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| {
+                    Error::params("key", "must be 64 hex digits (an Ed25519 public key)")
+                })?;
+            ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                .map_err(|e| Error::params("key", format!("not an Ed25519 public key: {e}")))?
+        }
     };
-    let bytes: [u8; 32] = hex::decode(hex)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| Error::params("key", "must be 64 hex digits (an Ed25519 public key)"))?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
-        .map_err(|e| Error::params("key", format!("not an Ed25519 public key: {e}")))?;
-    verify(
-        &dir.join(LOG_FILE),
-        Some(&dir.join(CHECKPOINTS_FILE)),
-        Some(&key),
-    )
+    let log = dir.join(LOG_FILE);
+    let report = verify(&log, Some(&dir.join(CHECKPOINTS_FILE)), Some(&key))?;
+    let witness = match witness {
+        Some(path) => Some(verify_witness(&log, path, &key)?),
+        None => None,
+    };
+    Ok((report, witness))
+}
+
+/// The witness's verdict, after the log's.
+fn print_witness(out: &mut dyn Write, witness: &WitnessReport) {
+    let _ = match &witness.problem {
+        Some(problem) => writeln!(out, "FAILED: {problem}"),
+        None => writeln!(
+            out,
+            "witness ok: {} heads found in the log, the last at seq {} (the log ends at seq {}{})",
+            witness.heads_checked,
+            witness.last_witnessed_seq,
+            witness.log_last_seq,
+            if witness.log_last_seq > witness.last_witnessed_seq {
+                ": later records are vouched for by the key alone"
+            } else {
+                ""
+            }
+        ),
+    };
 }
 
 /// The last `limit` parseable records of the log.

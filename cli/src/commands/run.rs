@@ -9,13 +9,17 @@
 //! Every run counts towards the extension's quarantine in the data dir
 //! (`--quarantine-strikes` within `--quarantine-window`): a quarantined
 //! extension is refused with `extension_quarantined` before it loads.
+//!
+//! `--quota FIELD=N` lowers a storage quota (`max_files`, ...) for the run,
+//! whatever the manifest asks for: the host-wide override of
+//! [`HostPolicy::cap_quota`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use morph_package::{InstallStore, InstalledRecord, PackageOpener};
-use morph_runtime_core::capabilities::{HostPolicy, Permission, QuarantineConfig};
+use morph_runtime_core::capabilities::{HostPolicy, Permission, QuarantineConfig, QuotaKind};
 use morph_runtime_core::{Error, Host, Isolation, LoadOptions};
 use serde_json::Value;
 
@@ -45,7 +49,7 @@ pub async fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 
             load_installed(&host, &opener, record, file, config).await
         }
     };
-    match loaded {
+    let code = match loaded {
         Err(e) => failure(out, err, json_mode, &e, &[]),
         Ok(id) => {
             let execution = host.execute_traced(&id, &args.action, params).await;
@@ -54,7 +58,13 @@ pub async fn run(args: RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 
                 Err(e) => failure(out, err, json_mode, e, &execution.audit),
             }
         }
+    };
+    // The batched records (reads, outcomes) reach the disk before the
+    // process ends; the workers may outlive `host` until exit.
+    if let Err(e) = host.broker().flush_audit() {
+        let _ = writeln!(err, "warning: syncing the audit log: {e}");
     }
+    code
 }
 
 type Prepared = (Host, Value, Value, Target, PackageOpener);
@@ -95,10 +105,17 @@ fn prepare(args: &RunArgs, err: &mut dyn Write) -> Result<Prepared, Error> {
         .with_quarantine(QuarantineConfig {
             strikes: args.quarantine_strikes,
             window: std::time::Duration::from_secs(args.quarantine_window),
-        });
-    if let Target::Installed(record, _) = &target {
-        builder = builder.with_policy(approved_only(record));
+        })
+        .with_audit_reserve(args.audit_reserve_mb.saturating_mul(1024 * 1024));
+    let mut policy = match &target {
+        Target::Installed(record, _) => approved_only(record),
+        _ => HostPolicy::permissive(),
+    };
+    for quota in &args.quotas {
+        let (kind, max) = parse_quota(quota)?;
+        policy.cap_quota(kind, max);
     }
+    builder = builder.with_policy(policy);
     if args.isolation == Some(IsolationArg::Process) {
         builder = builder.with_process_isolation(crate::process_tier()?);
     }
@@ -138,6 +155,38 @@ fn approved_only(record: &InstalledRecord) -> HostPolicy {
         }
     }
     policy
+}
+
+/// One `--quota FIELD=N`: a quota and the most it may be.
+fn parse_quota(text: &str) -> Result<(QuotaKind, u64), Error> {
+    const KINDS: [QuotaKind; 5] = [
+        QuotaKind::Files,
+        QuotaKind::Storage,
+        QuotaKind::Tasks,
+        QuotaKind::VaultEntries,
+        QuotaKind::Events,
+    ];
+    let fields = || {
+        KINDS
+            .iter()
+            .map(|k| k.field())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (field, max) = text
+        .split_once('=')
+        .ok_or_else(|| Error::params("quota", format!("`{text}` is not FIELD=N")))?;
+    let kind = KINDS
+        .into_iter()
+        .find(|k| k.field() == field.trim())
+        .ok_or_else(|| Error::params("quota", format!("`{field}` is not one of {}", fields())))?;
+    let max = max
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| Error::params("quota", format!("`{max}` is not a number from 1")))?;
+    Ok((kind, max))
 }
 
 fn parse_json(field: &str, text: &str) -> Result<Value, Error> {

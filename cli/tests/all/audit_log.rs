@@ -85,7 +85,12 @@ fn cli_runs_at_once_on_one_data_dir_append_one_chain() {
         json!(1 + RUNS as u64 * LINES),
         "{report}"
     );
-    assert_eq!(report["checkpoints_checked"], report["records"], "{report}");
+    // Records without an effect are batched; each run checkpoints its head
+    // when it ends (runs that end at the same head share one).
+    assert!(
+        report["checkpoints_checked"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
 }
 
 #[test]

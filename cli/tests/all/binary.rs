@@ -173,7 +173,10 @@ fn run_the_task_digest_example_on_both_engines_with_logs_on_stderr() {
             .iter()
             .map(|r| r["capability"].as_str().unwrap())
             .collect();
-        assert_eq!(caps, vec!["data.create_task", "log"]);
+        // The task's intent and its outcome, then the log line.
+        assert_eq!(caps, vec!["data.create_task", "data.create_task", "log"]);
+        assert_eq!(env["audit"][0]["phase"], "intent");
+        assert_eq!(env["audit"][1]["phase"], "outcome");
         assert!(String::from_utf8_lossy(&out.stderr).contains("added task"));
     }
     let out = morph()
@@ -195,7 +198,10 @@ fn run_the_task_digest_example_on_both_engines_with_logs_on_stderr() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 6 records"));
+    // Two task writes and the digest file (an intent and an outcome each),
+    // and three log lines.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("ok: 9 records"), "{text}");
 }
 
 #[test]

@@ -58,9 +58,14 @@ fn success_envelope_carries_result_and_audit() {
     assert_eq!(env["ok"], json!(true));
     assert_eq!(env["result"], Value::Null);
     let audit = env["audit"].as_array().unwrap();
-    assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0]["capability"], "vault.set");
-    assert_eq!(audit[0]["decision"], "allowed");
+    assert_eq!(audit.len(), 2, "an intent, then the outcome");
+    assert_eq!(
+        (&audit[0]["capability"], &audit[0]["phase"]),
+        (&json!("vault.set"), &json!("intent"))
+    );
+    assert_eq!(audit[1]["capability"], "vault.set");
+    assert_eq!(audit[1]["decision"], "allowed");
+    assert_eq!(audit[1]["intent_seq"], audit[0]["seq"]);
     assert!(o.stderr.contains("unsigned development package"));
 }
 
@@ -161,7 +166,8 @@ fn the_audit_log_of_a_run_verifies_and_tampering_is_named() {
     }
     let o = morph(&["audit", "--verify", "--json", "--data-dir", &data]);
     assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
-    assert_eq!(envelope(&o)["records"], json!(3));
+    // Three writes, each an intent and an outcome.
+    assert_eq!(envelope(&o)["records"], json!(6));
 
     let log = std::path::Path::new(&data).join("audit/audit.log");
     let text = std::fs::read_to_string(&log).unwrap();
@@ -170,7 +176,9 @@ fn the_audit_log_of_a_run_verifies_and_tampering_is_named() {
     assert_eq!(o.code, 1);
     let report = envelope(&o);
     assert_eq!(report["problem"]["kind"], "bad_hash", "{report}");
-    assert_eq!(report["problem"]["seq"], json!(1));
+    // The first `"ok"` is the outcome of the first write (seq 2, after its
+    // intent).
+    assert_eq!(report["problem"]["seq"], json!(2));
 }
 
 #[test]
@@ -186,9 +194,13 @@ fn a_log_rewritten_under_a_new_key_fails_against_the_pinned_key() {
     let pinned = pinned.stdout.trim().to_owned();
     assert_eq!(pinned.len(), 64);
 
-    // An attacker deletes the audit dir and lets the host start a new chain
-    // (and a new key): it verifies on its own, but not against the pinned key.
-    std::fs::remove_dir_all(std::path::Path::new(&data).join("audit")).unwrap();
+    // An attacker (the data dir's owner) deletes the audit dir and its key
+    // and lets the host start a new chain under a new key: it verifies on
+    // its own, but not against the pinned key.
+    let audit_dir = std::path::Path::new(&data).join("audit");
+    let key = morph_capabilities::audit::signing_key_path(&audit_dir).unwrap();
+    std::fs::remove_file(key).unwrap();
+    std::fs::remove_dir_all(&audit_dir).unwrap();
     assert_eq!(
         morph(&["run", &pkg, "call", "--data-dir", &data, "--params", set]).code,
         0

@@ -1,7 +1,9 @@
 //! CLI tests: the envelope and exit codes in-process with a test runtime, and
 //! the real `morph` binary for what needs no runtime.
 
+mod audit_intent;
 mod audit_log;
+mod audit_witness;
 mod binary;
 mod envelope;
 mod host_api;
@@ -15,6 +17,8 @@ mod process;
 mod python_libraries;
 mod python_sandbox;
 mod quarantine;
+mod quota;
+mod redaction;
 #[path = "../../../package/tests/all/registry_server.rs"]
 mod registry_server;
 #[path = "../../../runtime-core/tests/all/test_runtime.rs"]

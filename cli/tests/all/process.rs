@@ -1,7 +1,9 @@
 //! The process isolation tier with real `morph worker` processes (this
 //! crate's binary): native stalls the in-process engines cannot stop end in
-//! `timeout` or `memory_limit`, and a worker that is killed, writes garbage
-//! or floods its pipe gives a clear error, never a hang or a host crash.
+//! `timeout` or `memory_limit`, a worker that is killed, writes garbage or
+//! floods its pipe gives a clear error, never a hang or a host crash, and
+//! a loaded worker, whose filesystem is closed, still imports and runs what
+//! its guest needs at call time.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -187,9 +189,14 @@ async fn a_worker_killed_from_outside_mid_call_is_a_clear_error() {
     let pids = t.tier.worker_pids();
     assert!(!pids.is_empty());
     for pid in &pids {
-        // Every worker runs under its seccomp filter and its rlimits.
+        // Every worker runs under both seccomp stages and its rlimits.
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         assert!(status.contains("Seccomp:\t2"), "{status}");
+        let filters = morph_process::syscalls::FILTERS + morph_process::filesystem::FILTERS;
+        assert!(
+            status.contains(&format!("Seccomp_filters:\t{filters}\n")),
+            "{status}"
+        );
         assert!(status.contains("NoNewPrivs:\t1"), "{status}");
         let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
         let data = limits
@@ -217,6 +224,71 @@ async fn a_worker_killed_from_outside_mid_call_is_a_clear_error() {
     // one did.)
     tokio::time::sleep(Duration::from_millis(300)).await;
     t.echoes(&id).await;
+}
+
+/// Imported only at call time, after the worker closed its filesystem.
+const JS_LATE: &str = r#"
+export async function execute(action, params) {
+  const late = await import("./late.js");
+  const date = new Date(Date.UTC(2020, 0, 2, 3, 4, 5));
+  return [late.late(), date.toISOString(), date.toString().length > 0, typeof Math.random()];
+}
+"#;
+
+const PY_LATE: &str = r#"
+def execute(action, params):
+    import late
+    import datetime, decimal, json, re
+    return [
+        late.late(),
+        datetime.datetime(2020, 1, 2, 3, 4, 5).isoformat(),
+        json.dumps({"d": str(decimal.Decimal("1.5") * 2)}),
+        bool(re.match("a+$", "aaa")),
+    ]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_load_workers_open_no_file_yet_import_and_run_what_calls_need() {
+    let t = tier(real_worker());
+    let js_id = t
+        .load(
+            &PackageSpec::new("late-js", "js", "index.js", JS_LATE, ACTIONS)
+                .file("late.js", "export function late() { return 'late'; }"),
+        )
+        .await
+        .unwrap();
+    let py_id = t
+        .load(
+            &PackageSpec::new("late-py", "python", "main.py", PY_LATE, ACTIONS)
+                .file("late.py", "def late():\n    return 'late'\n"),
+        )
+        .await
+        .unwrap();
+    // Twice: the second call may land on the spare worker started after
+    // the first.
+    for _ in 0..2 {
+        assert_eq!(
+            t.run(&js_id, "echo", json!({"value": 1})).await.unwrap(),
+            json!(["late", "2020-01-02T03:04:05.000Z", true, "number"])
+        );
+        assert_eq!(
+            t.run(&py_id, "echo", json!({"value": 1})).await.unwrap(),
+            json!(["late", "2020-01-02T03:04:05", "{\"d\": \"3.0\"}", true])
+        );
+    }
+    // No worker holds a file or directory to read through.
+    for pid in t.tier.worker_pids() {
+        for fd in std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap() {
+            let target = std::fs::read_link(fd.unwrap().path()).unwrap();
+            let target = target.to_string_lossy();
+            assert!(
+                ["pipe:", "anon_inode:", "socket:"]
+                    .iter()
+                    .any(|kind| target.starts_with(kind)),
+                "worker {pid} holds {target}"
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -476,7 +476,7 @@ fn the_secret_is_nowhere_on_disk_or_in_any_output() {
 
 /// A secret no file holds by chance, with characters that URL and form
 /// encodings change.
-fn distinctive_secret() -> String {
+pub(crate) fn distinctive_secret() -> String {
     let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
     let digest = hex::encode(sha2::Sha256::digest(seed.as_bytes()));
     format!(
@@ -488,7 +488,7 @@ fn distinctive_secret() -> String {
 }
 
 /// The forms a leak of `secret` could take: (name, bytes).
-fn needles(secret: &str) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn needles(secret: &str) -> Vec<(String, Vec<u8>)> {
     use base64::engine::general_purpose::{STANDARD, URL_SAFE};
     let bytes = secret.as_bytes();
     let mut out = vec![("plain".to_owned(), bytes.to_vec())];
@@ -547,7 +547,7 @@ fn needles(secret: &str) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Every (file, encoding) under `dir` where a needle occurs.
-fn hits(dir: &Path, needles: &[(String, Vec<u8>)]) -> Vec<(PathBuf, String)> {
+pub(crate) fn hits(dir: &Path, needles: &[(String, Vec<u8>)]) -> Vec<(PathBuf, String)> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return found;
@@ -568,7 +568,7 @@ fn hits(dir: &Path, needles: &[(String, Vec<u8>)]) -> Vec<(PathBuf, String)> {
     found
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 

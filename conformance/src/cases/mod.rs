@@ -7,13 +7,14 @@ mod isolation;
 mod json;
 mod lifecycle;
 mod limits;
+mod quotas;
 
 use serde_json::Value;
 
 use crate::case::Case;
 
 /// The suite's version: bumped whenever a case is added, removed or changed.
-pub const SUITE_VERSION: &str = "1.0.0";
+pub const SUITE_VERSION: &str = "1.1.0";
 
 /// Every case, in the order they run.
 pub fn suite() -> Vec<Case> {
@@ -23,6 +24,7 @@ pub fn suite() -> Vec<Case> {
     all.extend(lifecycle::cases());
     all.extend(capabilities::cases());
     all.extend(limits::cases());
+    all.extend(quotas::cases());
     all.extend(isolation::cases());
     all.extend(ambient::cases());
     all

@@ -33,6 +33,7 @@ fn refused(archive: &[u8], limits: &Limits) -> ErrorCode {
     err.code()
 }
 
+/// THREATS.md, "Packages": hostile archives, `../` and absolute paths.
 #[test]
 fn path_escapes_are_refused() {
     for name in [
@@ -52,6 +53,7 @@ fn path_escapes_are_refused() {
     }
 }
 
+/// THREATS.md, "Packages": hostile archives, links out and device entries.
 #[test]
 fn links_devices_and_special_entries_are_refused() {
     let entries = [
@@ -96,6 +98,7 @@ fn links_devices_and_special_entries_are_refused() {
     );
 }
 
+/// THREATS.md, "Packages": hostile archives, duplicates.
 #[test]
 fn duplicate_entries_are_refused() {
     let cases: Vec<Vec<Raw<'_>>> = vec![
@@ -183,6 +186,8 @@ fn gigabyte_bomb() -> Vec<u8> {
     gz.finish().unwrap()
 }
 
+/// THREATS.md, "Packages": hostile archives, bombs (caps enforced while
+/// streaming).
 #[tokio::test]
 async fn a_gigabyte_bomb_is_refused_while_streaming() {
     let bomb = gigabyte_bomb();
@@ -214,6 +219,8 @@ async fn a_gigabyte_bomb_is_refused_while_streaming() {
     );
 }
 
+/// THREATS.md, "Packages": hostile archives, nothing written outside the
+/// staging directory.
 #[tokio::test]
 async fn a_hostile_archive_is_refused_by_the_host_even_when_unsigned_is_allowed() {
     let tmp = tempfile::tempdir().unwrap();
@@ -235,6 +242,9 @@ async fn a_hostile_archive_is_refused_by_the_host_even_when_unsigned_is_allowed(
     );
 }
 
+/// THREATS.md, "Packages": hostile archives, nothing written outside the
+/// staging directory, and a failed install leaves nothing half-installed
+/// (persisted by rename only when whole).
 #[test]
 fn a_good_archive_unpacks_and_persists_by_rename() {
     let tmp = tempfile::tempdir().unwrap();

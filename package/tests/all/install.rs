@@ -24,6 +24,7 @@ fn plan(
     )
 }
 
+/// THREATS.md, "Packages": fail closed: a downgrade.
 #[test]
 fn install_update_widening_downgrade_list_remove() {
     let tmp = tempfile::tempdir().unwrap();

@@ -71,6 +71,7 @@ async fn push_tags_pull_and_run_round_trip() {
     assert_eq!(load_code(&file, TrustPolicy::new(store)).await, None);
 }
 
+/// THREATS.md, "Packages": registry, pull by digest.
 #[tokio::test]
 async fn a_blob_altered_in_the_registry_storage_is_refused() {
     let registry = Registry::start();
@@ -95,6 +96,7 @@ async fn a_blob_altered_in_the_registry_storage_is_refused() {
     assert!(err.to_string().contains("digest"), "{err}");
 }
 
+/// THREATS.md, "Packages": registry, pull by digest.
 #[tokio::test]
 async fn a_manifest_that_does_not_match_the_pinned_digest_is_refused() {
     let registry = Registry::start();

@@ -47,6 +47,9 @@ fn tampered(
     changed.write_file(file).unwrap();
 }
 
+/// THREATS.md, "Packages": fail closed: any byte changed.
+/// THREATS.md, "Packages": fail closed: a key shipped inside the package (`key
+/// shipped inside`).
 #[tokio::test]
 async fn tampering_with_any_file_is_signature_invalid() {
     let (key, store) = publisher();
@@ -168,6 +171,7 @@ async fn a_tampered_signature_document_is_signature_invalid() {
     }
 }
 
+/// THREATS.md, "Packages": fail closed: unsigned.
 #[tokio::test]
 async fn a_stripped_signature_is_unsigned_package_unless_allowed() {
     let (key, store) = publisher();
@@ -186,6 +190,7 @@ async fn a_stripped_signature_is_unsigned_package_unless_allowed() {
     );
 }
 
+/// THREATS.md, "Packages": fail closed: signature over another artifact.
 #[tokio::test]
 async fn a_signature_moved_from_another_package_is_signature_invalid() {
     let (key, store) = publisher();
@@ -201,6 +206,7 @@ async fn a_signature_moved_from_another_package_is_signature_invalid() {
     );
 }
 
+/// THREATS.md, "Packages": fail closed: unknown key.
 #[tokio::test]
 async fn a_package_signed_by_an_unknown_key_is_untrusted_publisher() {
     let (_key, store) = publisher();

@@ -125,8 +125,9 @@ async fn capabilities_go_through_the_broker_with_manifest_grants() {
         )
         .await;
     set.result.unwrap();
-    assert_eq!(set.audit.len(), 1);
-    assert_eq!(set.audit[0].entry.decision, Decision::Allowed);
+    assert_eq!(set.audit.len(), 2, "an intent, then the outcome");
+    assert_eq!(set.audit[1].entry.decision, Decision::Allowed);
+    assert_eq!(set.audit[1].entry.intent_seq, Some(set.audit[0].seq));
     let got = s
         .host
         .execute(
@@ -177,6 +178,8 @@ async fn host_policy_narrows_the_manifest() {
     assert_eq!(err.code().as_str(), "permission_denied");
 }
 
+/// THREATS.md, "Bypassing the broker's checks": permissions are bound to the
+/// manifest that was approved; editing it on disk widens nothing.
 #[tokio::test]
 async fn editing_the_manifest_on_disk_after_load_widens_nothing() {
     let s = setup();
@@ -199,6 +202,8 @@ async fn editing_the_manifest_on_disk_after_load_widens_nothing() {
     assert_eq!(err.code().as_str(), "permission_denied");
 }
 
+/// THREATS.md, "The host itself": a panic inside a host function becomes an
+/// error for that call; other extensions carry on.
 #[tokio::test]
 async fn guest_errors_panics_and_stalls_fail_only_their_call() {
     let s = setup();
@@ -327,6 +332,11 @@ async fn tools_describe_loaded_actions_without_blocked_ones() {
     assert_eq!(echo.parameters["required"], json!(["text"]));
 }
 
+/// THREATS.md, "Bypassing the broker's checks": events, the host stamps the
+/// source; no extension emits as another.
+/// THREATS.md, "Bypassing the broker's checks": calling another extension does
+/// not borrow its grants (an event reaches only a listener granted
+/// `event:listen`, which runs under its own grants).
 #[tokio::test]
 async fn events_reach_listeners_stamped_with_their_source() {
     let s = setup();

@@ -359,6 +359,9 @@ fn threads_named(prefix: &str) -> usize {
         .count()
 }
 
+/// THREATS.md, "The host itself": hours of mixed load keep memory, file
+/// descriptors and threads flat (in part: workers stalled past their deadline
+/// stay counted, so threads stay bounded).
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_still_busy_after_their_caller_gave_up_count_against_the_cap() {

@@ -35,6 +35,8 @@ async fn echoes_a_one_mebibyte_payload() {
     assert_eq!(out["value"].as_str().unwrap().len(), 1024 * 1024);
 }
 
+/// THREATS.md, "Guests reaching the host without the broker": JS, no absolute
+/// host paths in error stacks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guest_errors_carry_the_message_and_stack() {
     let g = load_guest(GuestOptions::default()).await;

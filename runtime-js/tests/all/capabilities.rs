@@ -157,10 +157,13 @@ async fn http_reaches_an_allowed_local_server_only() {
     assert_eq!(code, "host_not_allowed");
     assert!(other.seen().is_empty(), "the refused server saw nothing");
     let records = g.th.audit_of(&g.id);
-    assert_eq!(records.len(), 2);
-    assert_eq!(records[1].entry.decision, Decision::Denied);
+    // The allowed fetch's intent and outcome; the refusal is one record.
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[2].entry.decision, Decision::Denied);
 }
 
+/// THREATS.md, "Guests reaching the host without the broker": JS, arguments
+/// converted once into host-owned values (a getter never runs in the host).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_getter_in_a_request_never_runs_in_the_host() {
     let g = load_guest(GuestOptions {

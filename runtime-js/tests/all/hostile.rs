@@ -28,6 +28,8 @@ async fn expect(g: &Guest, action: &str, params: Value, code: &str, within: Dura
 
 const SOON: Duration = Duration::from_millis(1500);
 
+/// THREATS.md, "Exhausting the host": termination cannot be caught by the guest
+/// (`catch_timeout`, `finally_timeout`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runaway_code_is_stopped_at_the_deadline() {
     // Memory is generous here so that the deadline, not the heap, stops them.
@@ -109,6 +111,8 @@ async fn hostile_results_are_refused_before_they_are_built() {
     expect(&g, "bigint_result", json!({}), "guest_error", SOON).await;
 }
 
+/// THREATS.md, "Exhausting the host": recursion in the host on guest-shaped
+/// data is bounded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn natively_recursive_builtins_refuse_deep_values() {
     let g = load_guest(GuestOptions {
@@ -122,6 +126,8 @@ async fn natively_recursive_builtins_refuse_deep_values() {
     expect(&g, "deep_flat", json!({}), "guest_error", slow).await;
 }
 
+/// THREATS.md, "Guests reaching the host without the broker": JS, no module
+/// loader reaches the disk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imports_never_reach_the_disk() {
     let g = fast_guest().await;
@@ -215,6 +221,8 @@ async fn a_deeply_nested_entry_is_refused_at_load() {
     assert_eq!(err.code().as_str(), "invalid_package", "{err}");
 }
 
+/// THREATS.md, "Guests reaching the host without the broker": JS, host objects
+/// frozen (the `morph` object).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_documented_globals_exist_and_morph_is_frozen() {
     let g = fast_guest().await;

@@ -78,6 +78,8 @@ async fn a_huge_result_is_output_too_large() {
     assert_eq!(ok.as_str().unwrap().len(), 1000);
 }
 
+/// THREATS.md, "Exhausting the host": output is counted while it streams (logs
+/// count toward `max_output_kb`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_count_toward_the_output_limit() {
     let g = load_guest(GuestOptions {

@@ -17,6 +17,8 @@ async fn hostile(id: &str) -> Guest {
     .await
 }
 
+/// THREATS.md, "Exhausting the host": termination cannot be caught by the guest
+/// (`except BaseException` in a loop).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catching_the_interrupt_in_a_loop_still_times_out() {
     let g = hostile("swallow").await;
@@ -123,6 +125,8 @@ def execute(action, params):
 
 "#;
 
+/// THREATS.md, "Exhausting the host": recursion in the host on guest-shaped
+/// data is bounded: never a native stack overflow.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recursion_through_native_code_is_stack_overflow_not_a_crash() {
     let spec = PackageSpec::new(
@@ -187,6 +191,11 @@ async fn sleeping_past_the_deadline_is_a_timeout() {
     g.still_serves().await;
 }
 
+/// THREATS.md, "Guests reaching the host without the broker": Python, host
+/// modules compiled out, not hidden.
+/// THREATS.md, "Guests reaching the host without the broker": Python,
+/// `__subclasses__`, `__globals__`, frame, `gc` and code-object walks find
+/// nothing that reaches the host (`escape_walk`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_modules_and_files_are_out_of_reach() {
     let g = hostile("escape").await;
@@ -231,6 +240,8 @@ async fn one_huge_allocation_is_memory_limit_before_it_happens() {
 /// int `**` guard estimates the result (about 50 MB) against max_memory_mb
 /// (32) before it starts. A power that fits the cap but takes long is a native
 /// stall (README): only the host's backstop and the process tier end it.
+/// THREATS.md, "Exhausting the host": every limit holds against one big native
+/// operation too (`10**(10**8)`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_huge_power_is_memory_limit_before_it_starts() {
     let g = hostile("pow").await;

@@ -433,6 +433,8 @@ const FORGED: &[(&str, &str)] = &[
     ),
 ];
 
+/// THREATS.md, "Guests reaching the host without the broker": Python, no way to
+/// forge bytecode.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_code_is_a_guest_error_on_every_route() {
     let g = guest().await;

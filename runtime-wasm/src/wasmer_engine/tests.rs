@@ -334,6 +334,9 @@ fn config_is_fetched_through_the_broker() {
     );
 }
 
+/// THREATS.md, "Guests reaching the host without the broker": wasm, host reads
+/// and writes of guest memory check `ptr + len` (a negative pointer is out of
+/// bounds).
 #[test]
 fn a_host_call_with_a_bad_pointer_is_a_guest_crash() {
     let h = Harness::new();

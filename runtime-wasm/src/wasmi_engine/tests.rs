@@ -174,6 +174,9 @@ fn a_minimal_guest_round_trips_its_result() {
     assert_eq!(out, br#"{"ok":42}"#);
 }
 
+/// THREATS.md, "Guests reaching the host without the broker": wasm, the memory
+/// view is re-fetched after anything that can grow memory (`morph_alloc` grows
+/// it for the second input).
 #[test]
 fn the_input_reaches_the_guest_and_an_instance_serves_several_calls() {
     let h = Harness::new();

@@ -45,6 +45,9 @@ async fn echoes_a_one_mebibyte_payload(engine: &str) {
     assert_eq!(out["value"].as_str().unwrap().len(), 1024 * 1024);
 }
 
+/// THREATS.md, "Guests reaching the host without the broker": wasm, the memory
+/// view is re-fetched after anything that can grow memory (the allocator grows
+/// memory for the input, on every engine).
 async fn echoes_a_sixteen_mebibyte_payload_within_raised_limits(engine: &str) {
     let g = load_guest(
         engine,

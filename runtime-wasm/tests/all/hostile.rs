@@ -31,6 +31,8 @@ fn module(extra: &str, version: i32, exports: &str) -> Vec<u8> {
 const EXECUTE: &str =
     r#"(func (export "morph_execute") (param i32 i32) (result i64) (i64.const 0))"#;
 
+/// THREATS.md, "Guests reaching the host without the broker": wasm, an import
+/// that is not granted fails at link time (`foreign-import`).
 async fn hostile_modules_are_refused_at_load(engine: &str) {
     let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
         ("not-wasm", b"#!/bin/sh\necho pwned\n".to_vec(), "invalid_package", "not a WebAssembly"),

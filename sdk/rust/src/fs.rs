@@ -74,7 +74,8 @@ pub fn read_to_string(path: &str) -> Result<String> {
 ///
 /// # Errors
 /// `permission_denied` without `fs:write` or for a path leading out;
-/// `capability_failed` past `max_file_size_mb`.
+/// `capability_failed` past `max_file_size_mb`; `quota_exceeded` when the
+/// write would take the extension past `max_files` or `max_storage_mb`.
 pub fn write(path: &str, bytes: &[u8]) -> Result<()> {
     let request = match std::str::from_utf8(bytes) {
         Ok(text) => json!({ "path": path, "content": text, "encoding": "utf8" }),
