@@ -3,8 +3,10 @@
 //! language.
 //!
 //! Each extension gets its own warm workers (never shared with another
-//! extension), at most [`ProcessConfig::max_workers`] at once, each serving
-//! one call at a time. A worker is replaced after
+//! extension), at most [`ProcessConfig::max_workers`] at once (a call that
+//! finds none idle while the spare is still starting starts its own, and the
+//! pool gives the extra one back when that call ends), each serving one call
+//! at a time. A worker is replaced after
 //! [`ProcessConfig::calls_per_worker`] calls and after any limit, crash or
 //! protocol break; a replacement runs the guest's `init` again, under a new
 //! `init` call.
@@ -254,7 +256,12 @@ impl Pool {
         };
         self.replenish();
         let result = worker.worker.run(&call, &message).await;
+        // A call that found no idle worker started its own while the spare
+        // was still starting: the pool may hold one worker more than
+        // `max_workers` for a moment, and gives it back here.
+        let over = self.live.load(Ordering::SeqCst) > self.config.max_workers.max(1);
         if reusable(&result)
+            && !over
             && worker.worker.calls < self.config.calls_per_worker
             && worker.worker.is_alive()
         {
@@ -262,7 +269,9 @@ impl Pool {
         } else {
             drop(worker); // killed on drop
             self.live.fetch_sub(1, Ordering::SeqCst);
-            self.replenish();
+            if !over {
+                self.replenish();
+            }
         }
         result
     }
