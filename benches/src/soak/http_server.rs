@@ -4,7 +4,7 @@
 //! `morph_testkit::TestServer` keeps every request it saw and starts a
 //! thread per connection, which is right for a test and wrong here: it would
 //! grow the very process whose memory and threads the soak watches. This one
-//! keeps nothing: it reads a request's head (at most [`MAX_HEAD`] bytes),
+//! keeps nothing: it reads a request's head (at most `MAX_HEAD` bytes),
 //! answers [`BODY`] and closes the connection, so every fetch opens and
 //! closes a socket on both sides and a leaked descriptor shows.
 

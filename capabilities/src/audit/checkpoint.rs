@@ -147,7 +147,7 @@ impl CheckpointWriter {
 
     /// Also appends every checkpoint to the witness file at `path` (created
     /// if absent), which should lie outside the data dir. See
-    /// [`super::witness`].
+    /// `audit/witness.rs`.
     ///
     /// # Errors
     /// `io` if the witness file cannot be opened, locked or repaired.

@@ -8,7 +8,7 @@
 //! A value may be **bound to hosts** (`morph vault set EXT KEY --hosts ...`):
 //! the broker then refuses any `http.fetch` that carries it to another host,
 //! and inserts it, unseen by the guest, where a header says `{{vault:KEY}}`
-//! (see [`crate::http::secrets`]).
+//! (see `http/secrets.rs`).
 
 use crate::error::Result;
 use crate::http::allowlist::HostPattern;

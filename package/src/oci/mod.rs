@@ -16,5 +16,5 @@ mod client;
 mod reference;
 
 pub use artifact::{ArtifactManifest, Descriptor, OCI_MANIFEST_MEDIA_TYPE};
-pub use client::{Pulled, Pushed, RegistryClient};
+pub use client::{DEFAULT_DEADLINE, Pulled, Pushed, RegistryClient};
 pub use reference::Reference;
