@@ -619,14 +619,16 @@ fn fixed_permission(ctx: &CallContext, cap: Capability) -> Result<()> {
 /// SHA-256 (hex) of the request as parsed, with a vault value left out (a
 /// digest of a short secret could be reversed by trying candidates).
 fn request_digest(cap: Capability, request: &Value) -> String {
-    let mut request = request.clone();
-    if cap == Capability::VaultSet
-        && let Some(value) = request.get_mut("value")
-    {
-        *value = Value::Null;
-    }
-    let bytes = serde_json::to_vec(&request).unwrap_or_default();
-    hex::encode(sha2::Sha256::digest(&bytes))
+    let bytes = match request.get("value") {
+        // Only `vault.set`'s small request is copied; a body is hashed as it is.
+        Some(_) if cap == Capability::VaultSet => {
+            let mut request = request.clone();
+            request["value"] = Value::Null;
+            serde_json::to_vec(&request)
+        }
+        _ => serde_json::to_vec(request),
+    };
+    hex::encode(sha2::Sha256::digest(bytes.unwrap_or_default()))
 }
 
 fn is_refusal(code: ErrorCode) -> bool {

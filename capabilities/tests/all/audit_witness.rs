@@ -2,20 +2,20 @@
 //! checkpoint head is appended to it, and a log cut or rewritten together
 //! with its checkpoints, even re-signed with the key, disagrees with it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ed25519_dalek::SigningKey;
 use morph_capabilities::audit::{
-    AuditEntry, AuditRecord, AuditSink, Checkpoint, CheckpointWriter, Decision, FileAuditLog,
-    GENESIS_HASH, WitnessProblemKind, WitnessReport, verify, verify_witness,
+    AuditEntry, AuditRecord, AuditSink, Checkpoint, CheckpointWriter, FileAuditLog, GENESIS_HASH,
+    WitnessProblemKind, WitnessReport, verify, verify_witness,
 };
+
+use crate::audit::{read_lines, write_lines};
 
 const RECORDS: u64 = 8;
 
 fn entry(i: u64) -> AuditEntry {
-    let mut entry = AuditEntry::host_change("ext", "vault.set", "run", format!("change {i}"));
-    entry.decision = Decision::Allowed;
-    entry
+    AuditEntry::host_change("ext", "vault.set", "run", format!("change {i}"))
 }
 
 struct Files {
@@ -48,20 +48,6 @@ fn witnessed() -> Files {
     files
 }
 
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn write_lines(path: &Path, lines: &[String]) {
-    let mut text = lines.join("\n");
-    text.push('\n');
-    std::fs::write(path, text).unwrap();
-}
-
 fn check(files: &Files) -> WitnessReport {
     verify_witness(&files.log, &files.witness, &files.key.verifying_key()).unwrap()
 }
@@ -76,7 +62,7 @@ fn log_and_checkpoints_verify(files: &Files) -> bool {
 #[test]
 fn the_witness_holds_every_checkpoint_and_agrees_with_the_log() {
     let files = witnessed();
-    assert_eq!(lines(&files.witness), lines(&files.checkpoints));
+    assert_eq!(read_lines(&files.witness), read_lines(&files.checkpoints));
     let report = check(&files);
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(report.heads_checked, RECORDS);
@@ -91,7 +77,7 @@ fn a_log_cut_together_with_its_checkpoints_is_truncated_against_the_witness() {
     let files = witnessed();
     let keep = 5;
     for path in [&files.log, &files.checkpoints] {
-        let kept: Vec<String> = lines(path).into_iter().take(keep).collect();
+        let kept: Vec<String> = read_lines(path).into_iter().take(keep).collect();
         write_lines(path, &kept);
     }
     assert!(log_and_checkpoints_verify(&files), "consistent on its own");
@@ -107,7 +93,7 @@ fn a_history_re_signed_with_the_key_is_rewritten_against_the_witness() {
     let files = witnessed();
     let mut prev = GENESIS_HASH.to_owned();
     let mut hashes = Vec::new();
-    let log: Vec<String> = lines(&files.log)
+    let log: Vec<String> = read_lines(&files.log)
         .iter()
         .map(|line| {
             let mut record: AuditRecord = serde_json::from_str(line).unwrap();
@@ -144,7 +130,7 @@ fn a_history_re_signed_with_the_key_is_rewritten_against_the_witness() {
 #[test]
 fn a_forged_or_foreign_witness_line_fails_its_signature() {
     let files = witnessed();
-    let mut witness = lines(&files.witness);
+    let mut witness = read_lines(&files.witness);
     let mut head: Checkpoint = serde_json::from_str(&witness[3]).unwrap();
     head.ts_ms += 1;
     witness[3] = serde_json::to_string(&head).unwrap();
@@ -165,7 +151,7 @@ fn a_forged_or_foreign_witness_line_fails_its_signature() {
 #[test]
 fn a_hostile_witness_is_named_not_a_panic() {
     let files = witnessed();
-    let mut witness = lines(&files.witness);
+    let mut witness = read_lines(&files.witness);
     witness.insert(2, "x".repeat(2 * 1024 * 1024));
     write_lines(&files.witness, &witness);
     let problem = check(&files).problem.unwrap();
@@ -174,7 +160,7 @@ fn a_hostile_witness_is_named_not_a_panic() {
 
     // Heads out of order.
     let files = witnessed();
-    let mut witness = lines(&files.witness);
+    let mut witness = read_lines(&files.witness);
     witness.swap(1, 2);
     write_lines(&files.witness, &witness);
     let problem = check(&files).problem.unwrap();
