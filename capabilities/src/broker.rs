@@ -112,7 +112,13 @@ impl CapabilityBroker {
         self.audit.flush()
     }
 
-    /// The providers.
+    /// The audit log every record of this broker goes to: where a host
+    /// records the changes its operator makes (`AuditEntry::host_change`).
+    pub fn audit_sink(&self) -> &Arc<dyn AuditSink> {
+        &self.audit
+    }
+
+    /// The providers every capability call reaches.
     pub fn providers(&self) -> &Providers {
         &self.providers
     }
@@ -288,6 +294,7 @@ impl CapabilityBroker {
             phase: None,
             request_digest: None,
             intent_seq: None,
+            caller: ctx.caller().map(str::to_owned),
         }
     }
 
@@ -442,7 +449,12 @@ impl CapabilityBroker {
             }
         };
         let guarded = AssertUnwindSafe(run).catch_unwind();
-        match tokio::time::timeout(ctx.remaining(), guarded).await {
+        let timed = tokio::time::timeout(ctx.remaining(), guarded);
+        let ended = tokio::select! {
+            ended = timed => ended,
+            () = ctx.cancelled() => return Err(ctx.cancelled_error()),
+        };
+        match ended {
             Err(_) => Err(ctx.timeout_error()),
             Ok(Err(_panic)) => Err(Error::capability(
                 cap.wire_name(),

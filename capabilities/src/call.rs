@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::audit::AuditRecord;
@@ -101,6 +101,13 @@ pub struct CallContext {
     audit: Mutex<Vec<AuditRecord>>,
     /// The extension's vault values, once the call had text to clean.
     redactor: Mutex<Option<Arc<crate::redact::Redactor>>>,
+    /// Who asked for the call (an API token's name, an MCP client), as the
+    /// audit records name it.
+    caller: Option<String>,
+    /// Set once by [`CallContext::cancel`].
+    cancelled: AtomicBool,
+    /// Wakes [`CallContext::cancelled`] waiters.
+    cancel_wake: tokio::sync::Notify,
 }
 
 impl CallContext {
@@ -130,6 +137,54 @@ impl CallContext {
             logs: Mutex::new(Vec::new()),
             audit: Mutex::new(Vec::new()),
             redactor: Mutex::new(None),
+            caller: None,
+            cancelled: AtomicBool::new(false),
+            cancel_wake: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Names the caller behind this call in its audit records.
+    #[must_use]
+    pub fn with_caller(mut self, caller: Option<String>) -> CallContext {
+        self.caller = caller;
+        self
+    }
+
+    /// The caller named in this call's audit records, if the host was told.
+    pub fn caller(&self) -> Option<&str> {
+        self.caller.as_deref()
+    }
+
+    /// Cancels the call: it ends with `cancelled` the way a call past its
+    /// deadline ends with `timeout`, a capability call in flight is
+    /// abandoned, and no capability call runs after this one.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.cancel_wake.notify_waiters();
+    }
+
+    /// Whether [`CallContext::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the call is cancelled (at once when it already is).
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.cancel_wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// The error a cancelled call ends with.
+    pub fn cancelled_error(&self) -> Error {
+        Error::Cancelled {
+            reason: "the caller cancelled the call; it was stopped as at its deadline".to_owned(),
         }
     }
 
@@ -200,7 +255,9 @@ impl CallContext {
     /// # Errors
     /// [`Error::Limit`] with [`LimitKind::Time`].
     pub fn check_deadline(&self) -> Result<()> {
-        if Instant::now() >= self.deadline {
+        if self.is_cancelled() {
+            Err(self.cancelled_error())
+        } else if Instant::now() >= self.deadline {
             Err(self.timeout_error())
         } else {
             Ok(())

@@ -67,6 +67,10 @@ pub enum ErrorCode {
     /// The extension is quarantined after repeated limit violations or
     /// crashes; its guest does not run until it is enabled again.
     ExtensionQuarantined,
+    /// The caller cancelled the call (an MCP client's cancellation, a
+    /// dropped API request): it ended the way a call past its deadline does,
+    /// and no capability call of it runs after the cancellation.
+    Cancelled,
     /// A host I/O operation failed.
     Io,
     /// A bug or an unexpected host condition.
@@ -75,7 +79,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of the brief (later codes beside their kin).
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::InvalidManifest,
         ErrorCode::InvalidPackage,
         ErrorCode::SignatureInvalid,
@@ -100,6 +104,7 @@ impl ErrorCode {
         ErrorCode::UnknownCapability,
         ErrorCode::InvalidRequest,
         ErrorCode::ExtensionQuarantined,
+        ErrorCode::Cancelled,
         ErrorCode::Io,
         ErrorCode::Internal,
     ];
@@ -131,6 +136,7 @@ impl ErrorCode {
             ErrorCode::UnknownCapability => "unknown_capability",
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::ExtensionQuarantined => "extension_quarantined",
+            ErrorCode::Cancelled => "cancelled",
             ErrorCode::Io => "io",
             ErrorCode::Internal => "internal",
         }
@@ -376,6 +382,12 @@ pub enum Error {
         /// Why (how many strikes in what window, the last one's code).
         reason: String,
     },
+    /// The caller cancelled the call.
+    #[error("cancelled: {reason}")]
+    Cancelled {
+        /// Who cancelled, and when in the call.
+        reason: String,
+    },
     /// A host I/O error.
     #[error("io error: {context}: {source}")]
     Io {
@@ -423,6 +435,7 @@ impl Error {
             Error::UnknownCapability { .. } => ErrorCode::UnknownCapability,
             Error::InvalidRequest { .. } => ErrorCode::InvalidRequest,
             Error::Quarantined { .. } => ErrorCode::ExtensionQuarantined,
+            Error::Cancelled { .. } => ErrorCode::Cancelled,
             Error::Io { .. } => ErrorCode::Io,
             Error::Internal { .. } => ErrorCode::Internal,
             Error::Relayed(wire) => wire.code,

@@ -62,6 +62,17 @@ impl HostPolicy {
         self
     }
 
+    /// Replaces what is taken away from one extension with `revoked` (an
+    /// install approved more, or less, than before).
+    pub fn set_revoked(&mut self, extension_id: &str, revoked: PermissionSet) -> &mut Self {
+        if revoked.is_empty() {
+            self.revoked.remove(extension_id);
+        } else {
+            self.revoked.insert(extension_id.to_owned(), revoked);
+        }
+        self
+    }
+
     /// Removes an `allowed_hosts` entry (by its normalised spelling) from every extension.
     pub fn block_host(&mut self, entry: &HostPattern) -> &mut Self {
         self.blocked_hosts.insert(entry.to_string());

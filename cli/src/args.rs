@@ -55,6 +55,14 @@ pub enum Command {
     Pull(PullArgs),
     /// List the tags of a package repository in an OCI registry.
     Tags(TagsArgs),
+    /// Serve the installed extensions over HTTP (a JSON API and MCP).
+    Serve(ServeArgs),
+    /// Serve the installed extensions to an AI agent over MCP on stdio.
+    Mcp(McpArgs),
+    /// Create, list and revoke bearer tokens for `morph serve`.
+    Token(TokenArgs),
+    /// Approve (or decline) an AI agent's call of a `propose` action.
+    Approve(ApproveArgs),
 }
 
 /// Where the trust store is (shared by the commands that verify).
@@ -431,29 +439,15 @@ pub struct RunArgs {
     /// Where vault, tasks, files and the audit log live.
     #[arg(long, env = "MORPH_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// The wasm engine.
-    #[arg(long, value_enum)]
-    pub engine: Option<EngineArg>,
-    /// How instances are isolated.
-    #[arg(long, value_enum)]
-    pub isolation: Option<IsolationArg>,
     /// Run a `.morph` package even if it is unsigned or untrusted.
     #[arg(long)]
     pub allow_unsigned: bool,
     /// The trust store for `.morph` packages (default `<data dir>/trust`).
     #[arg(long, env = "MORPH_TRUST_DIR")]
     pub trust_dir: Option<PathBuf>,
-    /// Quarantine the extension after this many calls ending in a limit
-    /// violation or a crash within `--quarantine-window` (0: never).
-    #[arg(long, env = "MORPH_QUARANTINE_STRIKES", default_value_t = 5)]
-    pub quarantine_strikes: u32,
-    /// The window strikes are counted in, in seconds.
-    #[arg(long, env = "MORPH_QUARANTINE_WINDOW", default_value_t = 60)]
-    pub quarantine_window: u64,
-    /// Free space (MiB) kept on the audit log's volume: below it, calls with
-    /// an effect are refused so that records still fit (0: no check).
-    #[arg(long, env = "MORPH_AUDIT_RESERVE_MB", default_value_t = 32)]
-    pub audit_reserve_mb: u64,
+    /// How the host runs guests.
+    #[command(flatten)]
+    pub host: HostArgs,
     /// Lowers a storage quota for the extension whatever its manifest asks
     /// for, as `FIELD=N` (`max_files`, `max_storage_mb`, `max_tasks`,
     /// `max_vault_entries`, `max_events`); repeat for several, or set
@@ -466,6 +460,124 @@ pub struct RunArgs {
     )]
     pub quotas: Vec<String>,
     /// Print one JSON envelope on stdout, whatever happens.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How a host runs guests: shared by `run`, `serve` and `mcp`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HostArgs {
+    /// The wasm engine.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
+    /// How instances are isolated.
+    #[arg(long, value_enum)]
+    pub isolation: Option<IsolationArg>,
+    /// Quarantine an extension after this many calls ending in a limit
+    /// violation or a crash within `--quarantine-window` (0: never).
+    #[arg(long, env = "MORPH_QUARANTINE_STRIKES", default_value_t = 5)]
+    pub quarantine_strikes: u32,
+    /// The window strikes are counted in, in seconds.
+    #[arg(long, env = "MORPH_QUARANTINE_WINDOW", default_value_t = 60)]
+    pub quarantine_window: u64,
+    /// Free space (MiB) kept on the audit log's volume: below it, calls with
+    /// an effect are refused so that records still fit (0: no check).
+    #[arg(long, env = "MORPH_AUDIT_RESERVE_MB", default_value_t = 32)]
+    pub audit_reserve_mb: u64,
+}
+
+/// `morph serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Where to listen (loopback unless `--allow-remote`; port 0 picks one).
+    #[arg(long, default_value = "127.0.0.1:8420")]
+    pub listen: std::net::SocketAddr,
+    /// Allow a non-loopback address. Morph serves plain HTTP: put a proxy
+    /// that terminates TLS in front.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Requests handled at once; more wait briefly, then get 503.
+    #[arg(long, default_value_t = 256)]
+    pub max_concurrent: usize,
+    /// Longest a request may take, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub request_timeout: u64,
+    /// On SIGTERM/SIGINT, how long calls in flight may finish, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub drain: u64,
+    /// Origins (`scheme://host:port`) a browser may call `/mcp` from; any
+    /// other Origin header is refused.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
+    /// The data dir and trust store.
+    #[command(flatten)]
+    pub trust: TrustLocation,
+    /// How the host runs guests.
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+/// `morph mcp`.
+#[derive(Debug, clap::Args)]
+pub struct McpArgs {
+    /// The data dir and trust store.
+    #[command(flatten)]
+    pub trust: TrustLocation,
+    /// How the host runs guests.
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+/// `morph token`.
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: TokenAction,
+    /// The data dir.
+    #[arg(long, env = "MORPH_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// `morph token ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it (the only time it is shown).
+    Create {
+        /// Its name: the caller the audit log records for its calls.
+        name: String,
+        /// `invoke` (list and run) or `admin` (everything).
+        #[arg(long, default_value = "invoke")]
+        scope: String,
+    },
+    /// List the tokens (names and scopes, never the tokens).
+    List,
+    /// Revoke a token.
+    Revoke {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// `morph approve`.
+#[derive(Debug, clap::Args)]
+pub struct ApproveArgs {
+    /// The approval id (from an agent's `approval_required` answer); without
+    /// it, list the approvals waiting.
+    pub id: Option<String>,
+    /// Decline instead of approving.
+    #[arg(long)]
+    pub decline: bool,
+    /// Who decides, as the audit log records it (default `cli:$USER`).
+    #[arg(long = "as", value_name = "NAME")]
+    pub by: Option<String>,
+    /// The data dir.
+    #[arg(long, env = "MORPH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -10,6 +10,7 @@
 mod args;
 mod commands;
 mod data_dir;
+mod host_setup;
 mod output;
 mod secret_input;
 

@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use morph_capabilities::audit::AuditRecord;
-use morph_runtime_core::{Error, ErrorCode};
-use serde_json::{Value, json};
+use morph_runtime_core::{Error, ErrorCode, envelope};
+use serde_json::Value;
 
 /// The call succeeded.
 pub const EXIT_OK: u8 = 0;
@@ -39,15 +39,11 @@ pub fn exit_code_for(code: ErrorCode) -> u8 {
 /// Writes the success form (envelope or bare result) and returns 0.
 pub fn success(out: &mut dyn Write, json_mode: bool, result: &Value, audit: &[AuditRecord]) -> u8 {
     let doc = if json_mode {
-        json!({ "ok": true, "result": result, "audit": audit })
+        envelope(&Ok(result.clone()), audit)
     } else {
         result.clone()
     };
-    let _ = writeln!(
-        out,
-        "{}",
-        serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "null".to_owned())
-    );
+    print_json(out, &doc);
     EXIT_OK
 }
 
@@ -62,16 +58,8 @@ pub fn failure(
 ) -> u8 {
     let wire = error.to_wire();
     if json_mode {
-        let mut error_doc = json!({ "code": wire.code, "message": wire.message });
-        if let Some(stack) = &wire.stack {
-            error_doc["stack"] = json!(stack);
-        }
-        let doc = json!({ "ok": false, "error": error_doc, "audit": audit });
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "null".to_owned())
-        );
+        let doc = envelope(&Err(Error::Relayed(wire.clone())), audit);
+        print_json(out, &doc);
     } else {
         let _ = writeln!(err, "error[{}]: {}", wire.code, wire.message);
         if let Some(stack) = &wire.stack {
@@ -79,4 +67,12 @@ pub fn failure(
         }
     }
     exit_code_for(wire.code)
+}
+
+fn print_json(out: &mut dyn Write, doc: &Value) {
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(doc).unwrap_or_else(|_| "null".to_owned())
+    );
 }

@@ -67,6 +67,41 @@ impl InstalledRecord {
             .filter(|p| self.permissions.iter().any(|s| s == p.as_str()))
             .collect()
     }
+
+    /// The permissions that were not approved: what a host policy takes
+    /// away from this extension so that it runs with no more than it was
+    /// approved for, whatever its manifest asks.
+    pub fn unapproved(&self) -> Vec<Permission> {
+        let approved = self.permission_set();
+        Permission::ALL
+            .into_iter()
+            .filter(|p| !approved.contains(p))
+            .collect()
+    }
+
+    /// Opens the installed archive `file` of this record through `opener`,
+    /// verified again, and refuses it unless it is still the package that
+    /// was approved.
+    ///
+    /// # Errors
+    /// What [`PackageOpener::open`] refuses; `signature_invalid` when the
+    /// archive changed on disk since it was approved.
+    pub fn open_verified(
+        &self,
+        opener: &crate::PackageOpener,
+        file: &Path,
+    ) -> Result<crate::VerifiedPackage> {
+        let verified = opener.open(file)?;
+        if verified.digest.to_string() != self.digest {
+            return Err(Error::SignatureInvalid {
+                reason: format!(
+                    "the installed package of `{}` changed on disk since it was approved",
+                    self.id
+                ),
+            });
+        }
+        Ok(verified)
+    }
 }
 
 /// What an update asks for beyond the installed version.

@@ -72,7 +72,7 @@ struct Inner {
     broker: Arc<CapabilityBroker>,
     ownership: Ownership,
     registry: RuntimeRegistry,
-    policy: HostPolicy,
+    policy: RwLock<HostPolicy>,
     options: LoadOptions,
     archives: Option<Arc<dyn ArchiveOpener>>,
     process: Option<Arc<dyn MorphRuntime>>,
@@ -92,6 +92,42 @@ pub struct Execution {
     pub audit: Vec<AuditRecord>,
     /// Lines the guest logged.
     pub logs: Vec<LogLine>,
+}
+
+/// Who asks for a call and how it may be stopped early: what a server
+/// passes to [`Host::execute_with`]. The default is a library call.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// The caller the call's audit records name (`token:<name>`,
+    /// `mcp:<client>`); `None` for the app itself.
+    pub caller: Option<String>,
+    /// Cancelled by the caller (an MCP `notifications/cancelled`, a dropped
+    /// request): the call ends with `cancelled` as a call past its deadline
+    /// ends with `timeout`, and no capability call of it runs afterwards.
+    pub cancel: Option<tokio_util::sync::CancellationToken>,
+}
+
+impl Execution {
+    /// The `morph run --json` envelope: `{"ok": true, "result", "audit"}` or
+    /// `{"ok": false, "error": {"code", "message", "stack"?}, "audit"}`.
+    pub fn envelope(&self) -> Value {
+        envelope(&self.result, &self.audit)
+    }
+}
+
+/// The envelope of [`Execution::envelope`] for a result and its records.
+pub fn envelope(result: &Result<Value>, audit: &[AuditRecord]) -> Value {
+    match result {
+        Ok(value) => serde_json::json!({ "ok": true, "result": value, "audit": audit }),
+        Err(e) => {
+            let wire = e.to_wire();
+            let mut error = serde_json::json!({ "code": wire.code, "message": wire.message });
+            if let Some(stack) = &wire.stack {
+                error["stack"] = Value::String(stack.clone());
+            }
+            serde_json::json!({ "ok": false, "error": error, "audit": audit })
+        }
+    }
 }
 
 /// Loads extensions and runs their actions under one capability broker.
@@ -132,7 +168,7 @@ impl Host {
                 broker,
                 ownership,
                 registry,
-                policy,
+                policy: RwLock::new(policy),
                 options,
                 archives,
                 process,
@@ -140,6 +176,13 @@ impl Host {
                 loaded: RwLock::new(BTreeMap::new()),
             }),
         }
+    }
+
+    /// Changes the host policy; loads after this use the new policy (a
+    /// loaded extension keeps the grants it was loaded with until it is
+    /// loaded again).
+    pub fn update_policy(&self, change: impl FnOnce(&mut HostPolicy)) {
+        change(&mut write(&self.inner.policy));
     }
 
     /// The broker every runtime's calls go through.
@@ -215,7 +258,7 @@ impl Host {
             runtime: info.id.clone(),
             manifest_digest: package.manifest_digest().to_owned(),
         });
-        let grants = Arc::new(self.inner.policy.effective(
+        let grants = Arc::new(read(&self.inner.policy).effective(
             &manifest.extension_id,
             &manifest.permissions,
             &manifest.allowed_hosts,
@@ -298,6 +341,19 @@ impl Host {
 
     /// Like [`Host::execute`], also returning the call's audit records and logs.
     pub async fn execute_traced(&self, id: &str, action: &str, params: Value) -> Execution {
+        self.execute_with(id, action, params, CallOptions::default())
+            .await
+    }
+
+    /// Like [`Host::execute_traced`], on behalf of `options.caller` and
+    /// stopped early when `options.cancel` is cancelled.
+    pub async fn execute_with(
+        &self,
+        id: &str,
+        action: &str,
+        params: Value,
+        options: CallOptions,
+    ) -> Execution {
         let loaded = match self
             .get(id)
             .and_then(|l| self.inner.quarantine.check(id).map(|()| l))
@@ -316,11 +372,27 @@ impl Host {
             Ok(p) => p,
             Err(e) => return Execution::failed_before_start(e),
         };
-        let ctx = Arc::new(self.context(&loaded, CallKind::Execute, action));
+        let ctx = Arc::new(
+            self.context(&loaded, CallKind::Execute, action)
+                .with_caller(options.caller),
+        );
         let call = Call::new(self.inner.broker.clone(), ctx.clone());
-        let result = guarded(&ctx, loaded.extension.execute(call, action, params))
-            .await
-            .and_then(|value| charge_result(&ctx, value));
+        // A caller that drops this future (a client that went away) cancels
+        // the call: the guest may still be running on a worker.
+        let abandoned = CancelOnDrop(Some(ctx.clone()));
+        let run = guarded(&ctx, loaded.extension.execute(call, action, params));
+        let result = match &options.cancel {
+            None => run.await,
+            Some(cancel) => tokio::select! {
+                result = run => result,
+                () = cancel.cancelled() => {
+                    ctx.cancel();
+                    Err(ctx.cancelled_error())
+                }
+            },
+        }
+        .and_then(|value| charge_result(&ctx, value));
+        abandoned.disarm();
         let result = match result {
             Err(e) => Err(self.redacted(&ctx, e).await),
             ok => ok,
@@ -524,6 +596,24 @@ impl Execution {
             result: Err(error),
             audit: Vec::new(),
             logs: Vec::new(),
+        }
+    }
+}
+
+/// Cancels a call's context when dropped armed: the caller stopped
+/// waiting before the call ended.
+struct CancelOnDrop(Option<Arc<CallContext>>);
+
+impl CancelOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(ctx) = self.0.take() {
+            ctx.cancel();
         }
     }
 }

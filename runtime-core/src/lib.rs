@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 pub mod allocation;
+mod describe;
 mod host;
 mod host_builder;
 pub mod manifest;
@@ -46,7 +47,8 @@ mod runtime;
 mod tools;
 pub mod workers;
 
-pub use host::{DEADLINE_GRACE, Execution, Host, LOAD_GRACE};
+pub use describe::describe;
+pub use host::{CallOptions, DEADLINE_GRACE, Execution, Host, LOAD_GRACE, envelope};
 pub use host_builder::HostBuilder;
 pub use manifest::Manifest;
 pub use package::{

@@ -76,6 +76,7 @@ declare namespace Morph {
     | "unknown_capability"
     | "invalid_request"
     | "extension_quarantined"
+    | "cancelled"
     | "io"
     | "internal";
 

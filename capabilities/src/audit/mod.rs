@@ -13,6 +13,7 @@ mod file;
 mod key;
 mod line_file;
 mod memory;
+mod read;
 mod record;
 mod verify;
 mod witness;
@@ -24,6 +25,7 @@ pub use key::{
     read_signing_key, signing_key_path,
 };
 pub use memory::MemoryAuditSink;
+pub use read::read_latest;
 pub use record::{AuditEntry, AuditRecord, AuditSink, Decision, GENESIS_HASH, Phase};
 pub use verify::{
     AuditFile, MAX_OPEN_INTENTS_LISTED, OpenIntent, ProblemKind, VerifyProblem, VerifyReport,

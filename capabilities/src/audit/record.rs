@@ -67,6 +67,10 @@ pub struct AuditEntry {
     /// An outcome's intent (its sequence number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent_seq: Option<u64>,
+    /// Who asked for the call: `token:<name>` for the API, `mcp:<client>`
+    /// for an agent, absent for a library or `morph run` call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
 }
 
 /// Which half of a call with an effect a record is.
@@ -100,6 +104,7 @@ impl AuditEntry {
             phase: None,
             request_digest: None,
             intent_seq: None,
+            caller: None,
         }
     }
 }

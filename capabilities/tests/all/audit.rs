@@ -35,6 +35,7 @@ fn entry(i: u64) -> AuditEntry {
         phase: None,
         request_digest: None,
         intent_seq: None,
+        caller: None,
     }
 }
 

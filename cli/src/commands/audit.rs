@@ -2,12 +2,12 @@
 //! or verify the chain and its signed checkpoints, and the log against its
 //! witness kept outside the data dir, and name the first bad record.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 
 use morph_capabilities::Error;
 use morph_capabilities::audit::{
-    AuditRecord, CHECKPOINTS_FILE, LOG_FILE, VerifyReport, WitnessReport, read_signing_key, verify,
-    verify_witness,
+    AuditRecord, CHECKPOINTS_FILE, LOG_FILE, VerifyReport, WitnessReport, read_latest,
+    read_signing_key, verify, verify_witness,
 };
 
 use crate::args::AuditArgs;
@@ -15,7 +15,6 @@ use crate::data_dir::default_data_dir;
 use crate::output::{EXIT_EXTENSION_FAILED, EXIT_OK, failure};
 
 /// Longest line `morph audit` reads back (records are far smaller).
-const MAX_LINE_BYTES: u64 = 64 * 1024;
 
 pub fn audit(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let dir = args
@@ -173,28 +172,5 @@ fn print_witness(out: &mut dyn Write, witness: &WitnessReport) {
 
 /// The last `limit` parseable records of the log.
 fn latest(path: &std::path::Path, limit: usize) -> Result<Vec<AuditRecord>, Error> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-    let mut reader = BufReader::new(file);
-    let mut records = std::collections::VecDeque::with_capacity(limit.min(1024));
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE_BYTES)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-        if n == 0 {
-            break;
-        }
-        if let Ok(record) = serde_json::from_slice::<AuditRecord>(&line) {
-            if records.len() == limit {
-                records.pop_front();
-            }
-            if limit > 0 {
-                records.push_back(record);
-            }
-        }
-    }
-    Ok(records.into())
+    read_latest(path, limit, |_| true)
 }

@@ -8,8 +8,8 @@
 use std::io::Write;
 
 use morph_capabilities::quarantine::QUARANTINE_FILE;
-use morph_capabilities::{HostPolicy, LIMIT_RANGES, Permission, Quarantine, QuarantineStatus};
-use morph_runtime_core::{ExtensionPackage, RuntimeRegistry};
+use morph_capabilities::{HostPolicy, Quarantine, QuarantineStatus};
+use morph_runtime_core::ExtensionPackage;
 use serde_json::{Value, json};
 
 use super::list::state;
@@ -50,55 +50,10 @@ fn describe(package: &ExtensionPackage, quarantine: Option<&QuarantineStatus>) -
         &m.allowed_hosts,
         m.resource_limits,
     );
-    let runtime_linked = RuntimeRegistry::linked()
-        .for_kind(m.runtime.as_str())
-        .is_some();
-    let permissions: Vec<Value> = Permission::ALL
-        .into_iter()
-        .map(|p| {
-            json!({
-                "permission": p.as_str(),
-                "requested": m.permissions.contains(p),
-                "granted": grants.has(p),
-                "explain": p.explain(),
-            })
-        })
-        .collect();
-    let limits: Vec<Value> = LIMIT_RANGES
-        .iter()
-        .zip(m.resource_limits.values())
-        .map(|(r, v)| {
-            json!({
-                "limit": r.field, "value": v, "default": r.default,
-                "min": r.min, "max": r.max, "explain": r.explain,
-            })
-        })
-        .collect();
-    let actions: Vec<Value> = m
-        .actions
-        .iter()
-        .map(|a| {
-            json!({
-                "name": a.name, "description": a.description,
-                "ai_access": a.ai_access, "parameters": a.parameters_schema(),
-            })
-        })
-        .collect();
-    json!({
-        "extension_id": m.extension_id,
-        "version": m.version.to_string(),
-        "name": m.metadata.name,
-        "runtime": m.runtime.as_str(),
-        "runtime_linked": runtime_linked,
-        "entry": m.entry,
-        "manifest_digest": package.manifest_digest(),
-        "state": state(quarantine),
-        "quarantine": quarantine,
-        "permissions": permissions,
-        "allowed_hosts": m.allowed_hosts.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "limits": limits,
-        "actions": actions,
-    })
+    let mut doc = morph_runtime_core::describe(m, package.manifest_digest(), &grants);
+    doc["state"] = json!(state(quarantine));
+    doc["quarantine"] = json!(quarantine);
+    doc
 }
 
 fn render(doc: &Value) -> String {

@@ -1,5 +1,6 @@
 //! One module per subcommand; `dispatch` picks it.
 
+mod approve;
 mod audit;
 mod conformance;
 mod enable;
@@ -7,14 +8,17 @@ mod inspect;
 mod install;
 mod keygen;
 mod list;
+mod mcp;
 mod new;
 mod package;
 mod pull;
 mod push;
 mod remove;
 mod run;
+mod serve;
 mod sign;
 mod tags;
+mod token;
 mod trust;
 mod validate;
 mod vault;
@@ -46,5 +50,9 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 
         Command::Push(args) => push::push(&args, out, err).await,
         Command::Pull(args) => pull::pull(&args, out, err).await,
         Command::Tags(args) => tags::tags(&args, out, err).await,
+        Command::Serve(args) => serve::run(&args, out, err).await,
+        Command::Token(args) => token::token(&args, out, err),
+        Command::Approve(args) => approve::approve(&args, out, err),
+        Command::Mcp(args) => mcp::run(&args, out, err).await,
     }
 }

@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use morph_package::{InstallStore, InstalledRecord, PackageOpener};
-use morph_runtime_core::capabilities::{HostPolicy, Permission, QuarantineConfig, QuotaKind};
-use morph_runtime_core::{Error, Host, Isolation, LoadOptions};
+use morph_runtime_core::capabilities::{HostPolicy, QuotaKind};
+use morph_runtime_core::{Error, Host};
 use serde_json::Value;
 
 use super::verify::trust_policy;
-use crate::args::{EngineArg, IsolationArg, RunArgs, TrustLocation};
+use crate::args::{RunArgs, TrustLocation};
 use crate::data_dir::default_data_dir;
 use crate::output::{failure, success};
 
@@ -74,20 +74,6 @@ fn prepare(args: &RunArgs, err: &mut dyn Write) -> Result<Prepared, Error> {
     let config = parse_json("config", &args.config)?;
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let target = target(&args.package, &data_dir, err)?;
-    let options = LoadOptions {
-        isolation: args.isolation.map(|i| match i {
-            IsolationArg::PerCall => Isolation::PerCall,
-            IsolationArg::Pooled => Isolation::Pooled,
-            IsolationArg::Process => Isolation::Process,
-        }),
-        engine: args.engine.map(|e| {
-            match e {
-                EngineArg::Wasmer => "wasmer",
-                EngineArg::Wasmi => "wasmi",
-            }
-            .to_owned()
-        }),
-    };
     let trust = TrustLocation {
         data_dir: Some(data_dir.clone()),
         trust_dir: args.trust_dir.clone(),
@@ -98,15 +84,11 @@ fn prepare(args: &RunArgs, err: &mut dyn Write) -> Result<Prepared, Error> {
     let allow_unsigned =
         args.allow_unsigned || matches!(&target, Target::Installed(r, _) if r.publisher.is_none());
     let opener = PackageOpener::new(trust_policy(&trust, allow_unsigned)?);
-    let mut builder = Host::builder()
+    let mut builder = args
+        .host
+        .builder()?
         .with_data_dir(data_dir)
-        .with_load_options(options)
-        .with_archive_opener(Arc::new(opener.clone()))
-        .with_quarantine(QuarantineConfig {
-            strikes: args.quarantine_strikes,
-            window: std::time::Duration::from_secs(args.quarantine_window),
-        })
-        .with_audit_reserve(args.audit_reserve_mb.saturating_mul(1024 * 1024));
+        .with_archive_opener(Arc::new(opener.clone()));
     let mut policy = match &target {
         Target::Installed(record, _) => approved_only(record),
         _ => HostPolicy::permissive(),
@@ -116,9 +98,6 @@ fn prepare(args: &RunArgs, err: &mut dyn Write) -> Result<Prepared, Error> {
         policy.cap_quota(kind, max);
     }
     builder = builder.with_policy(policy);
-    if args.isolation == Some(IsolationArg::Process) {
-        builder = builder.with_process_isolation(crate::process_tier()?);
-    }
     Ok((builder.build()?, params, config, target, opener))
 }
 
@@ -130,15 +109,7 @@ async fn load_installed(
     file: &Path,
     config: Value,
 ) -> Result<String, Error> {
-    let verified = opener.open(file)?;
-    if verified.digest.to_string() != record.digest {
-        return Err(Error::SignatureInvalid {
-            reason: format!(
-                "the installed package of `{}` changed on disk since it was approved",
-                record.id
-            ),
-        });
-    }
+    let verified = record.open_verified(opener, file)?;
     let id = host.load_package(&verified.package, config).await;
     drop(verified);
     id
@@ -147,12 +118,9 @@ async fn load_installed(
 /// The host policy that grants an installed extension no more than the
 /// permissions approved when it was installed.
 fn approved_only(record: &InstalledRecord) -> HostPolicy {
-    let approved = record.permission_set();
     let mut policy = HostPolicy::permissive();
-    for p in Permission::ALL {
-        if !approved.contains(&p) {
-            policy.revoke(&record.id, p);
-        }
+    for p in record.unapproved() {
+        policy.revoke(&record.id, p);
     }
     policy
 }

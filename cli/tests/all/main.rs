@@ -21,6 +21,8 @@ mod quota;
 mod redaction;
 #[path = "../../../package/tests/all/registry_server.rs"]
 mod registry_server;
+mod serve;
+mod serve_fixture;
 #[path = "../../../runtime-core/tests/all/test_runtime.rs"]
 mod test_runtime;
 mod threats_broker;

@@ -148,7 +148,11 @@ impl RegistryClient {
     }
 
     /// Sends the request built by `build`, answering one auth challenge.
-    async fn send(&self, what: &str, build: &dyn Fn() -> RequestBuilder) -> Result<Response> {
+    async fn send(
+        &self,
+        what: &str,
+        build: &(dyn Fn() -> RequestBuilder + Sync),
+    ) -> Result<Response> {
         let with_auth = |rb: RequestBuilder| {
             let token = self
                 .token
