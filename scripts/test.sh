@@ -29,6 +29,9 @@ XDG_CONFIG_HOME="$(mktemp -d "${TMPDIR:-/tmp}/morph-test-config.XXXXXX")"
 export XDG_CONFIG_HOME
 cargo test --workspace --locked
 
+step "the Python client against a real morph serve (clients/python)"
+./scripts/python-client.sh
+
 step "fuzz targets, a few seconds each (fuzz/README.md; longer runs: scripts/fuzz.sh 300)"
 ./scripts/fuzz.sh "${MORPH_FUZZ_SECONDS:-10}"
 

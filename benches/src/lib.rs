@@ -34,6 +34,9 @@
 //! - [`soak`]: one long-lived host under mixed calls with faults, its
 //!   memory, descriptors, threads and worker processes read as it runs
 //!   (`morph-bench-soak`, `scripts/soak.sh`, RELIABILITY.md).
+//! - [`serve_load`]: the load generator of `benches/serve.rs`: `echo`
+//!   through `morph serve`'s HTTP API beside `Service::execute`, from 1, 8
+//!   and 64 clients at once (calls per second, p50 and p99).
 //! - [`markdown`]: replaces the generated tables of `BENCHMARKS.md` in place.
 //! - [`report`]: turns criterion's saved estimates into the tables of
 //!   `BENCHMARKS.md` (`cargo run -p morph-benches --bin morph-bench-report`).
@@ -58,6 +61,7 @@ pub mod scaling;
 pub mod scaling_report;
 pub mod script_guest;
 pub mod script_workload;
+pub mod serve_load;
 pub mod soak;
 pub mod wasmtime_raw;
 

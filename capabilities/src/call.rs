@@ -108,6 +108,22 @@ pub struct CallContext {
     cancelled: AtomicBool,
     /// Wakes [`CallContext::cancelled`] waiters.
     cancel_wake: tokio::sync::Notify,
+    /// What the runtime asked to be told of a cancellation
+    /// ([`CallContext::on_cancel`]).
+    cancel_hooks: Mutex<CancelHooks>,
+}
+
+/// A runtime's hook run once when its call is cancelled.
+type CancelHook = Box<dyn FnOnce() + Send>;
+
+/// The hooks [`CallContext::cancel`] runs (`Debug` without their closures).
+#[derive(Default)]
+struct CancelHooks(Vec<CancelHook>);
+
+impl std::fmt::Debug for CancelHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} cancel hook(s)", self.0.len())
+    }
 }
 
 impl CallContext {
@@ -140,6 +156,7 @@ impl CallContext {
             caller: None,
             cancelled: AtomicBool::new(false),
             cancel_wake: tokio::sync::Notify::new(),
+            cancel_hooks: Mutex::new(CancelHooks::default()),
         }
     }
 
@@ -157,10 +174,38 @@ impl CallContext {
 
     /// Cancels the call: it ends with `cancelled` the way a call past its
     /// deadline ends with `timeout`, a capability call in flight is
-    /// abandoned, and no capability call runs after this one.
+    /// abandoned, no capability call runs after this one, and the hooks the
+    /// runtime registered with [`CallContext::on_cancel`] run (once, here,
+    /// on the caller's thread) to stop the guest the way its deadline would.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
         self.cancel_wake.notify_waiters();
+        // Taken under the lock, run outside it: a hook may take locks of its
+        // own (a watchdog's), never this one.
+        let hooks = std::mem::take(&mut lock(&self.cancel_hooks).0);
+        for hook in hooks {
+            hook();
+        }
+    }
+
+    /// Tells the runtime running this call of its cancellation: `hook` runs
+    /// once when [`CallContext::cancel`] is called, at once (on this thread)
+    /// when the call is cancelled already, and never otherwise (dropped with
+    /// the context). It runs on the canceller's thread, so it must be quick
+    /// and must not block on the guest; and it may run after the guest call
+    /// it was registered for has ended, so it must then do nothing (a
+    /// watchdog keys what it stops by the id it armed, and an id disarmed is
+    /// never armed again).
+    pub fn on_cancel(&self, hook: Box<dyn FnOnce() + Send>) {
+        let mut hooks = lock(&self.cancel_hooks);
+        // Checked under the lock `cancel` takes after setting the flag: a
+        // hook is either taken by `cancel` or sees the flag here.
+        if self.is_cancelled() {
+            drop(hooks);
+            hook();
+        } else {
+            hooks.0.push(hook);
+        }
     }
 
     /// Whether [`CallContext::cancel`] was called.
@@ -261,6 +306,18 @@ impl CallContext {
             Err(self.timeout_error())
         } else {
             Ok(())
+        }
+    }
+
+    /// The error a call the runtime stopped at its deadline or on
+    /// cancellation ends with: `cancelled` once the call is cancelled (the
+    /// runtime's deadline machinery also stops a cancelled guest), else
+    /// `timeout` ([`CallContext::timeout_error`]).
+    pub fn stopped_error(&self) -> Error {
+        if self.is_cancelled() {
+            self.cancelled_error()
+        } else {
+            self.timeout_error()
         }
     }
 
@@ -413,4 +470,64 @@ impl CallContext {
 /// here are append-only vectors).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    fn context() -> CallContext {
+        let identity = ExtensionIdentity {
+            id: "ext".into(),
+            version: "1.0.0".into(),
+            runtime: "test".into(),
+            manifest_digest: String::new(),
+        };
+        CallContext::new(
+            Arc::new(identity),
+            Arc::new(Grants::default()),
+            Arc::new(serde_json::Value::Null),
+            CallKind::Execute,
+            "run",
+        )
+    }
+
+    fn counting(count: &Arc<AtomicUsize>) -> CancelHook {
+        let count = count.clone();
+        Box::new(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+        })
+    }
+
+    #[test]
+    fn cancel_hooks_run_once_and_at_once_when_already_cancelled() {
+        let ctx = context();
+        let ran = Arc::new(AtomicUsize::new(0));
+        ctx.on_cancel(counting(&ran));
+        ctx.on_cancel(counting(&ran));
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "not before the cancel");
+        ctx.cancel();
+        assert_eq!(ran.load(Ordering::SeqCst), 2);
+        ctx.cancel();
+        assert_eq!(ran.load(Ordering::SeqCst), 2, "each hook runs once");
+        ctx.on_cancel(counting(&ran));
+        assert_eq!(ran.load(Ordering::SeqCst), 3, "a late hook runs at once");
+        assert_eq!(ctx.stopped_error().code(), crate::ErrorCode::Cancelled);
+        assert_eq!(
+            ctx.check_deadline().unwrap_err().code(),
+            crate::ErrorCode::Cancelled
+        );
+    }
+
+    #[test]
+    fn a_call_never_cancelled_never_runs_its_hooks() {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let ctx = context();
+        ctx.on_cancel(counting(&ran));
+        assert_eq!(ctx.stopped_error().code(), crate::ErrorCode::Timeout);
+        drop(ctx);
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
+    }
 }

@@ -509,20 +509,32 @@ pub struct ServeArgs {
     /// other Origin header is refused.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
-    /// The data dir and trust store.
+    /// The data dir, trust store and approvals.
     #[command(flatten)]
-    pub trust: TrustLocation,
+    pub service: ServiceArgs,
     /// How the host runs guests.
     #[command(flatten)]
     pub host: HostArgs,
 }
 
-/// `morph mcp`.
-#[derive(Debug, clap::Args)]
-pub struct McpArgs {
+/// What `morph serve` and `morph mcp` share besides the host.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServiceArgs {
     /// The data dir and trust store.
     #[command(flatten)]
     pub trust: TrustLocation,
+    /// How long an approval request waits for a person, and an approval
+    /// for its call, in seconds.
+    #[arg(long, env = "MORPH_APPROVAL_TTL_SECS", default_value_t = 900)]
+    pub approval_ttl: u64,
+}
+
+/// `morph mcp`.
+#[derive(Debug, clap::Args)]
+pub struct McpArgs {
+    /// The data dir, trust store and approvals.
+    #[command(flatten)]
+    pub service: ServiceArgs,
     /// How the host runs guests.
     #[command(flatten)]
     pub host: HostArgs,

@@ -76,3 +76,22 @@ fn print_json(out: &mut dyn Write, doc: &Value) {
         serde_json::to_string_pretty(doc).unwrap_or_else(|_| "null".to_owned())
     );
 }
+
+/// Writes what a command that changes or lists host state produced: its
+/// JSON document (as the success envelope with `--json`) or its text, or
+/// the failure; returns the exit code.
+pub fn outcome(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    json_mode: bool,
+    done: Result<(Value, String), Error>,
+) -> u8 {
+    match done {
+        Err(e) => failure(out, err, json_mode, &e, &[]),
+        Ok((doc, _)) if json_mode => success(out, true, &doc, &[]),
+        Ok((_, text)) => {
+            let _ = write!(out, "{text}");
+            EXIT_OK
+        }
+    }
+}

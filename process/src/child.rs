@@ -3,7 +3,10 @@
 //!
 //! **The host never waits on a worker without a deadline**: every
 //! conversation runs under the call's deadline plus [`KILL_GRACE`], after
-//! which the worker is killed (SIGKILL) and the call ends `timeout`. A worker
+//! which the worker is killed (SIGKILL) and the call ends `timeout`; a call
+//! cancelled meanwhile kills its worker the same way at once and ends
+//! `cancelled` (a conversation whose future is dropped kills it too: the
+//! child is killed on drop). A worker
 //! that breaks the protocol (garbage, an oversized frame, a message out of
 //! order, an early exit) is killed too, and its exit is read to name the
 //! error: [`crate::confine::EXIT_OUT_OF_MEMORY`] is `memory_limit`, SIGXCPU is
@@ -84,6 +87,8 @@ pub struct Worker {
     pub calls: u32,
     /// Whether the guest defines `on_event`.
     pub handles_events: bool,
+    /// Counted in `/metrics` while it lives.
+    _live: morph_runtime_core::workers::LiveWorker,
 }
 
 impl std::fmt::Debug for Worker {
@@ -99,6 +104,8 @@ impl std::fmt::Debug for Worker {
 enum Broken {
     /// The deadline passed.
     Deadline,
+    /// The call was cancelled.
+    Cancelled,
     /// The worker broke the protocol or the pipe.
     Protocol(String),
 }
@@ -165,6 +172,7 @@ impl Worker {
             frame_cap,
             calls: 0,
             handles_events: false,
+            _live: morph_runtime_core::workers::LiveWorker::process(),
         };
         let message = ToWorker::Load(Box::new(spec.clone()));
         match worker
@@ -238,11 +246,15 @@ impl Worker {
                 call.context().limits().execution_time() + a
             });
         let deadline = Instant::now() + budget + KILL_GRACE;
-        let outcome = tokio::time::timeout_at(deadline, self.exchange(call, message)).await;
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout_at(deadline, self.exchange(call, message)) => Some(outcome),
+            () = call.context().cancelled() => None,
+        };
         match outcome {
-            Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(reason)) => Err(self.kill_for(call, Broken::Protocol(reason)).await),
-            Err(_) => Err(self.kill_for(call, Broken::Deadline).await),
+            Some(Ok(Ok(reply))) => Ok(reply),
+            Some(Ok(Err(reason))) => Err(self.kill_for(call, Broken::Protocol(reason)).await),
+            Some(Err(_)) => Err(self.kill_for(call, Broken::Deadline).await),
+            None => Err(self.kill_for(call, Broken::Cancelled).await),
         }
     }
 
@@ -341,6 +353,7 @@ fn classify(call: &Call, broken: Broken, status: Option<ExitStatus>, stderr: &st
     }
     match broken {
         Broken::Deadline => call.context().timeout_error(),
+        Broken::Cancelled => call.context().cancelled_error(),
         Broken::Protocol(reason) => {
             let how = match (code, signal) {
                 (Some(c), _) => format!("exited with status {c}"),
@@ -362,14 +375,15 @@ fn classify(call: &Call, broken: Broken, status: Option<ExitStatus>, stderr: &st
 }
 
 /// Whether a worker may serve again after a call ended with `result`: not
-/// after a limit, a crash or an internal error (its engine may still be busy
-/// or damaged).
+/// after a limit, a cancellation, a crash or an internal error (its engine
+/// may still be busy or damaged).
 pub fn reusable(result: &Result<Value>) -> bool {
     match result {
         Ok(_) => true,
         Err(e) => !matches!(
             e.code(),
             ErrorCode::Timeout
+                | ErrorCode::Cancelled
                 | ErrorCode::MemoryLimit
                 | ErrorCode::StackOverflow
                 | ErrorCode::GuestCrash

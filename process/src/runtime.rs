@@ -241,20 +241,20 @@ impl Pool {
             // dropped and replaced.
             self.live.fetch_sub(1, Ordering::SeqCst);
         }
-        let mut worker = match taken {
-            Some(w) => w,
+        let (counted, mut worker) = match taken {
+            Some(w) => (Counted(self), w),
             None => {
                 self.live.fetch_add(1, Ordering::SeqCst);
-                match start_worker(&self.config, &self.spec, &self.init.start(), &self.pids).await {
-                    Ok(w) => w,
-                    Err(e) => {
-                        self.live.fetch_sub(1, Ordering::SeqCst);
-                        return Err(e);
-                    }
-                }
+                let counted = Counted(self);
+                // Dropped on failure (or with this future): uncounted.
+                let w =
+                    start_worker(&self.config, &self.spec, &self.init.start(), &self.pids).await?;
+                (counted, w)
             }
         };
         self.replenish();
+        // A call whose future is dropped here (cancelled, or abandoned by its
+        // caller) drops `worker`, which kills the process, and `counted`.
         let result = worker.worker.run(&call, &message).await;
         // A call that found no idle worker started its own while the spare
         // was still starting: the pool may hold one worker more than
@@ -266,14 +266,26 @@ impl Pool {
             && worker.worker.is_alive()
         {
             self.idle().push(worker);
+            std::mem::forget(counted); // still live, now idle
         } else {
             drop(worker); // killed on drop
-            self.live.fetch_sub(1, Ordering::SeqCst);
+            drop(counted);
             if !over {
                 self.replenish();
             }
         }
         result
+    }
+}
+
+/// One worker counted in [`Pool::live`] while a call holds it: uncounted
+/// when dropped, including when the call's future is dropped midway (a
+/// cancelled call), so the count never keeps a worker that was killed.
+struct Counted<'a>(&'a Pool);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.live.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

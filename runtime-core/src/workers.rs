@@ -26,6 +26,7 @@
 
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -220,7 +221,55 @@ impl<S: Session> WorkerPool<S> {
     }
 }
 
+/// Worker threads alive in this process, every pool together.
+static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
+/// Worker processes alive (the process tier counts them with [`LiveWorker`]).
+static LIVE_PROCESSES: AtomicUsize = AtomicUsize::new(0);
+
+/// Worker threads alive in this process (what `/metrics` reports).
+pub fn live_worker_threads() -> usize {
+    LIVE_THREADS.load(Ordering::Relaxed)
+}
+
+/// Worker processes alive, as counted by the process tier.
+pub fn live_worker_processes() -> usize {
+    LIVE_PROCESSES.load(Ordering::Relaxed)
+}
+
+/// Counts one live worker (a thread, or a process of the process tier)
+/// from creation to drop.
+#[derive(Debug)]
+pub struct LiveWorker {
+    process: bool,
+}
+
+impl LiveWorker {
+    /// A worker thread.
+    pub fn thread() -> LiveWorker {
+        LIVE_THREADS.fetch_add(1, Ordering::Relaxed);
+        LiveWorker { process: false }
+    }
+
+    /// A worker process.
+    pub fn process() -> LiveWorker {
+        LIVE_PROCESSES.fetch_add(1, Ordering::Relaxed);
+        LiveWorker { process: true }
+    }
+}
+
+impl Drop for LiveWorker {
+    fn drop(&mut self) {
+        let gauge = if self.process {
+            &LIVE_PROCESSES
+        } else {
+            &LIVE_THREADS
+        };
+        gauge.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 fn worker<S: Session>(shared: Arc<Shared<S>>) {
+    let _live = LiveWorker::thread();
     let retiring = Arc::downgrade(&shared);
     let retire: Box<dyn Fn()> = Box::new(move || {
         // This thread will never take a job again: the pool may start

@@ -6,7 +6,8 @@
 //! nothing of a call**), the deadline, the capability errors the guest was
 //! given (so a propagated denial keeps its code, as in the wasm ABI) and the
 //! fatal error that ended the call from inside a native (a limit), which the
-//! guest cannot catch.
+//! guest cannot catch. **A cancelled call fails every deadline check**, so
+//! the caller's cancellation stops the guest wherever its deadline would.
 //!
 //! It also holds the call's allocation budget
 //! ([`morph_runtime_core::allocation::budget_call`]), opened when the call
@@ -221,11 +222,21 @@ impl Shared {
         self.0.borrow_mut().fatal.take()
     }
 
-    /// `Err` (uncatchable) once the call's deadline has passed.
+    /// Whether the running call must stop as at its deadline: the deadline
+    /// passed or the caller cancelled the call.
+    pub fn out_of_time(&self) -> bool {
+        let s = self.0.borrow();
+        s.deadline.is_some_and(|d| Instant::now() >= d)
+            || s.call.as_ref().is_some_and(|c| c.context().is_cancelled())
+    }
+
+    /// `Err` (uncatchable) once the call's deadline has passed or the call
+    /// was cancelled: every deadline check stops a cancelled call too.
     pub fn check_deadline(&self) -> Result<(), JsError> {
-        match self.deadline() {
-            Some(d) if Instant::now() >= d => Err(self.raise(self.timeout_error())),
-            _ => Ok(()),
+        if self.out_of_time() {
+            Err(self.raise(self.timeout_error()))
+        } else {
+            Ok(())
         }
     }
 
@@ -276,10 +287,11 @@ impl Shared {
         Ok(())
     }
 
-    /// The timeout error of the running call.
+    /// The timeout error of the running call (`cancelled` when the caller
+    /// cancelled it: it was stopped the same way).
     pub fn timeout_error(&self) -> Error {
         match self.call() {
-            Some(c) => c.context().timeout_error(),
+            Some(c) => c.context().stopped_error(),
             None => Error::limit(LimitKind::Time, "the guest ran out of time"),
         }
     }

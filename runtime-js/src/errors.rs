@@ -60,10 +60,7 @@ pub(crate) fn from_js(err: JsError, shared: &Shared, ctx: &mut Context) -> Error
     if let Some(engine) = err.as_engine() {
         return engine_error(engine);
     }
-    if shared
-        .deadline()
-        .is_some_and(|d| std::time::Instant::now() >= d)
-    {
+    if shared.out_of_time() {
         return shared.timeout_error();
     }
     let thrown = match err.into_opaque(ctx) {

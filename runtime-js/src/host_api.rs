@@ -8,7 +8,8 @@
 //! and converts the response back. **The runtime checks no permission**: the broker
 //! decides and audits. A refusal or failure is thrown as a catchable `Error`
 //! carrying `code` (the stable code) and `capability`; limits hit during a
-//! host call (`timeout`, `output_too_large`) end the call uncatchably.
+//! host call (`timeout`, `output_too_large`) and the call's cancellation
+//! (`cancelled`) end the call uncatchably.
 //!
 //! Every function takes **one of two spellings**, decided by its arguments:
 //!
@@ -283,7 +284,12 @@ fn invoke(spec: &'static Spec, args: &[JsValue], ctx: &mut Context) -> JsResult<
             };
             convert::to_js(&value, ctx)
         }
-        Err(e) if matches!(e.code(), ErrorCode::Timeout | ErrorCode::OutputTooLarge) => {
+        Err(e)
+            if matches!(
+                e.code(),
+                ErrorCode::Timeout | ErrorCode::Cancelled | ErrorCode::OutputTooLarge
+            ) =>
+        {
             Err(shared.raise(e))
         }
         Err(e) => {

@@ -9,6 +9,11 @@
 //! | `max_memory_mb`, everything else | the call's growth on the worker thread is checked wherever the deadline is (after a forced collection: garbage counts until collected, so one is forced early once half the budget is used); the allocator's ceiling, [`CEILING_FACTOR`](morph_runtime_core::allocation::CEILING_FACTOR) times the budget, stops one operation that goes further (a spread of a huge string, `s += s`, `JSON.parse` of a few MiB, a `BigInt` `**`): the worker pool answers `memory_limit` and retires the worker | soft: a single opcode or an unguarded native allocates up to twice the budget before it is stopped; without the metered allocator only the guarded builtins (against the whole `max_memory_mb`) and buffers are capped |
 //! | `max_output_kb` | the result is converted with the output left as its budget; logs are charged by the broker | hard |
 //!
+//! **A cancelled call fails every deadline check above**, so the caller's
+//! cancellation stops the guest wherever its deadline would, as promptly
+//! (a loop in a frame called back from native code, which only the
+//! loop-iteration limit stops, runs to that limit or its next check).
+//!
 //! **What stays for the process tier** (issue 8): one native operation that
 //! runs long without calling back into guest code cannot be interrupted in
 //! process: a catastrophic regular expression (`/^(a+)+$/` on 28 `a`s runs

@@ -18,7 +18,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use boa_engine::builtins::promise::PromiseState;
 use boa_engine::job::JobExecutor;
@@ -43,6 +43,8 @@ use crate::loader::{self, PackageLoader};
 use crate::package_sources::PackageSources;
 use crate::{guards, host_api, limits, size_guards, web};
 
+/// The longest a timer sleep goes without checking the call's cancellation.
+const SLEEP_SLICE: Duration = Duration::from_millis(10);
 /// The name of the one-shot entry slot on the global object.
 const SLOT: &str = "__morph_entry__";
 /// The dispatch script: calls the slot's function with its arguments from
@@ -262,13 +264,20 @@ impl JsSession {
     }
 
     /// Sleeps until `due` (a timer), or fails with `timeout` when the
-    /// call's deadline comes first.
+    /// call's deadline comes first (`cancelled` when the call is cancelled
+    /// meanwhile: the sleep is cut in slices of [`SLEEP_SLICE`]).
     fn sleep_until(&self, due: Instant) -> Result<()> {
         let deadline = self.shared.deadline();
         let wake = deadline.map_or(due, |d| d.min(due));
-        let now = Instant::now();
-        if wake > now {
-            std::thread::sleep(wake - now);
+        loop {
+            if self.shared.out_of_time() {
+                return Err(self.shared.timeout_error());
+            }
+            let now = Instant::now();
+            if now >= wake {
+                break;
+            }
+            std::thread::sleep((wake - now).min(SLEEP_SLICE));
         }
         match deadline {
             Some(d) if d <= due => Err(self.shared.timeout_error()),

@@ -58,10 +58,11 @@ pub fn from_exception(vm: &VirtualMachine, state: &CallState, exc: &PyBaseExcept
     })
 }
 
-/// The call's timeout error.
+/// The call's timeout error (`cancelled` when the caller cancelled it: the
+/// watchdog stopped it the same way).
 pub fn timeout(state: &CallState) -> Error {
     match state.call() {
-        Some(call) => call.context().timeout_error(),
+        Some(call) => call.context().stopped_error(),
         None => Error::limit(LimitKind::Time, "the guest ran out of time"),
     }
 }

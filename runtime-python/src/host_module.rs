@@ -246,11 +246,16 @@ fn bad_field(vm: &VirtualMachine, request: &PyObjectRef) -> String {
     "request".to_owned()
 }
 
-/// Errors after which the guest may not carry on (the brief's limits).
+/// Errors after which the guest may not carry on (the brief's limits, and
+/// the call's cancellation).
 fn is_fatal(code: ErrorCode) -> bool {
     matches!(
         code,
-        ErrorCode::Timeout | ErrorCode::OutputTooLarge | ErrorCode::MemoryLimit | ErrorCode::Io
+        ErrorCode::Timeout
+            | ErrorCode::Cancelled
+            | ErrorCode::OutputTooLarge
+            | ErrorCode::MemoryLimit
+            | ErrorCode::Io
     )
 }
 
@@ -318,7 +323,7 @@ fn clock(kind: usize) -> f64 {
 }
 
 /// Sleeps in slices, checking for the interrupt between them, and never
-/// past the call's deadline.
+/// past the call's deadline or its cancellation.
 fn sleep(state: &CallState, vm: &VirtualMachine, seconds: f64) -> PyResult<()> {
     if !seconds.is_finite() || seconds < 0.0 {
         return Err(vm.new_value_error("sleep length must be a non-negative number"));
@@ -332,9 +337,9 @@ fn sleep(state: &CallState, vm: &VirtualMachine, seconds: f64) -> PyResult<()> {
             return Ok(());
         }
         if let Some(call) = state.call()
-            && now >= call.context().deadline()
+            && (now >= call.context().deadline() || call.context().is_cancelled())
         {
-            state.fail(call.context().timeout_error());
+            state.fail(call.context().stopped_error());
             return Err(interrupt(vm));
         }
         std::thread::sleep((until - now).min(SLEEP_SLICE));

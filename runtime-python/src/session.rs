@@ -188,7 +188,6 @@ impl PySession {
         call: Call,
         body: impl FnOnce(&VirtualMachine, &Call) -> PyResult<PyObjectRef>,
     ) -> Result<Value> {
-        let deadline = call.context().deadline();
         let state = self.state.clone();
         let generation = state.begin(call.clone());
         let cap = state.memory_bytes;
@@ -197,7 +196,7 @@ impl PySession {
             meter,
             cap,
         });
-        let watch = watchdog::arm(&state.wire, generation, deadline, memory.clone());
+        let watch = watchdog::arm(&state.wire, generation, call.context(), memory.clone());
         // What the call may allocate: the guards refuse an operation past
         // what is left of it, and the metered allocator stops the call at
         // its ceiling. Closed before the watchdog is disarmed, on every path.

@@ -1,7 +1,9 @@
 //! The deadline watchdog: one process-wide thread that interrupts guests.
 //!
 //! RustPython checks its user-signal channel before every instruction once a
-//! signal is pending. When a call's deadline passes, the watchdog sends the
+//! signal is pending. When a call's deadline passes, or its caller cancels
+//! it (the call's cancel hook, [`expire`], moves its deadline to now and wakes
+//! the watchdog), the watchdog sends the
 //! session's [`Tripwire`] signal, and **from then until the call has unwound
 //! every frame raises at its next instruction**: the guest's `except
 //! BaseException` or `finally` cannot run a single instruction without the
@@ -34,6 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use morph_capabilities::CallContext;
 use morph_runtime_core::allocation::AllocationMeter;
 use rustpython_vm::function::FuncArgs;
 use rustpython_vm::signal::{UserSignal, UserSignalSender};
@@ -292,16 +295,17 @@ pub struct Watch {
     id: u64,
 }
 
-/// Arms the watchdog: at `deadline`, or once it allocated past `memory`'s
-/// cap, call `generation` on `wire` is stopped. The returned guard disarms
-/// on drop.
+/// Arms the watchdog: at `ctx`'s deadline, as soon as `ctx` is cancelled,
+/// or once it allocated past `memory`'s cap, call `generation` on `wire` is
+/// stopped. The returned guard disarms on drop.
 pub fn arm(
     wire: &Arc<Tripwire>,
     generation: u64,
-    deadline: Instant,
+    ctx: &CallContext,
     memory: Option<MemoryWatch>,
 ) -> Watch {
     let dog = watchdog();
+    let deadline = ctx.deadline();
     let mut guard = dog.armed.lock().unwrap_or_else(PoisonError::into_inner);
     guard.0 += 1;
     let id = guard.0;
@@ -316,7 +320,24 @@ pub fn arm(
     });
     drop(guard);
     dog.wake.notify_one();
+    // After the lock is released: the hook runs here, at once, when the call
+    // is already cancelled, and takes the lock itself.
+    ctx.on_cancel(Box::new(move || expire(id)));
     Watch { id }
+}
+
+/// Moves armed call `id`'s deadline to now, so the watchdog stops it at
+/// once. A no-op once `id` is disarmed (ids are never reused), so a hook
+/// that fires late never stops a later call on the same interpreter.
+fn expire(id: u64) {
+    let dog = watchdog();
+    let mut guard = dog.armed.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(armed) = guard.1.iter_mut().find(|a| a.id == id) else {
+        return;
+    };
+    armed.deadline = armed.deadline.min(Instant::now());
+    drop(guard);
+    dog.wake.notify_one();
 }
 
 impl Drop for Watch {

@@ -96,6 +96,15 @@ impl Bridge {
         self.call.as_ref().map(|c| c.context().deadline())
     }
 
+    /// Whether the running call must stop as at its deadline: the deadline
+    /// passed or the caller cancelled it.
+    pub fn out_of_time(&self) -> bool {
+        self.call.as_ref().is_some_and(|c| {
+            let ctx = c.context();
+            ctx.is_cancelled() || Instant::now() >= ctx.deadline()
+        })
+    }
+
     /// The running call.
     pub fn call(&self) -> Option<&Call> {
         self.call.as_ref()
@@ -111,7 +120,8 @@ impl Bridge {
     ///
     /// # Errors
     /// Returns the error that must end the guest (trap): a limit hit during the
-    /// host call (`timeout`, `output_too_large`), or a call outside an entry point.
+    /// host call (`timeout`, `output_too_large`), the call's cancellation
+    /// (`cancelled`), or a call outside an entry point.
     pub fn host_call(&mut self, capability: &[u8], request: &[u8]) -> Result<i32> {
         let Some(call) = self.call.clone() else {
             return Err(self.raise(Error::GuestCrash {
@@ -122,7 +132,12 @@ impl Bridge {
         let outcome = self.handle.block_on(call.invoke_bytes(&name, request));
         let envelope = match outcome {
             Ok(value) => json!({ "ok": value }),
-            Err(e) if matches!(e.code(), ErrorCode::Timeout | ErrorCode::OutputTooLarge) => {
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::Timeout | ErrorCode::Cancelled | ErrorCode::OutputTooLarge
+                ) =>
+            {
                 return Err(self.raise(e));
             }
             Err(e) => {
@@ -178,7 +193,7 @@ impl Bridge {
         if let Some(fatal) = self.fatal.take() {
             return fatal;
         }
-        let past_deadline = self.deadline().is_some_and(|d| Instant::now() >= d);
+        let past_deadline = self.out_of_time();
         match kind {
             TrapKind::OutOfTime => self.timeout(),
             TrapKind::StackOverflow => Error::limit(
@@ -201,9 +216,11 @@ impl Bridge {
         }
     }
 
+    /// `timeout`, or `cancelled` when the caller cancelled the call (its
+    /// guest was stopped the same way).
     fn timeout(&self) -> Error {
         match &self.call {
-            Some(c) => c.context().timeout_error(),
+            Some(c) => c.context().stopped_error(),
             None => Error::limit(LimitKind::Time, "the guest ran out of time"),
         }
     }

@@ -259,21 +259,7 @@ impl ApprovalStore {
         action: &str,
         arguments: &Value,
     ) -> Result<Option<Approval>> {
-        let digest = arguments_digest(arguments);
-        self.lock()
-            .query_row(
-                &format!(
-                    "UPDATE approvals SET state = 'used' WHERE id = (
-                         SELECT id FROM approvals WHERE caller = ?1 AND extension = ?2
-                         AND action = ?3 AND arguments_digest = ?4 AND state = 'approved'
-                         AND expires_ms > ?5 ORDER BY created_ms LIMIT 1)
-                     RETURNING {COLUMNS}"
-                ),
-                params![caller, extension, action, digest, now_ms() as i64],
-                row_approval,
-            )
-            .optional()
-            .map_err(|e| db_error(&self.path, e))
+        self.take_matching(None, caller, extension, action, arguments)
     }
 
     /// Takes approval `id` for a call that must match it exactly (the
@@ -290,13 +276,28 @@ impl ApprovalStore {
         action: &str,
         arguments: &Value,
     ) -> Result<Option<Approval>> {
+        self.take_matching(Some(id), caller, extension, action, arguments)
+    }
+
+    /// The oldest approval for this call (with id `id` when given), marked
+    /// used in the same statement.
+    fn take_matching(
+        &self,
+        id: Option<&str>,
+        caller: &str,
+        extension: &str,
+        action: &str,
+        arguments: &Value,
+    ) -> Result<Option<Approval>> {
         let digest = arguments_digest(arguments);
         self.lock()
             .query_row(
                 &format!(
-                    "UPDATE approvals SET state = 'used' WHERE id = ?1 AND caller = ?2
-                     AND extension = ?3 AND action = ?4 AND arguments_digest = ?5
-                     AND state = 'approved' AND expires_ms > ?6
+                    "UPDATE approvals SET state = 'used' WHERE id = (
+                         SELECT id FROM approvals WHERE (?1 IS NULL OR id = ?1)
+                         AND caller = ?2 AND extension = ?3 AND action = ?4
+                         AND arguments_digest = ?5 AND state = 'approved'
+                         AND expires_ms > ?6 ORDER BY created_ms LIMIT 1)
                      RETURNING {COLUMNS}"
                 ),
                 params![id, caller, extension, action, digest, now_ms() as i64],

@@ -16,7 +16,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use morph_capabilities::audit::{AuditEntry, AuditRecord, LOG_FILE};
-use morph_capabilities::{Error, PermissionSet, Result};
+use morph_capabilities::{Error, ErrorCode, PermissionSet, Result};
 use morph_package::oci::{Reference, RegistryClient};
 use morph_package::{InstallStore, InstalledRecord, Limits, PackageOpener, TrustPolicy};
 use morph_runtime_core::{CallOptions, Execution, Host, HostBuilder};
@@ -42,6 +42,9 @@ pub struct ServiceConfig {
     pub trust_dir: Option<PathBuf>,
     /// How long OCI pulls may take.
     pub registry_deadline: Duration,
+    /// How long an approval request waits for a person, and an approval
+    /// for its call.
+    pub approval_ttl: Duration,
 }
 
 impl ServiceConfig {
@@ -51,6 +54,7 @@ impl ServiceConfig {
             data_dir: data_dir.into(),
             trust_dir: None,
             registry_deadline: Duration::from_secs(300),
+            approval_ttl: crate::approvals::DEFAULT_TTL,
         }
     }
 }
@@ -69,7 +73,7 @@ pub enum InstallOutcome {
     /// Installed (or already installed exactly so).
     Installed {
         /// The record written.
-        record: InstalledRecord,
+        record: Box<InstalledRecord>,
         /// The permission diff that was approved.
         diff: Value,
     },
@@ -128,7 +132,7 @@ impl Service {
         let service = Arc::new(Service {
             store: InstallStore::new(&data_dir),
             tokens: TokenStore::open_in(&data_dir)?,
-            approvals: ApprovalStore::open_in(&data_dir)?,
+            approvals: ApprovalStore::open_in(&data_dir)?.with_ttl(config.approval_ttl),
             config,
             host,
             trust,
@@ -337,7 +341,25 @@ impl Service {
             caller: Some(caller.to_owned()),
             cancel,
         };
-        let execution = self.host.execute_with(id, action, params, options).await;
+        let mut execution = self.host.execute_with(id, action, params, options).await;
+        if matches!(&execution.result, Err(e) if e.code() == ErrorCode::Cancelled) {
+            // The call as a whole, in the log: who cancelled what, when.
+            let entry = AuditEntry {
+                call_id: execution.call_id.clone(),
+                outcome: ErrorCode::Cancelled.as_str().to_owned(),
+                caller: Some(caller.to_owned()),
+                ..AuditEntry::host_change(
+                    id,
+                    "host.cancel",
+                    action,
+                    format!("{caller} cancelled the call; the guest was stopped"),
+                )
+            };
+            match self.host.broker().audit_sink().append_batched(entry) {
+                Ok(record) => execution.audit.push(record),
+                Err(e) => tracing::warn!("recording a cancelled call: {e}"),
+            }
+        }
         let outcome = match &execution.result {
             Ok(_) => "ok".to_owned(),
             Err(e) => e.code().as_str().to_owned(),
@@ -398,7 +420,10 @@ impl Service {
         )?;
         let record = plan.commit()?;
         self.sync().await?;
-        Ok(InstallOutcome::Installed { record, diff })
+        Ok(InstallOutcome::Installed {
+            record: Box::new(record),
+            diff,
+        })
     }
 
     /// Pulls `reference` from its OCI registry, then as [`Service::install`].
@@ -546,6 +571,16 @@ impl Service {
                 "morph_extensions_loaded",
                 "Installed extensions loaded and ready.",
                 loaded,
+            ),
+            (
+                "morph_worker_threads",
+                "Worker threads alive (warm sessions of every in-process runtime).",
+                morph_runtime_core::workers::live_worker_threads() as u64,
+            ),
+            (
+                "morph_worker_processes",
+                "Worker processes alive (--isolation process).",
+                morph_runtime_core::workers::live_worker_processes() as u64,
             ),
             (
                 "morph_uptime_seconds",

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::args::ApproveArgs;
 use crate::data_dir::default_data_dir;
-use crate::output::{failure, success};
+use crate::output::outcome;
 
 pub fn approve(args: &ApproveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
@@ -53,15 +53,5 @@ pub fn approve(args: &ApproveArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         );
         Ok((json!({"approval": approval}), text))
     })();
-    match done {
-        Err(e) => failure(out, err, args.json, &e, &[]),
-        Ok((doc, text)) => {
-            if args.json {
-                success(out, true, &doc, &[])
-            } else {
-                let _ = write!(out, "{text}");
-                0
-            }
-        }
-    }
+    outcome(out, err, args.json, done)
 }

@@ -14,8 +14,6 @@ use crate::args::AuditArgs;
 use crate::data_dir::default_data_dir;
 use crate::output::{EXIT_EXTENSION_FAILED, EXIT_OK, failure};
 
-/// Longest line `morph audit` reads back (records are far smaller).
-
 pub fn audit(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let dir = args
         .data_dir

@@ -14,11 +14,9 @@ use crate::output::failure;
 
 pub async fn run(args: &McpArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let served = async {
-        let service = super::serve::start_service(&args.trust, &args.host).await?;
-        let _watch = service.spawn_watch();
-        let served = serve_stdio(service.clone()).await;
-        service.flush()?;
-        served
+        // Watches the installs and syncs the audit log at the end itself.
+        let service = super::serve::start_service(&args.service, &args.host).await?;
+        serve_stdio(service).await
     };
     match served.await {
         Ok(()) => 0,

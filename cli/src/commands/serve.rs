@@ -35,8 +35,8 @@ async fn start(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
         drain: Duration::from_secs(args.drain),
     };
     check_listen(&options)?;
-    let _lock = lock_data_dir(&data_dir(&args.trust))?;
-    let service = start_service(&args.trust, &args.host).await?;
+    let _lock = lock_data_dir(&data_dir(&args.service.trust))?;
+    let service = start_service(&args.service, &args.host).await?;
     for ext in service.extensions() {
         if let Some(e) = ext.get("load_error") {
             let _ = writeln!(
@@ -62,14 +62,15 @@ async fn start(args: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
     .await
 }
 
-/// The service over the data dir of `trust`, with the host of `host`.
+/// The service over the data dir of `args`, with the host of `host`.
 pub(crate) async fn start_service(
-    trust: &crate::args::TrustLocation,
+    args: &crate::args::ServiceArgs,
     host: &crate::args::HostArgs,
 ) -> Result<Arc<Service>, Error> {
     let config = ServiceConfig {
-        trust_dir: trust.trust_dir.clone(),
-        ..ServiceConfig::new(data_dir(trust))
+        trust_dir: args.trust.trust_dir.clone(),
+        approval_ttl: Duration::from_secs(args.approval_ttl),
+        ..ServiceConfig::new(data_dir(&args.trust))
     };
     Service::start(config, host.builder()?).await
 }

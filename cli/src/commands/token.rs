@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::args::{TokenAction, TokenArgs};
 use crate::data_dir::default_data_dir;
-use crate::output::{failure, success};
+use crate::output::outcome;
 
 pub fn token(args: &TokenArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
@@ -44,15 +44,5 @@ pub fn token(args: &TokenArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         }
     })();
-    match done {
-        Err(e) => failure(out, err, args.json, &e, &[]),
-        Ok((doc, text)) => {
-            if args.json {
-                success(out, true, &doc, &[])
-            } else {
-                let _ = write!(out, "{text}");
-                0
-            }
-        }
-    }
+    outcome(out, err, args.json, done)
 }

@@ -206,6 +206,7 @@ fn the_api_runs_actions_for_a_token_and_the_audit_log_names_it() {
     );
     assert!(metrics.contains(r#"morph_denials_total{extension="hello",runtime="js"} 1"#));
     assert!(metrics.contains("morph_extensions_loaded 1"));
+    assert!(!metrics.contains("morph_worker_threads 0"), "{metrics}");
 
     // The document describes every route.
     let (status, doc) = body(

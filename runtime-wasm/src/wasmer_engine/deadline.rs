@@ -1,9 +1,14 @@
 //! The deadline watchdog (unix): one shared timer thread that interrupts
 //! stores whose call ran past its deadline, re-sending every
-//! [`INTERRUPT_RETRY`] until the call disarms it.
+//! [`INTERRUPT_RETRY`] until the call disarms it. A call cancelled by its
+//! caller is stopped the same way: its cancel hook ([`expire`]) moves the
+//! armed deadline to now and wakes the thread.
 //!
 //! Invariant: disarming takes the watchdog's lock, which is held while
-//! interrupting, so no interrupt is sent after [`Armed`] drops. Without a
+//! interrupting, so no interrupt is sent after [`Armed`] drops; an id is
+//! armed once and never reused, so a cancel hook that fires after its call
+//! was disarmed finds nothing and never interrupts a later call on the same
+//! store. Without a
 //! watchdog thread (it could not be spawned), metering alone bounds calls.
 //! On other hosts `mod.rs` puts a no-op `deadline` module in its place.
 
@@ -11,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use morph_capabilities::Call;
 use wasmer::Store;
 
 /// How often the watchdog re-sends an interrupt that has not ended the call
@@ -92,23 +98,45 @@ fn watchdog() -> Option<&'static Watchdog> {
 /// An armed deadline; disarmed on drop.
 pub(super) struct Armed(Option<u64>);
 
-/// Arms `deadline` (if any) for `store`'s running wasm code.
-pub(super) fn arm(store: &Store, deadline: Option<Instant>) -> Armed {
-    let (Some(deadline), Some(dog)) = (deadline, watchdog()) else {
+/// Arms the deadline of `call` (if a call is running) for `store`'s running
+/// wasm code; cancelling the call interrupts it at once.
+pub(super) fn arm(store: &Store, call: Option<&Call>) -> Armed {
+    let (Some(call), Some(dog)) = (call, watchdog()) else {
         return Armed(None);
     };
-    let mut entries = dog.lock();
-    let id = entries.next_id;
-    entries.next_id += 1;
-    entries.armed.insert(
-        id,
-        Slot {
-            deadline,
-            interrupter: store.interrupter(),
-        },
-    );
+    let id = {
+        let mut entries = dog.lock();
+        let id = entries.next_id;
+        entries.next_id += 1;
+        entries.armed.insert(
+            id,
+            Slot {
+                deadline: call.context().deadline(),
+                interrupter: store.interrupter(),
+            },
+        );
+        id
+    };
     dog.wake.notify_one();
+    // After the lock is released: the hook runs here, at once, when the
+    // call is already cancelled, and takes the lock itself.
+    call.context().on_cancel(Box::new(move || expire(id)));
     Armed(Some(id))
+}
+
+/// Moves armed call `id`'s deadline to now: the watchdog interrupts it at
+/// once (and keeps re-sending until it is disarmed). A no-op once `id` is
+/// disarmed.
+fn expire(id: u64) {
+    let Some(dog) = watchdog() else {
+        return;
+    };
+    let mut entries = dog.lock();
+    if let Some(slot) = entries.armed.get_mut(&id) {
+        slot.deadline = slot.deadline.min(Instant::now());
+        drop(entries);
+        dog.wake.notify_one();
+    }
 }
 
 impl Drop for Armed {

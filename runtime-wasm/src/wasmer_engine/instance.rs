@@ -1,8 +1,8 @@
 //! Instantiating a compiled module and calling its exports on wasmer.
 //!
 //! Invariants: every guest call (the start function included) runs with its
-//! metering budget reset and its deadline armed, and the deadline is checked
-//! before each of them; a failed call is mapped to a Morph error here, with the
+//! metering budget reset and its deadline armed (a cancellation interrupts
+//! it like the deadline), and the deadline is checked before each of them; a failed call is mapped to a Morph error here, with the
 //! cause a host import or a refused grow recorded in the bridge taking
 //! precedence. A [`WasmerInstance`] stays on the thread that created it
 //! (`Store` is !Send).
@@ -74,7 +74,7 @@ impl WasmerModule {
 impl CompiledModule for WasmerModule {
     fn instantiate(&self, bridge: Bridge) -> Result<Box<dyn Instance>> {
         let mut store = Store::new(self.engine.clone());
-        let deadline = bridge.deadline();
+        let call = bridge.call().cloned();
         let env = FunctionEnv::new(
             &mut store,
             HostState {
@@ -92,9 +92,10 @@ impl CompiledModule for WasmerModule {
         let memory_denied = Arc::new(AtomicBool::new(false));
         let started = Instant::now();
         let instantiated = {
-            // The start function runs here: under the deadline, if a call is
-            // in progress, and the module's initial metering budget.
-            let _armed = deadline::arm(&store, deadline);
+            // The start function runs here: under the deadline (and the
+            // cancellation), if a call is in progress, and the module's
+            // initial metering budget.
+            let _armed = deadline::arm(&store, call.as_ref());
             capped_memory::while_instantiating(&memory_denied, || {
                 wasmer::Instance::new(&mut store, &self.module, &imports).map_err(Box::new)
             })
@@ -156,7 +157,7 @@ impl CompiledModule for WasmerModule {
         };
         live.meter.reset(&mut live.store, live.budget)?;
         let version = {
-            let _armed = deadline::arm(&live.store, deadline);
+            let _armed = deadline::arm(&live.store, call.as_ref());
             abi_version.call(&mut live.store)
         };
         match version {
@@ -223,11 +224,12 @@ impl WasmerInstance {
         self.state().bridge.trap_error(kind, &error.message())
     }
 
-    /// `timeout` once the call's deadline has passed (checked before every
-    /// guest call, so a deadline that fell between two calls is not missed).
+    /// `timeout` once the call's deadline has passed, `cancelled` once it
+    /// was cancelled (checked before every guest call, so a deadline or a
+    /// cancellation that fell between two calls is not missed).
     fn check_deadline(&mut self) -> Result<()> {
         let bridge = &mut self.state().bridge;
-        if bridge.deadline().is_some_and(|d| Instant::now() >= d) {
+        if bridge.out_of_time() {
             return Err(bridge.trap_error(TrapKind::OutOfTime, "the deadline passed"));
         }
         Ok(())
@@ -287,8 +289,8 @@ impl Instance for WasmerInstance {
         };
         self.meter.reset(&mut self.store, self.budget)?;
         self.memory_denied.store(false, Ordering::SeqCst);
-        let deadline = self.state().bridge.deadline();
-        let _armed = deadline::arm(&self.store, deadline);
+        let call = self.state().bridge.call().cloned();
+        let _armed = deadline::arm(&self.store, call.as_ref());
         self.run(&func, input)
     }
 

@@ -11,7 +11,8 @@
 //! - [`imports`]: the `morph` host imports and guest memory access;
 //! - [`metering`]: the cost model and the budget of one guest call;
 //! - [`capped_memory`]: the tunables that cap every memory;
-//! - [`deadline`]: the watchdog that interrupts a call at its deadline;
+//! - [`deadline`]: the watchdog that interrupts a call at its deadline or
+//!   when it is cancelled;
 //! - [`compile_deadline`]: the middleware that stops a compilation at
 //!   `max_compile_ms`.
 //!
@@ -21,7 +22,8 @@
 //!   per-module state (and panics when shared), and the memory cap lives in
 //!   the engine's tunables.
 //! - **Time is bounded twice**: a watchdog thread interrupts the store at
-//!   the call's deadline (wasmer's signal-based `Interrupter`, unix), and
+//!   the call's deadline, or at once when the call is cancelled (wasmer's
+//!   signal-based `Interrupter`, unix), and
 //!   metering stops the guest after a budget calibrated from
 //!   `max_execution_ms` (see [`POINTS_PER_MS`]) as the backstop; the
 //!   deadline is also checked before every guest call.
@@ -53,14 +55,13 @@ mod tests;
 /// checks between guest calls bound a call.
 #[cfg(not(unix))]
 mod deadline {
-    use std::time::Instant;
-
+    use morph_capabilities::Call;
     use wasmer::Store;
 
     /// Nothing is armed.
     pub(super) struct Armed;
 
-    pub(super) fn arm(_store: &Store, _deadline: Option<Instant>) -> Armed {
+    pub(super) fn arm(_store: &Store, _call: Option<&Call>) -> Armed {
         Armed
     }
 }

@@ -2,9 +2,10 @@
 //! interpreter that cannot be interrupted.
 //!
 //! Invariant: a guest function runs in slices of [`FUEL_SLICE`] and the
-//! deadline is checked between two slices, so a call overshoots its deadline
-//! by about one slice; a start function, which wasmi cannot pause, gets the
-//! fuel its remaining time is worth ([`start_fuel`]).
+//! deadline (and the call's cancellation) is checked between two slices, so
+//! a call overshoots its deadline, or outlives its cancellation, by about
+//! one slice; a start function, which wasmi cannot pause, gets the fuel its
+//! remaining time is worth ([`start_fuel`]).
 
 use std::time::{Duration, Instant};
 
@@ -30,7 +31,7 @@ const FUEL_SLICE: u64 = 1_000_000;
 const START_FUEL_PER_MS: u64 = 20_000;
 
 /// Runs `func` in fuel slices until it returns, traps, or the deadline
-/// passes between two slices.
+/// passes (or the call is cancelled) between two slices.
 pub(super) fn run<P: WasmParams, R: WasmResults>(
     store: &mut Store<StoreData>,
     func: &TypedFunc<P, R>,
@@ -44,7 +45,7 @@ pub(super) fn run<P: WasmParams, R: WasmResults>(
         match step {
             Ok(TypedResumableCall::Finished(results)) => return Ok(results),
             Ok(TypedResumableCall::OutOfFuel(paused)) => {
-                if Instant::now() >= deadline {
+                if Instant::now() >= deadline || store.data().bridge.out_of_time() {
                     return Err(store
                         .data_mut()
                         .bridge

@@ -41,7 +41,7 @@ impl CompiledModule for WasmiModule {
             .linker
             .instantiate_and_start(&mut store, &self.module)
             .map_err(|e| instantiation_error(&mut store, &e))?;
-        if Instant::now() >= deadline {
+        if Instant::now() >= deadline || store.data().bridge.out_of_time() {
             return Err(store.data_mut().bridge.trap_error(
                 TrapKind::OutOfTime,
                 "the start function ran past the deadline",

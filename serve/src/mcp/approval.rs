@@ -298,16 +298,10 @@ impl Proposal<'_> {
     /// The approval form: what runs, with what, under which grants.
     fn form(&self, approval: &Approval) -> ElicitRequestParams {
         let tool = self.tool;
-        let arguments = serde_json::to_string_pretty(self.arguments).unwrap_or_default();
-        let arguments = if arguments.len() > MAX_ARGUMENTS_SHOWN {
-            format!(
-                "{} [cut; {} bytes in all]",
-                truncate_for_message(&arguments, MAX_ARGUMENTS_SHOWN),
-                arguments.len()
-            )
-        } else {
-            arguments
-        };
+        let arguments = truncate_for_message(
+            &serde_json::to_string_pretty(self.arguments).unwrap_or_default(),
+            MAX_ARGUMENTS_SHOWN,
+        );
         let list = |items: &[String]| {
             if items.is_empty() {
                 "none".to_owned()

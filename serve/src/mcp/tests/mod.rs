@@ -38,7 +38,7 @@ pub(super) const NOTES_JS: &str = r#"export function execute(action, params) {
   if (action === "publish") return morph.data.createTask("published: " + params.title);
   if (action === "secret") return morph.data.createTask("secret ran");
   if (action === "fetch") return morph.http.fetch(params.url).status;
-  if (action === "churn") { for (;;) { morph.data.listTasks(); } }
+  if (action === "churn") { for (;;) { morph.data.listTasks(); for (let i = 0; i < 20000; i++) {} } }
   throw new Error("unknown action " + action);
 }
 "#;
