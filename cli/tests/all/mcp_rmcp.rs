@@ -368,15 +368,12 @@ async fn rmcp_over_http_lists_runs_and_approves_as_the_token() {
     let token = s.token("agent", "invoke");
     s.start(&[]);
 
-    // No token: refused, whatever the handshake did; nothing runs.
-    eprintln!("DEBUG {:?}", connect_http(&s, Agent::new("anonymous", true), None).await.err());
-    if let Ok(anonymous) = connect_http(&s, Agent::new("anonymous", true), None).await {
-        assert!(anonymous.list_all_tools().await.is_err());
-        let refused = anonymous
-            .call_tool(call("notes.add", json!({"title": "anonymous"})))
-            .await;
-        assert!(refused.is_err(), "{refused:?}");
-        let _ = anonymous.cancel().await;
+    // No token, or one `morph token create` never made: 401 at the first
+    // request (`server/discover`), so nothing is listed or run.
+    for bearer in [None, Some("mt_not_a_token")] {
+        let refused = connect_http(&s, Agent::new("anonymous", true), bearer).await;
+        let refused = refused.err().expect("served without a valid token");
+        assert!(refused.contains("Auth required"), "{refused}");
     }
 
     let agent = Agent::new("http agent", true);
