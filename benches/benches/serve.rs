@@ -62,7 +62,9 @@ fn main() {
             continue;
         }
         let served = server_rt.block_on(Served::start(runner));
-        if std::env::var("TMP_PATH").is_err() { serve_load::check(&server_rt, &client_rt, &served); }
+        if std::env::var("TMP_PATH").is_err() {
+            serve_load::check(&server_rt, &client_rt, &served);
+        }
         for clients in CLIENTS {
             let cell = serve_load::cell(&server_rt, &client_rt, &served, runner, clients, timing);
             println!(

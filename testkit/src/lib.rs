@@ -13,6 +13,7 @@
 //! - [`node_reference`]: the driver that runs a JS extension module under
 //!   Node, the reference for JS.
 
+pub mod agent_extensions;
 mod host;
 mod jira;
 mod package;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use morph_testkit::PackageSpec;
+use morph_testkit::agent_extensions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
     ElicitResult, ElicitationAction, Implementation, JsonObject, ProtocolVersion,
@@ -25,46 +25,12 @@ use serde_json::{Value, json};
 
 use crate::serve_fixture::{Served, morph};
 
-const NOTES_ACTIONS: &str = "actions:
-  - {name: add, description: Adds a note, ai_access: execute, parameters: [{name: title, type: string, required: true}]}
-  - {name: list, description: Lists the notes, ai_access: execute}
-  - {name: publish, description: Publishes a note, ai_access: propose, parameters: [{name: title, type: string, required: true}]}
-  - {name: secret, description: Never for agents, ai_access: blocked}
-  - {name: fetch, description: Fetches a URL, ai_access: execute, parameters: [{name: url, type: string, required: true}]}
-  - {name: churn, description: Lists notes forever, ai_access: execute}
-";
-
-const NOTES_JS: &str = r#"export function execute(action, params) {
-  if (action === "add") return morph.data.createTask(params.title);
-  if (action === "list") return morph.data.listTasks().map((t) => t.title);
-  if (action === "publish") return morph.data.createTask("published: " + params.title);
-  if (action === "secret") return morph.data.createTask("secret ran");
-  if (action === "fetch") return morph.http.fetch(params.url).status;
-  if (action === "churn") { for (;;) { morph.data.listTasks(); for (let i = 0; i < 20000; i++) {} } }
-  throw new Error("unknown action " + action);
-}
-"#;
-
 /// A data dir with `notes` and `spinner` (an endless loop, 300 ms at most)
 /// installed by `morph install`.
 fn installed() -> Served {
     let s = Served::new();
-    s.install(
-        &PackageSpec::new("notes", "js", "index.js", NOTES_JS, NOTES_ACTIONS)
-            .permissions(&["data:read", "data:write", "http:read"])
-            .allowed_hosts(&["api.example.com"])
-            .limits("max_execution_ms: 20000"),
-    );
-    s.install(
-        &PackageSpec::new(
-            "spinner",
-            "js",
-            "index.js",
-            "export function execute(action, params) { for (;;) {} }\n",
-            "actions:\n  - {name: spin, description: Spins forever, ai_access: execute}\n",
-        )
-        .limits("max_execution_ms: 300"),
-    );
+    s.install(&agent_extensions::notes());
+    s.install(&agent_extensions::spinner());
     s
 }
 

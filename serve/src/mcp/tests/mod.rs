@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use morph_runtime_core::Host;
-use morph_testkit::PackageSpec;
+use morph_testkit::agent_extensions;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
     ElicitResult, ElicitationAction, Implementation, JsonObject,
@@ -23,46 +23,12 @@ use tokio::sync::Notify;
 
 use crate::service::{Service, ServiceConfig};
 
-pub(super) const NOTES_ACTIONS: &str = "actions:
-  - {name: add, description: Adds a note, ai_access: execute, parameters: [{name: title, type: string, required: true}]}
-  - {name: list, description: Lists the notes, ai_access: execute}
-  - {name: publish, description: Publishes a note, ai_access: propose, parameters: [{name: title, type: string, required: true}]}
-  - {name: secret, description: Never for agents, ai_access: blocked}
-  - {name: fetch, description: Fetches a URL, ai_access: execute, parameters: [{name: url, type: string, required: true}]}
-  - {name: churn, description: Lists notes forever, ai_access: execute}
-";
-
-pub(super) const NOTES_JS: &str = r#"export function execute(action, params) {
-  if (action === "add") return morph.data.createTask(params.title);
-  if (action === "list") return morph.data.listTasks().map((t) => t.title);
-  if (action === "publish") return morph.data.createTask("published: " + params.title);
-  if (action === "secret") return morph.data.createTask("secret ran");
-  if (action === "fetch") return morph.http.fetch(params.url).status;
-  if (action === "churn") { for (;;) { morph.data.listTasks(); for (let i = 0; i < 20000; i++) {} } }
-  throw new Error("unknown action " + action);
-}
-"#;
-
-pub(super) const SPINNER_ACTIONS: &str = "actions:
-  - {name: spin, description: Spins forever, ai_access: execute}
-";
-
-pub(super) const SPINNER_JS: &str = r#"export function execute(action, params) {
-  for (;;) {}
-}
-"#;
-
 /// The two test packages, written under `dir`.
 pub(super) fn packages(dir: &std::path::Path) -> (PathBuf, PathBuf) {
-    let notes = PackageSpec::new("notes", "js", "index.js", NOTES_JS, NOTES_ACTIONS)
-        .permissions(&["data:read", "data:write", "http:read"])
-        .allowed_hosts(&["api.example.com"])
-        .limits("max_execution_ms: 20000")
-        .write(dir);
-    let spinner = PackageSpec::new("spinner", "js", "index.js", SPINNER_JS, SPINNER_ACTIONS)
-        .limits("max_execution_ms: 300")
-        .write(dir);
-    (notes, spinner)
+    (
+        agent_extensions::notes().write(dir),
+        agent_extensions::spinner().write(dir),
+    )
 }
 
 /// A service on a temporary data dir with both packages loaded.
