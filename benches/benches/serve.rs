@@ -43,14 +43,7 @@ fn main() {
     // The server as `morph serve` runs it: a multi-thread runtime on every
     // core. The clients: one thread of their own, like a load generator in
     // another process.
-    let server_rt = match std::env::var("TMP_WORKERS") {
-        Ok(n) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n.parse().unwrap())
-            .enable_all()
-            .build()
-            .unwrap(),
-        Err(_) => drive::runtime(),
-    };
+    let server_rt = drive::runtime();
     let client_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -62,9 +55,7 @@ fn main() {
             continue;
         }
         let served = server_rt.block_on(Served::start(runner));
-        if std::env::var("TMP_PATH").is_err() {
-            serve_load::check(&server_rt, &client_rt, &served);
-        }
+        serve_load::check(&server_rt, &client_rt, &served);
         for clients in CLIENTS {
             let cell = serve_load::cell(&server_rt, &client_rt, &served, runner, clients, timing);
             println!(

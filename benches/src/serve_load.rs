@@ -342,8 +342,7 @@ impl HttpClient {
         });
         HttpClient {
             sender,
-            echo_uri: std::env::var("TMP_PATH")
-                .unwrap_or_else(|_| format!("/v1/extensions/{}/actions/echo", served.id)),
+            echo_uri: format!("/v1/extensions/{}/actions/echo", served.id),
             host: served.addr.to_string(),
             bearer: format!("Bearer {}", served.token),
         }
@@ -468,14 +467,12 @@ fn http_phase(
                     loop {
                         let began = Instant::now();
                         let (status, body) = client.call(route).await;
-                        if std::env::var("TMP_PATH").is_err() {
-                            assert_eq!(
-                                status,
-                                StatusCode::OK,
-                                "{route:?}: {}",
-                                String::from_utf8_lossy(&body)
-                            );
-                        }
+                        assert_eq!(
+                            status,
+                            StatusCode::OK,
+                            "{route:?}: {}",
+                            String::from_utf8_lossy(&body)
+                        );
                         if !window.record(began, &mut latencies) {
                             return (client, latencies);
                         }
@@ -541,22 +538,6 @@ pub fn cell(
         all
     });
     let half = timing.measure / 2;
-    if let Ok(only) = std::env::var("TMP_ONLY") {
-        let t0 = Instant::now();
-        let n = if only == "http" {
-            http_phase(client_rt, connections, Route::Echo, timing.measure * 3)
-                .1
-                .len()
-        } else if only == "healthz" {
-            http_phase(client_rt, connections, Route::Healthz, timing.measure * 3)
-                .1
-                .len()
-        } else {
-            direct_phase(server_rt, served, clients, timing.measure * 3).len()
-        };
-        eprintln!("TMP {only}: {n} calls in {:?}", t0.elapsed());
-        std::process::exit(0);
-    }
     direct_phase(server_rt, served, clients, timing.warm_up);
     (connections, _) = http_phase(client_rt, connections, Route::Echo, timing.warm_up);
     let mut direct_inside = Inside::default();
