@@ -83,6 +83,11 @@ fn main() {
         }
         server_rt.block_on(served.stop());
     }
+    assert!(
+        !cells.is_empty(),
+        "no runtime matches {picked:?}; pick from {:?}",
+        Runner::ALL.map(Runner::engine)
+    );
     println!();
     print_table(&cells);
     if let Some(b) = breakdown {
