@@ -84,7 +84,7 @@ impl InstalledRecord {
     /// was approved.
     ///
     /// # Errors
-    /// What [`PackageOpener::open`] refuses; `signature_invalid` when the
+    /// What [`crate::PackageOpener::open`] refuses; `signature_invalid` when the
     /// archive changed on disk since it was approved.
     pub fn open_verified(
         &self,
