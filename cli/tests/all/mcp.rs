@@ -34,26 +34,6 @@ fn approve(s: &Served, id: &str, decline: bool) -> std::process::Output {
     morph(&args).output().unwrap()
 }
 
-/// The audit log verifies, and every record of a call of `notes` or
-/// `spinner` (not the host's own records) names `caller`.
-fn audited_as(s: &Served, caller: &str) -> Vec<Value> {
-    let verified = s.verify();
-    assert_eq!(verified["problem"], Value::Null, "{verified}");
-    let records: Vec<Value> = s
-        .audit()
-        .into_iter()
-        .filter(|r| {
-            (r["extension"] == "notes" || r["extension"] == "spinner")
-                && !r["capability"].as_str().unwrap_or("").starts_with("host.")
-        })
-        .collect();
-    assert!(!records.is_empty());
-    for r in &records {
-        assert_eq!(r["caller"], caller, "{r}");
-    }
-    records
-}
-
 /// `morph mcp` on a data dir, spoken to line by line.
 struct McpProcess {
     child: Child,
@@ -349,7 +329,7 @@ fn mcp_on_stdio_lists_runs_refuses_and_waits_for_morph_approve() {
     assert_eq!(one["structuredContent"], json!({"result": 1}));
     mcp.close();
 
-    audited_as(&s, "mcp:cli_test");
+    s.audited_as("mcp:cli_test");
     let steps: Vec<String> = s
         .audit()
         .into_iter()
@@ -443,7 +423,7 @@ fn mcp_on_stdio_approves_in_band_once_and_refuses_replays_and_expiry() {
         .collect();
     assert_eq!(published, ["published: a", "published: c"]);
     mcp.close();
-    audited_as(&s, "mcp:agent");
+    s.audited_as("mcp:agent");
 }
 
 #[test]
@@ -475,7 +455,7 @@ fn a_cancelled_mcp_call_stops_its_guest() {
     assert_eq!(churn(&s).len(), at_cancel.len(), "the guest went on");
     assert!(mcp.call("notes.list", json!({})).is_ok());
     mcp.close();
-    audited_as(&s, "mcp:canceller");
+    s.audited_as("mcp:canceller");
     assert!(at_cancel.len() > 1, "{at_cancel:?}");
     for r in &at_cancel {
         assert_eq!(r["call_id"], at_cancel[0]["call_id"]);
@@ -571,5 +551,5 @@ fn mcp_over_http_serves_the_token_and_its_approvals() {
         json!(["over http", "published: h"])
     );
     s.stop();
-    audited_as(&s, "token:agent");
+    s.audited_as("token:agent");
 }

@@ -182,26 +182,6 @@ fn runs(s: &Served, action: &str) -> usize {
     calls.len()
 }
 
-/// The audit log verifies, and every record of a call of `notes` or
-/// `spinner` (not the host's own records) names `caller`.
-fn audited_as(s: &Served, caller: &str) -> Vec<Value> {
-    let verified = s.verify();
-    assert_eq!(verified["problem"], Value::Null, "{verified}");
-    let records: Vec<Value> = s
-        .audit()
-        .into_iter()
-        .filter(|r| {
-            (r["extension"] == "notes" || r["extension"] == "spinner")
-                && !r["capability"].as_str().unwrap_or("").starts_with("host.")
-        })
-        .collect();
-    assert!(!records.is_empty());
-    for r in &records {
-        assert_eq!(r["caller"], caller, "{r}");
-    }
-    records
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn rmcp_on_stdio_lists_runs_refuses_and_approves_in_band() {
     let s = installed();
@@ -272,7 +252,7 @@ async fn rmcp_on_stdio_lists_runs_refuses_and_approves_in_band() {
     assert_eq!(runs(&s, "secret"), 0);
     close_stdio(client, pid).await;
 
-    audited_as(&s, "mcp:rmcp_agent");
+    s.audited_as("mcp:rmcp_agent");
     let steps: Vec<String> = s
         .audit()
         .into_iter()
@@ -320,7 +300,7 @@ async fn rmcp_on_stdio_a_cancelled_call_stops_its_guest() {
     assert_eq!(churned(&s).len(), at_cancel.len(), "the guest went on");
     close_stdio(client, pid).await;
 
-    audited_as(&s, "mcp:canceller");
+    s.audited_as("mcp:canceller");
     assert!(at_cancel.len() > 1, "{at_cancel:?}");
     for r in &at_cancel {
         assert_eq!(r["call_id"], at_cancel[0]["call_id"]);
@@ -371,5 +351,5 @@ async fn rmcp_over_http_lists_runs_and_approves_as_the_token() {
     client.cancel().await.unwrap();
     assert_eq!(s.stop(), Some(0));
 
-    audited_as(&s, "token:agent");
+    s.audited_as("token:agent");
 }

@@ -143,6 +143,27 @@ impl Served {
         serde_json::from_slice(&out.stdout).expect("a report")
     }
 
+    /// Asserts that the audit log verifies and that every record of a call
+    /// of `notes` or `spinner` (not the host's own records) names `caller`;
+    /// returns those records.
+    pub fn audited_as(&self, caller: &str) -> Vec<Value> {
+        let verified = self.verify();
+        assert_eq!(verified["problem"], Value::Null, "{verified}");
+        let records: Vec<Value> = self
+            .audit()
+            .into_iter()
+            .filter(|r| {
+                (r["extension"] == "notes" || r["extension"] == "spinner")
+                    && !r["capability"].as_str().unwrap_or("").starts_with("host.")
+            })
+            .collect();
+        assert!(!records.is_empty());
+        for r in &records {
+            assert_eq!(r["caller"], caller, "{r}");
+        }
+        records
+    }
+
     /// Every audit record of the data dir.
     pub fn audit(&self) -> Vec<Value> {
         read_lines(&self.data.join("audit").join("audit.log"))
