@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "free disk in the shared target dir (superseded executables, incremental state)"
+./scripts/prune-target.sh
+
 step "a real OCI registry for the package tests (Debian's docker-registry)"
 ./scripts/registry.sh install
 
@@ -39,6 +42,8 @@ step "wasmi-only build (no JIT linked, as on iOS): same tests"
 cargo test -p morph-runtime-wasm --no-default-features --features wasmi --locked
 
 step "benchmarks compile (not run: see BENCHMARKS.md)"
+# The release build needs room beside the debug one: drop what was superseded.
+./scripts/prune-target.sh
 cargo bench --workspace --no-run --locked --quiet
 
 # `cargo bench` builds a package's binaries with its benches, so the soak is
