@@ -40,6 +40,9 @@ use crate::request::{self, parse};
 /// Hard cap on one capability request's JSON, whatever the limits say.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
+/// The longest tool name a `tools.call` request may carry.
+const MAX_TOOL_NAME_BYTES: usize = 512;
+
 /// Free space kept on the audit log's volume by default: below it, calls with
 /// an effect are refused, so that the records of what runs still fit.
 pub const DEFAULT_AUDIT_RESERVE_BYTES: u64 = 32 * 1024 * 1024;
@@ -295,6 +298,7 @@ impl CapabilityBroker {
             request_digest: None,
             intent_seq: None,
             caller: ctx.caller().map(str::to_owned),
+            code_run: ctx.code_run().map(str::to_owned),
         }
     }
 
@@ -446,6 +450,18 @@ impl CapabilityBroker {
                     Ok(Value::Null)
                 }
                 Capability::Config => Ok(ctx.config().clone()),
+                Capability::ToolsCall => {
+                    let req: crate::tools::ToolCallRequest = parse(cap, request)?;
+                    check_len("tool", &req.tool, 1, MAX_TOOL_NAME_BYTES)?;
+                    let Some(gateway) = ctx.tools() else {
+                        return Err(Error::PermissionDenied {
+                            capability: cap.wire_name().to_owned(),
+                            permission: "a code run (only programs run by `run_code` call tools)"
+                                .to_owned(),
+                        });
+                    };
+                    gateway.call(ctx, req).await
+                }
             }
         };
         let guarded = AssertUnwindSafe(run).catch_unwind();

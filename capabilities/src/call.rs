@@ -104,6 +104,10 @@ pub struct CallContext {
     /// Who asked for the call (an API token's name, an MCP client), as the
     /// audit records name it.
     caller: Option<String>,
+    /// The code run this call is, or was called from (its id).
+    code_run: Option<String>,
+    /// Where a code run's `tools.call` goes; `None` for every extension.
+    tools: Option<Arc<dyn crate::tools::ToolGateway>>,
     /// Set once by [`CallContext::cancel`].
     cancelled: AtomicBool,
     /// Wakes [`CallContext::cancelled`] waiters.
@@ -154,6 +158,8 @@ impl CallContext {
             audit: Mutex::new(Vec::new()),
             redactor: Mutex::new(None),
             caller: None,
+            code_run: None,
+            tools: None,
             cancelled: AtomicBool::new(false),
             cancel_wake: tokio::sync::Notify::new(),
             cancel_hooks: Mutex::new(CancelHooks::default()),
@@ -170,6 +176,32 @@ impl CallContext {
     /// The caller named in this call's audit records, if the host was told.
     pub fn caller(&self) -> Option<&str> {
         self.caller.as_deref()
+    }
+
+    /// Names the code run this call is (or was called from) in its audit
+    /// records.
+    #[must_use]
+    pub fn with_code_run(mut self, code_run: Option<String>) -> CallContext {
+        self.code_run = code_run;
+        self
+    }
+
+    /// The code run named in this call's audit records.
+    pub fn code_run(&self) -> Option<&str> {
+        self.code_run.as_deref()
+    }
+
+    /// Lets this call use `tools.call` through `gateway`: only the host's
+    /// code runs get one.
+    #[must_use]
+    pub fn with_tools(mut self, gateway: Arc<dyn crate::tools::ToolGateway>) -> CallContext {
+        self.tools = Some(gateway);
+        self
+    }
+
+    /// The gateway of `tools.call`, for a code run.
+    pub fn tools(&self) -> Option<&Arc<dyn crate::tools::ToolGateway>> {
+        self.tools.as_ref()
     }
 
     /// Cancels the call: it ends with `cancelled` the way a call past its

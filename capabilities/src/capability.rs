@@ -38,11 +38,14 @@ pub enum Capability {
     Log,
     /// `config`.
     Config,
+    /// `tools.call`: a code run calls an installed extension's action
+    /// (see [`crate::ToolGateway`]); refused to every other call.
+    ToolsCall,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Capability; 14] = [
+    pub const ALL: [Capability; 15] = [
         Capability::HttpFetch,
         Capability::VaultGet,
         Capability::VaultSet,
@@ -57,6 +60,7 @@ impl Capability {
         Capability::DataUpdateTask,
         Capability::Log,
         Capability::Config,
+        Capability::ToolsCall,
     ];
 
     /// The wire name.
@@ -76,6 +80,7 @@ impl Capability {
             Capability::DataUpdateTask => "data.update_task",
             Capability::Log => "log",
             Capability::Config => "config",
+            Capability::ToolsCall => "tools.call",
         }
     }
 
@@ -88,7 +93,10 @@ impl Capability {
     /// request (`http.fetch` depends on the method; `log` and `config` need none).
     pub fn fixed_permission(self) -> Option<Permission> {
         match self {
-            Capability::HttpFetch | Capability::Log | Capability::Config => None,
+            Capability::HttpFetch
+            | Capability::Log
+            | Capability::Config
+            | Capability::ToolsCall => None,
             Capability::VaultGet => Some(Permission::VaultRead),
             Capability::VaultSet => Some(Permission::VaultWrite),
             Capability::EventsEmit => Some(Permission::EventEmit),
@@ -119,7 +127,8 @@ impl Capability {
             | Capability::DataGetTask
             | Capability::DataListTasks
             | Capability::Log
-            | Capability::Config => false,
+            | Capability::Config
+            | Capability::ToolsCall => false,
         }
     }
 }

@@ -71,6 +71,15 @@ pub enum ErrorCode {
     /// dropped API request): it ended the way a call past its deadline does,
     /// and no capability call of it runs after the cancellation.
     Cancelled,
+    /// A code run called a `propose` tool that a person has not approved
+    /// for exactly this call: nothing of that tool ran, and the run ended;
+    /// the error names the approval to decide.
+    ApprovalRequired,
+    /// A person declined the tool call a code run was waiting on: nothing
+    /// of it ran.
+    ApprovalDeclined,
+    /// A code run made more tool calls than its policy's `max_tool_calls`.
+    ToolCallsExceeded,
     /// A host I/O operation failed.
     Io,
     /// A bug or an unexpected host condition.
@@ -79,7 +88,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of the brief (later codes beside their kin).
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::InvalidManifest,
         ErrorCode::InvalidPackage,
         ErrorCode::SignatureInvalid,
@@ -105,6 +114,9 @@ impl ErrorCode {
         ErrorCode::InvalidRequest,
         ErrorCode::ExtensionQuarantined,
         ErrorCode::Cancelled,
+        ErrorCode::ApprovalRequired,
+        ErrorCode::ApprovalDeclined,
+        ErrorCode::ToolCallsExceeded,
         ErrorCode::Io,
         ErrorCode::Internal,
     ];
@@ -137,6 +149,9 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::ExtensionQuarantined => "extension_quarantined",
             ErrorCode::Cancelled => "cancelled",
+            ErrorCode::ApprovalRequired => "approval_required",
+            ErrorCode::ApprovalDeclined => "approval_declined",
+            ErrorCode::ToolCallsExceeded => "tool_calls_exceeded",
             ErrorCode::Io => "io",
             ErrorCode::Internal => "internal",
         }
@@ -171,6 +186,8 @@ pub enum LimitKind {
     /// [`CallContext::MAX_CAPABILITY_CALLS`](crate::CallContext::MAX_CAPABILITY_CALLS):
     /// capability invocations per call, whatever they are.
     CapabilityCalls,
+    /// A code run's `max_tool_calls`.
+    ToolCalls,
 }
 
 impl LimitKind {
@@ -182,6 +199,7 @@ impl LimitKind {
             LimitKind::Stack => ErrorCode::StackOverflow,
             LimitKind::Output => ErrorCode::OutputTooLarge,
             LimitKind::HttpRequests | LimitKind::CapabilityCalls => ErrorCode::RateLimited,
+            LimitKind::ToolCalls => ErrorCode::ToolCallsExceeded,
         }
     }
 }
@@ -388,6 +406,22 @@ pub enum Error {
         /// Who cancelled, and when in the call.
         reason: String,
     },
+    /// A code run's tool call needs a person's approval first.
+    #[error("approval required: {reason}")]
+    ApprovalRequired {
+        /// The approval to decide (absent when the host keeps no approvals).
+        approval_id: Option<String>,
+        /// Which tool call, and how to go on.
+        reason: String,
+    },
+    /// A person declined the tool call.
+    #[error("approval declined: {reason}")]
+    ApprovalDeclined {
+        /// The approval that was declined.
+        approval_id: String,
+        /// Which tool call.
+        reason: String,
+    },
     /// A host I/O error.
     #[error("io error: {context}: {source}")]
     Io {
@@ -436,6 +470,8 @@ impl Error {
             Error::InvalidRequest { .. } => ErrorCode::InvalidRequest,
             Error::Quarantined { .. } => ErrorCode::ExtensionQuarantined,
             Error::Cancelled { .. } => ErrorCode::Cancelled,
+            Error::ApprovalRequired { .. } => ErrorCode::ApprovalRequired,
+            Error::ApprovalDeclined { .. } => ErrorCode::ApprovalDeclined,
             Error::Io { .. } => ErrorCode::Io,
             Error::Internal { .. } => ErrorCode::Internal,
             Error::Relayed(wire) => wire.code,

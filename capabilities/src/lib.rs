@@ -59,6 +59,8 @@ pub mod providers;
 pub mod quarantine;
 pub mod redact;
 mod request;
+pub mod tools;
+mod canonical;
 
 pub use broker::{
     Call, CallRoute, CapabilityBroker, CapabilityRelay, DEFAULT_AUDIT_RESERVE_BYTES,
@@ -75,3 +77,5 @@ pub use permission::{Permission, PermissionSet, UnknownPermission};
 pub use policy::HostPolicy;
 pub use providers::Providers;
 pub use quarantine::{Quarantine, QuarantineConfig, QuarantineStatus};
+pub use canonical::canonical_digest;
+pub use tools::{ToolCallRequest, ToolGateway};

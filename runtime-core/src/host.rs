@@ -105,6 +105,9 @@ pub struct CallOptions {
     /// request): the call ends with `cancelled` as a call past its deadline
     /// ends with `timeout`, and no capability call of it runs afterwards.
     pub cancel: Option<tokio_util::sync::CancellationToken>,
+    /// The code run that calls this action as a tool (its id), named in the
+    /// call's audit records.
+    pub code_run: Option<String>,
 }
 
 impl Execution {
@@ -275,39 +278,8 @@ impl Host {
                 config.clone(),
             ),
         };
-        // Under process isolation the tier loads it in a worker process,
-        // with the language's runtime there (the identity keeps its id).
-        let runtime = match self.inner.options.isolation {
-            Some(crate::Isolation::Process) => {
-                self.inner
-                    .process
-                    .clone()
-                    .ok_or_else(|| Error::RuntimeUnavailable {
-                        reason: "process isolation is not set up on this host \
-                                 (HostBuilder::with_process_isolation)"
-                            .into(),
-                    })?
-            }
-            _ => runtime,
-        };
-        // The runtime enforces the init deadline itself (it starts after
-        // compiling); this backstop only stops a runtime that hangs.
-        let backstop = grants.limits.execution_time() + LOAD_GRACE;
-        let loaded = match tokio::time::timeout(
-            backstop,
-            AssertUnwindSafe(runtime.load(request)).catch_unwind(),
-        )
-        .await
-        {
-            Err(_) => Err(Error::InitFailed(Box::new(Error::limit(
-                morph_capabilities::LimitKind::Time,
-                "loading did not finish in time",
-            )))),
-            Ok(Err(_panic)) => Err(Error::internal(
-                "the runtime panicked while loading; the extension was not loaded",
-            )),
-            Ok(Ok(result)) => result,
-        };
+        let runtime = self.isolated(runtime)?;
+        let loaded = self.load_guarded(&runtime, request, &grants).await;
         let extension = match loaded {
             Ok(extension) => extension,
             Err(e) => {
@@ -374,25 +346,18 @@ impl Host {
         };
         let ctx = Arc::new(
             self.context(&loaded, CallKind::Execute, action)
-                .with_caller(options.caller),
+                .with_caller(options.caller)
+                .with_code_run(options.code_run),
         );
         let call = Call::new(self.inner.broker.clone(), ctx.clone());
-        // A caller that drops this future (a client that went away) cancels
-        // the call: the guest may still be running on a worker.
-        let abandoned = CancelOnDrop(Some(ctx.clone()));
-        let run = guarded(&ctx, loaded.extension.execute(call, action, params));
-        let result = match &options.cancel {
-            None => run.await,
-            Some(cancel) => tokio::select! {
-                result = run => result,
-                () = cancel.cancelled() => {
-                    ctx.cancel();
-                    Err(ctx.cancelled_error())
-                }
-            },
-        }
-        .and_then(|value| charge_result(&ctx, value));
-        abandoned.disarm();
+        let result = self
+            .drive(
+                &ctx,
+                loaded.extension.execute(call, action, params),
+                options.cancel.as_ref(),
+            )
+            .await
+            .and_then(|value| charge_result(&ctx, value));
         let result = match result {
             Err(e) => Err(self.redacted(&ctx, e).await),
             ok => ok,
@@ -412,10 +377,93 @@ impl Host {
         }
     }
 
+    /// Runs one guest call to its end: under the deadline backstop and the
+    /// panic guard, stopped by `cancel`, and cancelled when the caller drops
+    /// this future (a client that went away; the guest may still be running
+    /// on a worker).
+    pub(crate) async fn drive(
+        &self,
+        ctx: &Arc<CallContext>,
+        fut: impl std::future::Future<Output = Result<Value>>,
+        cancel: Option<&tokio_util::sync::CancellationToken>,
+    ) -> Result<Value> {
+        let abandoned = CancelOnDrop(Some(ctx.clone()));
+        let run = guarded(ctx, fut);
+        let result = match cancel {
+            None => run.await,
+            Some(cancel) => tokio::select! {
+                result = run => result,
+                () = cancel.cancelled() => {
+                    ctx.cancel();
+                    Err(ctx.cancelled_error())
+                }
+            },
+        };
+        abandoned.disarm();
+        result
+    }
+
+    /// The runtime that loads for `runtime` under this host's isolation: the
+    /// process tier (with the language's runtime in its workers) when the
+    /// host isolates by process.
+    fn isolated(&self, runtime: Arc<dyn MorphRuntime>) -> Result<Arc<dyn MorphRuntime>> {
+        match self.inner.options.isolation {
+            Some(crate::Isolation::Process) => {
+                self.inner
+                    .process
+                    .clone()
+                    .ok_or_else(|| Error::RuntimeUnavailable {
+                        reason: "process isolation is not set up on this host \
+                                 (HostBuilder::with_process_isolation)"
+                            .into(),
+                    })
+            }
+            _ => Ok(runtime),
+        }
+    }
+
+    /// The runtime for manifests of `runtime: kind`, under this host's
+    /// isolation.
+    pub(crate) fn runtime_for_load(&self, kind: &str) -> Result<Arc<dyn MorphRuntime>> {
+        self.isolated(self.runtime_for(kind)?)
+    }
+
+    /// The options every load gets.
+    pub(crate) fn load_options(&self) -> &LoadOptions {
+        &self.inner.options
+    }
+
+    /// Runs `runtime.load` under the panic guard and a backstop past the
+    /// init deadline (the runtime enforces that deadline itself, after
+    /// compiling; the backstop only stops a runtime that hangs).
+    pub(crate) async fn load_guarded(
+        &self,
+        runtime: &Arc<dyn MorphRuntime>,
+        request: LoadRequest<'_>,
+        grants: &Grants,
+    ) -> Result<Arc<dyn LoadedExtension>> {
+        let backstop = grants.limits.execution_time() + LOAD_GRACE;
+        match tokio::time::timeout(
+            backstop,
+            AssertUnwindSafe(runtime.load(request)).catch_unwind(),
+        )
+        .await
+        {
+            Err(_) => Err(Error::InitFailed(Box::new(Error::limit(
+                morph_capabilities::LimitKind::Time,
+                "loading did not finish in time",
+            )))),
+            Ok(Err(_panic)) => Err(Error::internal(
+                "the runtime panicked while loading; the extension was not loaded",
+            )),
+            Ok(Ok(result)) => result,
+        }
+    }
+
     /// `error` with the calling extension's vault values taken out of its
     /// message and stack (the same step as audit reasons and log lines:
     /// `morph_capabilities::redact`); unchanged when it held none.
-    async fn redacted(&self, ctx: &CallContext, error: Error) -> Error {
+    pub(crate) async fn redacted(&self, ctx: &CallContext, error: Error) -> Error {
         let wire = error.to_wire();
         let message = self.inner.broker.redact(ctx, &wire.message).await;
         let stack = match &wire.stack {
@@ -634,7 +682,7 @@ async fn guarded<T>(
 }
 
 /// Counts the serialised result against `max_output_kb` (logs already count).
-fn charge_result(ctx: &CallContext, value: Value) -> Result<Value> {
+pub(crate) fn charge_result(ctx: &CallContext, value: Value) -> Result<Value> {
     let size = serde_json::to_vec(&value)
         .map_err(|e| Error::internal(format!("serialising the result: {e}")))?
         .len();

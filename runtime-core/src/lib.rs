@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 pub mod allocation;
+pub mod code;
 mod describe;
 mod host;
 mod host_builder;

@@ -16,7 +16,6 @@ use morph_capabilities::audit::{AuditEntry, AuditSink};
 use morph_capabilities::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::tokens::{db_error, now_ms, restrict};
 
@@ -416,39 +415,7 @@ fn row_approval(row: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
 /// SHA-256 (hex) of `value` in canonical JSON: object keys sorted at every
 /// level, no white space.
 pub fn arguments_digest(value: &Value) -> String {
-    let mut text = String::new();
-    canonical(value, &mut text);
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-fn canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                canonical(&map[key], out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                canonical(item, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
+    morph_capabilities::canonical_digest(value)
 }
 
 #[cfg(test)]

@@ -71,6 +71,10 @@ pub struct AuditEntry {
     /// for an agent, absent for a library or `morph run` call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller: Option<String>,
+    /// The code run the call belongs to: on the run's own records and on
+    /// every record of a tool it called; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_run: Option<String>,
 }
 
 /// Which half of a call with an effect a record is.
@@ -105,6 +109,7 @@ impl AuditEntry {
             request_digest: None,
             intent_seq: None,
             caller: None,
+            code_run: None,
         }
     }
 }

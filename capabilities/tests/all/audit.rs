@@ -36,6 +36,7 @@ fn entry(i: u64) -> AuditEntry {
         request_digest: None,
         intent_seq: None,
         caller: None,
+        code_run: None,
     }
 }
 

@@ -83,10 +83,15 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | ErrorCode::UnsignedPackage
         | ErrorCode::UntrustedPublisher
         | ErrorCode::PermissionDenied
-        | ErrorCode::HostNotAllowed => StatusCode::FORBIDDEN,
+        | ErrorCode::HostNotAllowed
+        | ErrorCode::ApprovalDeclined => StatusCode::FORBIDDEN,
+        // A person must decide first: the same status as an install's.
+        ErrorCode::ApprovalRequired => StatusCode::CONFLICT,
         ErrorCode::UnknownExtension | ErrorCode::UnknownAction => StatusCode::NOT_FOUND,
         ErrorCode::InvalidParams => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::RateLimited | ErrorCode::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited | ErrorCode::QuotaExceeded | ErrorCode::ToolCallsExceeded => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
         ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
         ErrorCode::ExtensionQuarantined => StatusCode::LOCKED,
         ErrorCode::RuntimeUnavailable => StatusCode::SERVICE_UNAVAILABLE,
