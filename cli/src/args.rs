@@ -63,6 +63,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Approve (or decline) an AI agent's call of a `propose` action.
     Approve(ApproveArgs),
+    /// Code mode: run a program that calls the installed extensions as tools.
+    Code(CodeArgs),
 }
 
 /// Where the trust store is (shared by the commands that verify).
@@ -527,6 +529,37 @@ pub struct ServiceArgs {
     /// for its call, in seconds.
     #[arg(long, env = "MORPH_APPROVAL_TTL_SECS", default_value_t = 900)]
     pub approval_ttl: u64,
+    /// Code mode: wall clock of a run, tool calls included, in ms.
+    #[arg(long, env = "MORPH_CODE_MAX_EXECUTION_MS", default_value_t = 30_000)]
+    pub code_max_execution_ms: u64,
+    /// Code mode: a run's heap, in MiB.
+    #[arg(long, env = "MORPH_CODE_MAX_MEMORY_MB", default_value_t = 128)]
+    pub code_max_memory_mb: u64,
+    /// Code mode: a run's result plus logs, in KiB.
+    #[arg(long, env = "MORPH_CODE_MAX_OUTPUT_KB", default_value_t = 1024)]
+    pub code_max_output_kb: u64,
+    /// Code mode: tool calls per run.
+    #[arg(long, env = "MORPH_CODE_MAX_TOOL_CALLS", default_value_t = 100)]
+    pub code_max_tool_calls: u32,
+}
+
+impl ServiceArgs {
+    /// The code mode policy these flags set.
+    ///
+    /// # Errors
+    /// `invalid_params` for a limit out of range.
+    pub fn code_policy(
+        &self,
+    ) -> Result<morph_runtime_core::code::CodePolicy, morph_runtime_core::Error> {
+        let policy = morph_runtime_core::code::CodePolicy {
+            max_execution_ms: self.code_max_execution_ms,
+            max_memory_mb: self.code_max_memory_mb,
+            max_output_kb: self.code_max_output_kb,
+            max_tool_calls: self.code_max_tool_calls,
+        };
+        policy.validate()?;
+        Ok(policy)
+    }
 }
 
 /// `morph mcp`.
@@ -571,6 +604,63 @@ pub enum TokenAction {
     Revoke {
         /// Its name.
         name: String,
+    },
+}
+
+/// `morph code`.
+#[derive(Debug, clap::Args)]
+pub struct CodeArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: CodeAction,
+}
+
+/// Where code runs and what they may call: the data dir's installs, run
+/// store and approvals, and how the host runs guests.
+#[derive(Debug, clap::Args)]
+pub struct CodeHost {
+    /// The data dir, trust store, approvals and code run limits.
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// How the host runs guests.
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+/// `morph code ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum CodeAction {
+    /// Run FILE (`.js`, `.ts` or `.py`) in a fresh sandbox whose only
+    /// capability is calling the installed tools: `await
+    /// tools.<extension>.<action>(...)`.
+    Run {
+        /// The program.
+        file: PathBuf,
+        /// Its language, when the file's extension does not say
+        /// (`javascript`, `typescript`, `python`).
+        #[arg(long)]
+        language: Option<String>,
+        /// Take up run RUN_ID (which ended with `approval_required`) again
+        /// once its approval is decided: its completed tool calls are
+        /// answered from the record, never run again.
+        #[arg(long, value_name = "RUN_ID")]
+        resume: Option<String>,
+        /// Print the whole answer as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The data dir and host.
+        #[command(flatten)]
+        on: CodeHost,
+    },
+    /// Print the tools a program may call, as TypeScript declarations or a
+    /// Python listing.
+    Api {
+        /// `javascript` (default), `typescript` or `python`.
+        #[arg(long, default_value = "javascript")]
+        language: String,
+        /// The data dir and host.
+        #[command(flatten)]
+        on: CodeHost,
     },
 }
 

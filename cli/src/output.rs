@@ -31,7 +31,10 @@ pub fn exit_code_for(code: ErrorCode) -> u8 {
         | ErrorCode::CapabilityFailed
         | ErrorCode::UnknownCapability
         | ErrorCode::InvalidRequest
-        | ErrorCode::ExtensionQuarantined => EXIT_EXTENSION_FAILED,
+        | ErrorCode::ExtensionQuarantined
+        | ErrorCode::ToolCallsExceeded
+        | ErrorCode::ApprovalRequired
+        | ErrorCode::ApprovalDeclined => EXIT_EXTENSION_FAILED,
         _ => EXIT_HOST_ERROR,
     }
 }

@@ -75,6 +75,10 @@ pub struct Approval {
     pub arguments: Value,
     /// SHA-256 (hex) of the canonical arguments.
     pub arguments_digest: String,
+    /// The code run that asked (its id): such an approval serves only that
+    /// run's call, and an ordinary tool call's only an ordinary call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_run: Option<String>,
     /// Where it is.
     pub state: ApprovalState,
     /// Unix milliseconds.
@@ -102,7 +106,7 @@ pub struct ApprovalStore {
 }
 
 const COLUMNS: &str = "id, caller, extension, action, arguments, arguments_digest, state, \
-                       created_ms, expires_ms, decided_by";
+                       created_ms, expires_ms, decided_by, code_run";
 
 impl ApprovalStore {
     /// Opens (creating) the store in `data_dir`.
@@ -134,6 +138,7 @@ impl ApprovalStore {
                  ON approvals (caller, extension, action, arguments_digest, state);",
         )
         .map_err(|e| db_error(&path, e))?;
+        add_code_run_column(&conn).map_err(|e| db_error(&path, e))?;
         restrict(&path);
         Ok(ApprovalStore {
             path,
@@ -166,6 +171,22 @@ impl ApprovalStore {
         action: &str,
         arguments: &Value,
     ) -> Result<(Approval, bool)> {
+        self.request_for(None, caller, extension, action, arguments)
+    }
+
+    /// [`ApprovalStore::request`] for a call of code run `code_run` (or an
+    /// ordinary call, `None`).
+    ///
+    /// # Errors
+    /// `io`.
+    pub fn request_for(
+        &self,
+        code_run: Option<&str>,
+        caller: &str,
+        extension: &str,
+        action: &str,
+        arguments: &Value,
+    ) -> Result<(Approval, bool)> {
         let digest = arguments_digest(arguments);
         let now = now_ms();
         let conn = self.lock();
@@ -174,9 +195,9 @@ impl ApprovalStore {
                 &format!(
                     "SELECT {COLUMNS} FROM approvals WHERE caller = ?1 AND extension = ?2 \
                      AND action = ?3 AND arguments_digest = ?4 AND state = 'pending' \
-                     AND expires_ms > ?5 ORDER BY created_ms DESC LIMIT 1"
+                     AND expires_ms > ?5 AND code_run IS ?6 ORDER BY created_ms DESC LIMIT 1"
                 ),
-                params![caller, extension, action, digest, now as i64],
+                params![caller, extension, action, digest, now as i64, code_run],
                 row_approval,
             )
             .optional()
@@ -191,13 +212,16 @@ impl ApprovalStore {
             action: action.to_owned(),
             arguments: arguments.clone(),
             arguments_digest: digest,
+            code_run: code_run.map(str::to_owned),
             state: ApprovalState::Pending,
             created_ms: now,
             expires_ms: now.saturating_add(u64::try_from(self.ttl.as_millis()).unwrap_or(0)),
             decided_by: None,
         };
         conn.execute(
-            &format!("INSERT INTO approvals ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+            &format!(
+                "INSERT INTO approvals ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+            ),
             params![
                 approval.id,
                 approval.caller,
@@ -209,6 +233,7 @@ impl ApprovalStore {
                 approval.created_ms as i64,
                 approval.expires_ms as i64,
                 approval.decided_by,
+                approval.code_run,
             ],
         )
         .map_err(|e| db_error(&self.path, e))?;
@@ -258,7 +283,55 @@ impl ApprovalStore {
         action: &str,
         arguments: &Value,
     ) -> Result<Option<Approval>> {
-        self.take_matching(None, caller, extension, action, arguments)
+        self.take_matching(None, None, caller, extension, action, arguments)
+    }
+
+    /// [`ApprovalStore::take`] for a call of code run `code_run`.
+    ///
+    /// # Errors
+    /// `io`.
+    pub fn take_for_run(
+        &self,
+        code_run: &str,
+        caller: &str,
+        extension: &str,
+        action: &str,
+        arguments: &Value,
+    ) -> Result<Option<Approval>> {
+        self.take_matching(None, Some(code_run), caller, extension, action, arguments)
+    }
+
+    /// The latest declined approval for exactly this call of code run
+    /// `code_run`, if a person declined one.
+    ///
+    /// # Errors
+    /// `io`.
+    pub fn declined_for_run(
+        &self,
+        code_run: &str,
+        caller: &str,
+        extension: &str,
+        action: &str,
+        arguments: &Value,
+    ) -> Result<Option<Approval>> {
+        self.lock()
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM approvals WHERE code_run = ?1 AND caller = ?2 \
+                     AND extension = ?3 AND action = ?4 AND arguments_digest = ?5 \
+                     AND state = 'declined' ORDER BY created_ms DESC LIMIT 1"
+                ),
+                params![
+                    code_run,
+                    caller,
+                    extension,
+                    action,
+                    arguments_digest(arguments)
+                ],
+                row_approval,
+            )
+            .optional()
+            .map_err(|e| db_error(&self.path, e))
     }
 
     /// Takes approval `id` for a call that must match it exactly (the
@@ -275,7 +348,7 @@ impl ApprovalStore {
         action: &str,
         arguments: &Value,
     ) -> Result<Option<Approval>> {
-        self.take_matching(Some(id), caller, extension, action, arguments)
+        self.take_matching(Some(id), None, caller, extension, action, arguments)
     }
 
     /// The oldest approval for this call (with id `id` when given), marked
@@ -283,6 +356,7 @@ impl ApprovalStore {
     fn take_matching(
         &self,
         id: Option<&str>,
+        code_run: Option<&str>,
         caller: &str,
         extension: &str,
         action: &str,
@@ -296,10 +370,18 @@ impl ApprovalStore {
                          SELECT id FROM approvals WHERE (?1 IS NULL OR id = ?1)
                          AND caller = ?2 AND extension = ?3 AND action = ?4
                          AND arguments_digest = ?5 AND state = 'approved'
-                         AND expires_ms > ?6 ORDER BY created_ms LIMIT 1)
+                         AND expires_ms > ?6 AND code_run IS ?7 ORDER BY created_ms LIMIT 1)
                      RETURNING {COLUMNS}"
                 ),
-                params![id, caller, extension, action, digest, now_ms() as i64],
+                params![
+                    id,
+                    caller,
+                    extension,
+                    action,
+                    digest,
+                    now_ms() as i64,
+                    code_run
+                ],
                 row_approval,
             )
             .optional()
@@ -409,7 +491,19 @@ fn row_approval(row: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
         created_ms: u64::try_from(row.get::<_, i64>(7)?).unwrap_or(0),
         expires_ms: u64::try_from(row.get::<_, i64>(8)?).unwrap_or(0),
         decided_by: row.get(9)?,
+        code_run: row.get(10)?,
     })
+}
+
+/// Adds the `code_run` column to a store made before code mode.
+fn add_code_run_column(conn: &Connection) -> rusqlite::Result<()> {
+    let has = conn
+        .prepare("SELECT 1 FROM pragma_table_info('approvals') WHERE name = 'code_run'")?
+        .exists([])?;
+    if !has {
+        conn.execute_batch("ALTER TABLE approvals ADD COLUMN code_run TEXT")?;
+    }
+    Ok(())
 }
 
 /// SHA-256 (hex) of `value` in canonical JSON: object keys sorted at every

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod approvals;
+pub mod code_runs;
 pub mod events;
 pub mod install;
 pub mod lock;
@@ -20,6 +21,7 @@ pub mod service;
 pub mod tokens;
 
 pub use approvals::{Approval, ApprovalState, ApprovalStore};
+pub use code_runs::CodeRuns;
 pub use events::ServerEvent;
 pub use lock::lock_data_dir;
 pub use server::{ServeOptions, serve, shutdown_signal};

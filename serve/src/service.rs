@@ -25,10 +25,12 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::approvals::ApprovalStore;
+use crate::code_runs::CodeRuns;
 use crate::events::ServerEvent;
 use crate::install::{diff_digest, needs_approval, permission_diff, record_json};
 use crate::metrics::Metrics;
 use crate::tokens::TokenStore;
+use morph_runtime_core::code::{CodeLanguage, CodePolicy, CodeRequest, CodeRun, CodeRunStore};
 
 /// How often the install store is checked for changes made elsewhere.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
@@ -45,6 +47,8 @@ pub struct ServiceConfig {
     /// How long an approval request waits for a person, and an approval
     /// for its call.
     pub approval_ttl: Duration,
+    /// The limits of code runs (`POST /v1/code`, the MCP `run_code` tool).
+    pub code_policy: CodePolicy,
 }
 
 impl ServiceConfig {
@@ -55,6 +59,7 @@ impl ServiceConfig {
             trust_dir: None,
             registry_deadline: Duration::from_secs(300),
             approval_ttl: crate::approvals::DEFAULT_TTL,
+            code_policy: CodePolicy::default(),
         }
     }
 }
@@ -94,6 +99,7 @@ pub struct Service {
     store: InstallStore,
     tokens: TokenStore,
     approvals: ApprovalStore,
+    code_runs: Arc<CodeRuns>,
     metrics: Metrics,
     events: broadcast::Sender<ServerEvent>,
     installed: RwLock<BTreeMap<String, Installed>>,
@@ -129,7 +135,13 @@ impl Service {
         let trust = TrustPolicy::new(morph_package::TrustStore::open(trust_dir)?);
         let host = builder.with_data_dir(&data_dir).build()?;
         let (events, _) = broadcast::channel(1024);
+        let code_runs = Arc::new(CodeRuns::open_in(
+            &data_dir,
+            config.approval_ttl,
+            host.broker().audit_sink().clone(),
+        )?);
         let service = Arc::new(Service {
+            code_runs,
             store: InstallStore::new(&data_dir),
             tokens: TokenStore::open_in(&data_dir)?,
             approvals: ApprovalStore::open_in(&data_dir)?.with_ttl(config.approval_ttl),
@@ -340,6 +352,7 @@ impl Service {
         let options = CallOptions {
             caller: Some(caller.to_owned()),
             cancel,
+            code_run: None,
         };
         let mut execution = self.host.execute_with(id, action, params, options).await;
         if matches!(&execution.result, Err(e) if e.code() == ErrorCode::Cancelled) {
@@ -361,23 +374,68 @@ impl Service {
             }
         }
         let outcome = match &execution.result {
-            Ok(_) => "ok".to_owned(),
-            Err(e) => e.code().as_str().to_owned(),
+            Ok(_) => "ok",
+            Err(e) => e.code().as_str(),
         };
         let elapsed = started.elapsed();
         if let Some(rt) = self.host.runtime_of(id) {
             self.metrics
-                .record_call(id, &rt.id, &outcome, elapsed, &execution.audit);
+                .record_call(id, &rt.id, outcome, elapsed, &execution.audit);
         }
-        self.publish(ServerEvent::Call {
-            call_id: execution.call_id.clone(),
-            extension: id.to_owned(),
-            action: action.to_owned(),
-            caller: caller.to_owned(),
-            outcome,
-            duration_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        });
+        // Built only for someone to receive it (sending with no subscriber
+        // drops it anyway): the hot path allocates nothing for it.
+        if self.events.receiver_count() > 0 {
+            self.publish(ServerEvent::Call {
+                call_id: execution.call_id.clone(),
+                extension: id.to_owned(),
+                action: action.to_owned(),
+                caller: caller.to_owned(),
+                outcome: outcome.to_owned(),
+                duration_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            });
+        }
         execution
+    }
+
+    /// Runs a program in code mode for `caller` (see
+    /// `morph_runtime_core::code`): the data dir's code runs keep its tool
+    /// calls and its approvals. Published as a call event of `code-run`.
+    pub async fn run_code(
+        &self,
+        language: CodeLanguage,
+        source: String,
+        resume: Option<String>,
+        caller: &str,
+        cancel: Option<CancellationToken>,
+    ) -> CodeRun {
+        let started = Instant::now();
+        let request = CodeRequest {
+            language,
+            source,
+            policy: self.config.code_policy,
+            caller: Some(caller.to_owned()),
+            resume,
+            cancel,
+        };
+        let store: Arc<dyn CodeRunStore> = self.code_runs.clone();
+        let run = self.host.run_code(request, Some(store)).await;
+        self.publish(ServerEvent::Call {
+            call_id: run.run_id.clone(),
+            extension: "code-run".to_owned(),
+            action: "run".to_owned(),
+            caller: caller.to_owned(),
+            outcome: match &run.result {
+                Ok(_) => "ok".to_owned(),
+                Err(e) => e.code().as_str().to_owned(),
+            },
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        });
+        run
+    }
+
+    /// The code runs of this data dir.
+    pub fn code_runs(&self) -> &Arc<CodeRuns> {
+        &self.code_runs
     }
 
     /// Verifies the `.morph` bytes `bytes` from `source` and installs them

@@ -1,8 +1,9 @@
 //! The extensions the MCP and `morph serve` suites offer to an agent, written
 //! once: `notes` (one action per `ai_access`: `execute`, `propose`,
 //! `blocked`; a fetch for denials; `churn`, an endless loop that calls a
-//! capability, for cancellation) and `spinner` (an endless loop, 300 ms at
-//! most, for the time limit).
+//! capability, for cancellation), `spinner` (an endless loop, 300 ms at
+//! most, for the time limit) and `ledger` (Python: amounts kept as tasks,
+//! for code mode's second language).
 
 use crate::PackageSpec;
 
@@ -46,4 +47,32 @@ pub fn spinner() -> PackageSpec {
         "actions:\n  - {name: spin, description: Spins forever, ai_access: execute}\n",
     )
     .limits("max_execution_ms: 300")
+}
+
+const LEDGER_PY: &str = r#"import morph
+
+
+def execute(action, params):
+    if action == "record":
+        morph.data.create_task("amount " + str(params["amount"]))
+        return {"recorded": params["amount"]}
+    if action == "total":
+        tasks = morph.data.list_tasks()
+        return sum(int(t["title"].split()[1]) for t in tasks)
+    raise ValueError("unknown action " + action)
+"#;
+
+/// `ledger` (Python): `record` an amount, read the `total`.
+pub fn ledger() -> PackageSpec {
+    PackageSpec::new(
+        "ledger",
+        "python",
+        "main.py",
+        LEDGER_PY,
+        "actions:
+  - {name: record, description: Records an amount, ai_access: execute, parameters: [{name: amount, type: integer, required: true}]}
+  - {name: total, description: The sum of the amounts, ai_access: execute}
+",
+    )
+    .permissions(&["data:read", "data:write"])
 }

@@ -2,6 +2,7 @@
 
 mod approve;
 mod audit;
+mod code;
 mod conformance;
 mod enable;
 mod inspect;
@@ -54,5 +55,6 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 
         Command::Token(args) => token::token(&args, out, err),
         Command::Approve(args) => approve::approve(&args, out, err),
         Command::Mcp(args) => mcp::run(&args, out, err).await,
+        Command::Code(args) => code::code(&args, out, err).await,
     }
 }

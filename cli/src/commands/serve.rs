@@ -70,6 +70,7 @@ pub(crate) async fn start_service(
     let config = ServiceConfig {
         trust_dir: args.trust.trust_dir.clone(),
         approval_ttl: Duration::from_secs(args.approval_ttl),
+        code_policy: args.code_policy()?,
         ..ServiceConfig::new(data_dir(&args.trust))
     };
     Service::start(config, host.builder()?).await

@@ -6,6 +6,7 @@ mod audit_log;
 mod audit_witness;
 mod binary;
 mod cancel;
+mod code;
 mod envelope;
 mod host_api;
 mod js_libraries;

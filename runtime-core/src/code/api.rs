@@ -31,9 +31,18 @@ impl CodeTool {
 pub(crate) fn identifier(name: &str) -> String {
     let mut out: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || RESERVED.contains(&out.as_str()) {
+    if out.is_empty()
+        || out.starts_with(|c: char| c.is_ascii_digit())
+        || RESERVED.contains(&out.as_str())
+    {
         out.insert(0, '_');
     }
     out
@@ -41,12 +50,62 @@ pub(crate) fn identifier(name: &str) -> String {
 
 /// Words reserved in JavaScript or Python that an action may be named.
 const RESERVED: &[&str] = &[
-    "and", "as", "assert", "async", "await", "break", "case", "catch", "class", "const",
-    "continue", "debugger", "def", "default", "del", "delete", "do", "elif", "else", "enum",
-    "except", "export", "extends", "false", "finally", "for", "from", "function", "global", "if",
-    "import", "in", "instanceof", "is", "lambda", "let", "new", "nonlocal", "not", "null", "or",
-    "pass", "raise", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var",
-    "void", "while", "with", "yield",
+    "and",
+    "as",
+    "assert",
+    "async",
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "def",
+    "default",
+    "del",
+    "delete",
+    "do",
+    "elif",
+    "else",
+    "enum",
+    "except",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "from",
+    "function",
+    "global",
+    "if",
+    "import",
+    "in",
+    "instanceof",
+    "is",
+    "lambda",
+    "let",
+    "new",
+    "nonlocal",
+    "not",
+    "null",
+    "or",
+    "pass",
+    "raise",
+    "return",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
 ];
 
 /// TypeScript declarations of `tools` (for JavaScript and TypeScript runs).
@@ -66,7 +125,14 @@ pub fn typescript_api(tools: &[CodeTool]) -> String {
             .action
             .parameters
             .iter()
-            .map(|p| format!("{}{}: {}", p.name, if p.required { "" } else { "?" }, ts_type(p)))
+            .map(|p| {
+                format!(
+                    "{}{}: {}",
+                    p.name,
+                    if p.required { "" } else { "?" },
+                    ts_type(p)
+                )
+            })
             .collect();
         let optional = tool.action.parameters.iter().all(|p| !p.required);
         let _ = writeln!(
@@ -128,7 +194,9 @@ fn sorted(tools: &[CodeTool]) -> Vec<&CodeTool> {
 fn describe(action: &ActionSpec) -> String {
     let mut text = action.description.clone();
     if action.ai_access == AiAccess::Propose {
-        text.push_str(" (needs a person's approval: the run stops with approval_required until then)");
+        text.push_str(
+            " (needs a person's approval: the run stops with approval_required until then)",
+        );
     }
     text
 }
@@ -145,7 +213,11 @@ fn one_line(text: &str) -> String {
 
 fn ts_type(param: &ParamSpec) -> String {
     if let Some(values) = &param.r#enum {
-        return values.iter().map(Value::to_string).collect::<Vec<_>>().join(" | ");
+        return values
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join(" | ");
     }
     match param.r#type {
         ParamType::String => "string",
@@ -207,7 +279,10 @@ mod tests {
                 "github-issues",
                 "  - name: create_issue\n    description: Opens an issue.\n    ai_access: propose\n    parameters:\n      - name: title\n        type: string\n        required: true\n      - name: state\n        type: string\n        enum: [open, closed]\n        default: open\n",
             ),
-            tool("notes", "  - name: list\n    description: Lists notes.\n    ai_access: execute\n"),
+            tool(
+                "notes",
+                "  - name: list\n    description: Lists notes.\n    ai_access: execute\n",
+            ),
         ];
         let ts = typescript_api(&tools);
         assert!(ts.contains("  github_issues: {"), "{ts}");

@@ -40,7 +40,7 @@ struct Progress {
     /// Recorded calls not yet replayed, in order.
     replay: VecDeque<RecordedCall>,
     /// The error that stopped the run, if one did.
-    stopped: Option<WireError>,
+    stopped: Option<Error>,
     /// What the run's caller is told about each call.
     summary: Vec<ToolCallSummary>,
 }
@@ -97,7 +97,7 @@ impl RunGateway {
 
     /// The error that stopped the run, if one did.
     pub(crate) fn stopped(&self) -> Option<Error> {
-        self.lock().stopped.clone().map(WireError::into_error)
+        self.lock().stopped.as_ref().map(replicate)
     }
 
     /// The calls the run made, in order.
@@ -114,8 +114,7 @@ impl RunGateway {
     /// Stops the run with `error` (the first stop wins) and returns it.
     fn stop(&self, error: Error) -> Error {
         let mut progress = self.lock();
-        let wire = progress.stopped.get_or_insert_with(|| error.to_wire());
-        wire.clone().into_error()
+        replicate(progress.stopped.get_or_insert(error))
     }
 
     async fn run(&self, request: ToolCallRequest) -> Result<Value> {
@@ -129,7 +128,7 @@ impl RunGateway {
         let (index, replayed) = {
             let mut progress = self.lock();
             if let Some(stopped) = &progress.stopped {
-                return Err(stopped.clone().into_error());
+                return Err(replicate(stopped));
             }
             let Some(tool) = self.tools.get(&tool_name) else {
                 // A blocked or unknown tool: the same answer for both.
@@ -153,7 +152,9 @@ impl RunGateway {
             progress.calls += 1;
             let replayed = match progress.replay.pop_front() {
                 None => None,
-                Some(recorded) if recorded.tool == tool_name && recorded.arguments_digest == digest => {
+                Some(recorded)
+                    if recorded.tool == tool_name && recorded.arguments_digest == digest =>
+                {
                     Some(recorded.outcome)
                 }
                 Some(recorded) => {
@@ -264,5 +265,28 @@ impl ToolGateway for RunGateway {
         request: ToolCallRequest,
     ) -> Pin<Box<dyn Future<Output = Result<Value>> + Send + 'a>> {
         Box::pin(self.run(request))
+    }
+}
+
+/// A copy of `error` for one more reader: the approval errors keep their
+/// variant (and so their approval id), every other error its code, message
+/// and stack.
+fn replicate(error: &Error) -> Error {
+    match error {
+        Error::ApprovalRequired {
+            approval_id,
+            reason,
+        } => Error::ApprovalRequired {
+            approval_id: approval_id.clone(),
+            reason: reason.clone(),
+        },
+        Error::ApprovalDeclined {
+            approval_id,
+            reason,
+        } => Error::ApprovalDeclined {
+            approval_id: approval_id.clone(),
+            reason: reason.clone(),
+        },
+        other => other.to_wire().into_error(),
     }
 }

@@ -193,11 +193,21 @@ mod tests {
             max_tool_calls: 0,
             ..CodePolicy::default()
         };
-        assert!(zero.validate().unwrap_err().to_string().contains("max_tool_calls"));
+        assert!(
+            zero.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("max_tool_calls")
+        );
         let huge = CodePolicy {
             max_memory_mb: 1 << 20,
             ..CodePolicy::default()
         };
-        assert!(huge.validate().unwrap_err().to_string().contains("max_memory_mb"));
+        assert!(
+            huge.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("max_memory_mb")
+        );
     }
 }

@@ -213,10 +213,20 @@ impl Host {
             Some(stopped) => Err(stopped),
             None => result,
         };
-        let waiting = matches!(&result, Err(Error::ApprovalRequired { approval_id: Some(_), .. }));
+        let waiting = matches!(
+            &result,
+            Err(Error::ApprovalRequired {
+                approval_id: Some(_),
+                ..
+            })
+        );
         let mut result = result;
         if let Some(store) = &store {
-            let state = if waiting { RunState::Waiting } else { RunState::Finished };
+            let state = if waiting {
+                RunState::Waiting
+            } else {
+                RunState::Finished
+            };
             if let Err(e) = store.end(&ticket.run_id, state) {
                 tracing::error!("cannot record the end of code run {}: {e}", ticket.run_id);
                 if result.is_ok() {
@@ -278,7 +288,13 @@ impl Host {
             Ok(dir) => dir,
             Err(e) => return (Err(Error::io("creating the code run's directory", e)), None),
         };
-        if let Err(e) = write_package(dir.path(), request.language, &request.source, tools, &limits) {
+        if let Err(e) = write_package(
+            dir.path(),
+            request.language,
+            &request.source,
+            tools,
+            &limits,
+        ) {
             return (Err(Error::io("writing the code run's package", e)), None);
         }
         let package = match ExtensionPackage::open_dir(dir.path()) {
@@ -306,7 +322,12 @@ impl Host {
             package: &package,
             config: config.clone(),
             options: self.load_options(),
-            init: InitCall::new(self.broker().clone(), identity.clone(), grants.clone(), config.clone()),
+            init: InitCall::new(
+                self.broker().clone(),
+                identity.clone(),
+                grants.clone(),
+                config.clone(),
+            ),
         };
         let extension = match self.load_guarded(&runtime, load, &grants).await {
             Ok(e) => e,
@@ -320,7 +341,11 @@ impl Host {
         );
         let call = Call::new(self.broker().clone(), ctx.clone());
         let result = self
-            .drive(&ctx, extension.execute(call, CODE_RUN_ACTION, json!({})), Some(&cancel))
+            .drive(
+                &ctx,
+                extension.execute(call, CODE_RUN_ACTION, json!({})),
+                Some(&cancel),
+            )
             .await
             .and_then(|value| charge_result(&ctx, value));
         let result = match result {
@@ -355,7 +380,11 @@ impl Host {
                 format!(
                     "{} run{}, source sha256:{}, {tool_calls} tool call(s), ended {outcome}",
                     request.language.as_str(),
-                    if request.resume.is_some() { " (resumed)" } else { "" },
+                    if request.resume.is_some() {
+                        " (resumed)"
+                    } else {
+                        ""
+                    },
                     ticket.source_digest
                 ),
             )

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod code;
 pub mod error;
 pub mod events;
 pub mod extensions;
@@ -104,6 +105,8 @@ pub fn router(
             "/v1/extensions/{id}/vault/{key}",
             put(extensions::vault_set),
         )
+        .route("/v1/code", post(code::run))
+        .route("/v1/code/api", get(code::api))
         .route("/v1/audit", get(audit::list))
         .route("/v1/audit/verify", get(audit::verify))
         .route("/v1/approvals", get(audit::approvals))

@@ -14,10 +14,12 @@
 //! - `approval.rs`: the three ways to a person, and their audit.
 //! - `state.rs`: the sealed `requestState` of in-band approval.
 //! - `caller.rs`: who a request comes from.
+//! - `code.rs`: the `run_code` tool (code mode).
 //! - `server.rs`: the handler; `stdio.rs` and `http.rs`: the transports.
 
 mod approval;
 mod caller;
+mod code;
 mod http;
 mod results;
 mod server;

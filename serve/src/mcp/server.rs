@@ -5,7 +5,8 @@
 //! `tools/call` by **running the action through [`Service::execute`]** with
 //! the request's caller and its cancellation (`notifications/cancelled`, a
 //! dropped HTTP response) as the call's cancel token. `propose` actions pass
-//! through [`super::approval`] first. Speaks 2026-07-28 and falls back to
+//! through [`super::approval`] first. One more tool, `run_code`, is code
+//! mode ([`super::code`]). Speaks 2026-07-28 and falls back to
 //! 2025-11-25 (and 2025-06-18) for clients that still `initialize`.
 
 use std::borrow::Cow;
@@ -24,6 +25,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::approval::{Asking, Proposal, Verdict};
 use super::caller::{http_caller, stdio_caller};
+use super::code;
 use super::results;
 use super::state::StateSeal;
 use super::tools::{self, McpTool};
@@ -152,15 +154,16 @@ impl ServerHandler for McpServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         self.caller(&ctx)?;
-        Ok(ListToolsResult::with_all_items(
-            tools::list(self.service.host())
-                .iter()
-                .map(McpTool::to_tool)
-                .collect(),
-        ))
+        let host = self.service.host();
+        let mut listed: Vec<Tool> = tools::list(host).iter().map(McpTool::to_tool).collect();
+        listed.push(code::tool(host));
+        Ok(ListToolsResult::with_all_items(listed))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
+        if name == code::RUN_CODE {
+            return Some(code::tool(self.service.host()));
+        }
         tools::find(self.service.host(), name).map(|t| t.to_tool())
     }
 
@@ -170,6 +173,17 @@ impl ServerHandler for McpServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let caller = self.caller(&ctx)?;
+        if request.name == code::RUN_CODE {
+            let arguments = match results::arguments(request.arguments) {
+                Ok(arguments) => arguments,
+                Err(e) => return Ok(e.into_result().into()),
+            };
+            return Ok(
+                code::call(&self.service, arguments, &caller, ctx.ct.clone())
+                    .await
+                    .into(),
+            );
+        }
         let Some(tool) = tools::find(self.service.host(), &request.name) else {
             return Err(tools::unknown_tool(&request.name));
         };

@@ -1,0 +1,328 @@
+//! The data dir's [`CodeRunStore`]: code runs, the tool calls each completed,
+//! and the approvals of their `propose` calls, in `approvals.db` beside the
+//! approvals queue (so `morph approve` decides both kinds).
+//!
+//! A run's row is written before it starts; each completed tool call's row
+//! before its result reaches the program; a resume is allowed only for a run
+//! that ended `waiting`, by the same caller, with the same language and
+//! source. An approval for a code run names the run, and serves only that
+//! run's call with exactly those arguments, once. **Every approval step is
+//! audited** (`host.approval.request` when one is asked for,
+//! `host.approval.use` when a run's call takes it), before it has effect.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use morph_capabilities::audit::{AuditEntry, AuditSink};
+use morph_capabilities::{Error, Result, WireError};
+use morph_runtime_core::code::{ApprovalAsk, CodeRunStore, RecordedCall, RunState, RunTicket};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::approvals::{APPROVALS_FILE, ApprovalStore};
+use crate::tokens::{db_error, now_ms};
+
+/// The caller a run without one is stored under (the app, a person at the CLI).
+const NO_CALLER: &str = "app";
+
+/// Code runs of one data dir.
+pub struct CodeRuns {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+    approvals: ApprovalStore,
+    audit: Arc<dyn AuditSink>,
+}
+
+impl std::fmt::Debug for CodeRuns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeRuns")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CodeRuns {
+    /// Opens (creating) the store in `data_dir`; approvals it asks for live
+    /// `ttl`, and its approval steps are written to `audit`.
+    ///
+    /// # Errors
+    /// `io`.
+    pub fn open_in(data_dir: &Path, ttl: Duration, audit: Arc<dyn AuditSink>) -> Result<CodeRuns> {
+        let approvals = ApprovalStore::open_in(data_dir)?.with_ttl(ttl);
+        let path = data_dir.join(APPROVALS_FILE);
+        let conn = Connection::open(&path).map_err(|e| db_error(&path, e))?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(|e| db_error(&path, e))?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS code_runs (
+                 id TEXT PRIMARY KEY,
+                 caller TEXT NOT NULL,
+                 language TEXT NOT NULL,
+                 source_digest TEXT NOT NULL,
+                 state TEXT NOT NULL,
+                 created_ms INTEGER NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS code_run_calls (
+                 run_id TEXT NOT NULL,
+                 idx INTEGER NOT NULL,
+                 tool TEXT NOT NULL,
+                 arguments_digest TEXT NOT NULL,
+                 outcome TEXT NOT NULL,
+                 PRIMARY KEY (run_id, idx)
+             );",
+        )
+        .map_err(|e| db_error(&path, e))?;
+        Ok(CodeRuns {
+            path,
+            conn: Mutex::new(conn),
+            approvals,
+            audit,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn audit_step(&self, extension: &str, step: &str, by: &str, reason: String) -> Result<()> {
+        self.audit
+            .append(AuditEntry {
+                caller: Some(by.to_owned()),
+                ..AuditEntry::host_change(extension, step, step, reason)
+            })
+            .map(|_| ())
+    }
+}
+
+fn state_name(state: RunState) -> &'static str {
+    match state {
+        RunState::Running => "running",
+        RunState::Waiting => "waiting",
+        RunState::Finished => "finished",
+    }
+}
+
+impl CodeRunStore for CodeRuns {
+    fn begin(&self, ticket: &RunTicket) -> Result<()> {
+        self.lock()
+            .execute(
+                "INSERT INTO code_runs (id, caller, language, source_digest, state, created_ms) \
+                 VALUES (?1, ?2, ?3, ?4, 'running', ?5)",
+                params![
+                    ticket.run_id,
+                    ticket.caller.as_deref().unwrap_or(NO_CALLER),
+                    ticket.language.as_str(),
+                    ticket.source_digest,
+                    now_ms() as i64
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    fn resume(&self, ticket: &RunTicket) -> Result<Vec<RecordedCall>> {
+        let conn = self.lock();
+        let found: Option<(String, String, String, String)> = conn
+            .query_row(
+                "SELECT caller, language, source_digest, state FROM code_runs WHERE id = ?1",
+                params![ticket.run_id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()
+            .map_err(|e| db_error(&self.path, e))?;
+        let Some((caller, language, digest, state)) = found else {
+            return Err(Error::params(
+                "resume",
+                format!("there is no code run {}", truncate(&ticket.run_id)),
+            ));
+        };
+        if caller != ticket.caller.as_deref().unwrap_or(NO_CALLER) {
+            // Said the same way as a missing run: a run id is not a capability.
+            return Err(Error::params(
+                "resume",
+                format!("there is no code run {}", truncate(&ticket.run_id)),
+            ));
+        }
+        if language != ticket.language.as_str() || digest != ticket.source_digest {
+            return Err(Error::params(
+                "resume",
+                "a resumed run must send the same language and source as its first send",
+            ));
+        }
+        // Taken over in the same statement: two resumes never both run.
+        let taken = conn
+            .execute(
+                "UPDATE code_runs SET state = 'running' WHERE id = ?1 AND state = 'waiting'",
+                params![ticket.run_id],
+            )
+            .map_err(|e| db_error(&self.path, e))?;
+        if taken != 1 {
+            return Err(Error::params(
+                "resume",
+                format!(
+                    "code run {} is {state}: only a run that ended waiting for an approval \
+                     may be resumed",
+                    ticket.run_id
+                ),
+            ));
+        }
+        let mut stmt = conn
+            .prepare(
+                "SELECT idx, tool, arguments_digest, outcome FROM code_run_calls \
+                 WHERE run_id = ?1 ORDER BY idx",
+            )
+            .map_err(|e| db_error(&self.path, e))?;
+        let rows = stmt
+            .query_map(params![ticket.run_id], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| db_error(&self.path, e))?;
+        let mut calls = Vec::new();
+        for row in rows {
+            let (index, tool, arguments_digest, outcome) =
+                row.map_err(|e| db_error(&self.path, e))?;
+            let outcome: std::result::Result<serde_json::Value, WireError> =
+                serde_json::from_str::<StoredOutcome>(&outcome)
+                    .map(StoredOutcome::into_result)
+                    .map_err(|e| {
+                        Error::internal(format!("a recorded tool call is unreadable: {e}"))
+                    })?;
+            calls.push(RecordedCall {
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                tool,
+                arguments_digest,
+                outcome,
+            });
+        }
+        Ok(calls)
+    }
+
+    fn record(&self, run_id: &str, call: &RecordedCall) -> Result<()> {
+        let outcome = serde_json::to_string(&StoredOutcome::from_result(&call.outcome))
+            .map_err(|e| Error::internal(format!("recording a tool call: {e}")))?;
+        self.lock()
+            .execute(
+                "INSERT INTO code_run_calls (run_id, idx, tool, arguments_digest, outcome) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    run_id,
+                    i64::from(call.index),
+                    call.tool,
+                    call.arguments_digest,
+                    outcome
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    fn end(&self, run_id: &str, state: RunState) -> Result<()> {
+        self.lock()
+            .execute(
+                "UPDATE code_runs SET state = ?2 WHERE id = ?1",
+                params![run_id, state_name(state)],
+            )
+            .map(|_| ())
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    fn authorize(&self, ask: &ApprovalAsk) -> Result<()> {
+        let caller = ask.caller.as_deref().unwrap_or(NO_CALLER);
+        let tool = format!("{}.{}", ask.extension, ask.action);
+        if let Some(approval) = self.approvals.take_for_run(
+            &ask.run_id,
+            caller,
+            &ask.extension,
+            &ask.action,
+            &ask.arguments,
+        )? {
+            self.audit_step(
+                &ask.extension,
+                "host.approval.use",
+                caller,
+                format!(
+                    "approval {} used by code run {} for {tool}",
+                    approval.id, ask.run_id
+                ),
+            )?;
+            return Ok(());
+        }
+        if let Some(declined) = self.approvals.declined_for_run(
+            &ask.run_id,
+            caller,
+            &ask.extension,
+            &ask.action,
+            &ask.arguments,
+        )? {
+            return Err(Error::ApprovalDeclined {
+                approval_id: declined.id.clone(),
+                reason: format!(
+                    "approval {} of {tool} was declined; nothing of it ran",
+                    declined.id
+                ),
+            });
+        }
+        let (approval, new) = self.approvals.request_for(
+            Some(&ask.run_id),
+            caller,
+            &ask.extension,
+            &ask.action,
+            &ask.arguments,
+        )?;
+        if new {
+            self.audit_step(
+                &ask.extension,
+                "host.approval.request",
+                caller,
+                format!(
+                    "approval {} asked for {tool} (arguments sha256 {}) by code run {}",
+                    approval.id, approval.arguments_digest, ask.run_id
+                ),
+            )?;
+        }
+        Err(Error::ApprovalRequired {
+            approval_id: Some(approval.id.clone()),
+            reason: format!(
+                "{tool} needs a person's approval: approval {id}; once it is approved \
+                 (`morph approve {id}`), send the same code again with resume = {run}",
+                id = approval.id,
+                run = ask.run_id
+            ),
+        })
+    }
+}
+
+/// A recorded outcome as stored: the value, or the error on the wire.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum StoredOutcome {
+    Ok(serde_json::Value),
+    Err(WireError),
+}
+
+impl StoredOutcome {
+    fn from_result(result: &std::result::Result<serde_json::Value, WireError>) -> StoredOutcome {
+        match result {
+            Ok(v) => StoredOutcome::Ok(v.clone()),
+            Err(e) => StoredOutcome::Err(e.clone()),
+        }
+    }
+
+    fn into_result(self) -> std::result::Result<serde_json::Value, WireError> {
+        match self {
+            StoredOutcome::Ok(v) => Ok(v),
+            StoredOutcome::Err(e) => Err(e),
+        }
+    }
+}
+
+fn truncate(id: &str) -> String {
+    morph_capabilities::truncate_for_message(id, 64)
+}
