@@ -368,3 +368,58 @@ fn declined_expired_and_altered_runs_run_nothing() {
     assert_eq!(titles(&served), ["draft", "draft"]);
     audited(&served);
 }
+
+#[test]
+fn post_v1_code_runs_as_the_token_and_resumes_after_approval() {
+    let mut served = served();
+    let token = served.token("agent", "invoke");
+    let admin = served.token("person", "admin");
+    served.start(&[]);
+    let client = reqwest::blocking::Client::new();
+    let post = |body: Value| {
+        let response = client
+            .post(served.url("/v1/code"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .expect("POST /v1/code");
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().expect("a JSON answer"))
+    };
+    let (status, doc) = post(serde_json::json!({"language": "python", "code": "await tools.ledger.record(amount=2)\n(await tools.ledger.total())"}));
+    assert_eq!((status, &doc["result"]), (200, &serde_json::json!(2)), "{doc}");
+    let (status, doc) = post(serde_json::json!({"language": "ruby", "code": "1"}));
+    assert_eq!((status, code(&doc)), (422, "invalid_params"), "{doc}");
+    let (status, doc) = post(serde_json::json!({"language": "typescript", "code": PUBLISHING.replace("const published", "const published: {title: string}")}));
+    assert_eq!(status, 409, "{doc}");
+    let id = approval_id(&doc);
+    let run_id = doc["run_id"].as_str().unwrap().to_owned();
+    let decided = client
+        .post(served.url(&format!("/v1/approvals/{id}")))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"approve": true}))
+        .send()
+        .expect("approve");
+    assert!(decided.status().is_success(), "{:?}", decided.text());
+    let (status, doc) = post(serde_json::json!({"language": "typescript", "resume": run_id,
+        "code": PUBLISHING.replace("const published", "const published: {title: string}")}));
+    assert_eq!((status, &doc["result"]), (200, &serde_json::json!("published: draft")), "{doc}");
+    let api = client
+        .get(served.url("/v1/code/api?language=python"))
+        .bearer_auth(&token)
+        .send()
+        .expect("GET /v1/code/api")
+        .text()
+        .unwrap();
+    assert!(api.contains("class ledger:") && !api.contains("secret"), "{api}");
+    served.stop();
+    for r in served.audit() {
+        if (r["extension"] == "notes" || r["extension"] == "ledger")
+            && !r["capability"].as_str().unwrap_or("").starts_with("host.")
+        {
+            assert_eq!(r["caller"], "token:agent", "{r}");
+            assert!(r["code_run"].is_string(), "{r}");
+        }
+    }
+    assert_eq!(served.verify()["problem"], Value::Null);
+}
