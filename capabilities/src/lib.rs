@@ -48,6 +48,7 @@
 pub mod audit;
 mod broker;
 mod call;
+mod canonical;
 mod capability;
 mod content;
 mod error;
@@ -60,13 +61,13 @@ pub mod quarantine;
 pub mod redact;
 mod request;
 pub mod tools;
-mod canonical;
 
 pub use broker::{
     Call, CallRoute, CapabilityBroker, CapabilityRelay, DEFAULT_AUDIT_RESERVE_BYTES,
     MAX_REQUEST_BYTES,
 };
 pub use call::{CallContext, CallKind, CapabilityBudget, ExtensionIdentity, Grants, LogLine};
+pub use canonical::canonical_digest;
 pub use capability::{Capability, http_permission};
 pub use error::{
     Error, ErrorCode, GuestFault, LimitKind, QuotaKind, Result, WireError, truncate_for_message,
@@ -77,5 +78,4 @@ pub use permission::{Permission, PermissionSet, UnknownPermission};
 pub use policy::HostPolicy;
 pub use providers::Providers;
 pub use quarantine::{Quarantine, QuarantineConfig, QuarantineStatus};
-pub use canonical::canonical_digest;
 pub use tools::{ToolCallRequest, ToolGateway};
