@@ -30,6 +30,7 @@ fn valid_request(cap: Capability) -> Value {
         Capability::DataUpdateTask => json!({"id": 1, "status": "done"}),
         Capability::Log => json!({"level": "info", "message": "m"}),
         Capability::Config => Value::Null,
+        Capability::ToolsCall => json!({"tool": "notes.list", "arguments": {}}),
         Capability::HttpFetch => unreachable!("http.fetch is covered in http.rs"),
     }
 }
@@ -38,7 +39,9 @@ fn valid_request(cap: Capability) -> Value {
 async fn permission_matrix() {
     let f = Fixture::new();
     for cap in Capability::ALL {
-        if cap == Capability::HttpFetch {
+        // `tools.call` depends on the kind of call, not on a permission:
+        // `tools_call_is_refused_to_every_extension`.
+        if cap == Capability::HttpFetch || cap == Capability::ToolsCall {
             continue;
         }
         let name = cap.wire_name();
@@ -74,6 +77,22 @@ async fn permission_matrix() {
         assert_eq!(rec.entry.decision, Decision::Allowed, "{name}: {outcome:?}");
         assert_eq!(rec.entry.outcome, code(&outcome));
     }
+}
+
+/// Only a code run's context carries a tool gateway: an extension holding
+/// every permission is still refused `tools.call`, audited as denied.
+#[tokio::test]
+async fn tools_call_is_refused_to_every_extension() {
+    let f = Fixture::new();
+    let all: Vec<Permission> = Capability::ALL
+        .into_iter()
+        .filter_map(Capability::fixed_permission)
+        .collect();
+    let every = ctx("ext-a", &all);
+    let (outcome, rec) = call(&f, &every, "tools.call", valid_request(Capability::ToolsCall)).await;
+    assert_eq!(code(&outcome), "permission_denied");
+    assert_eq!(rec.entry.decision, Decision::Denied);
+    assert!(outcome.unwrap_err().to_string().contains("code run"));
 }
 
 #[tokio::test]
