@@ -139,15 +139,7 @@ impl Proposal<'_> {
                     &approval.arguments_digest,
                     remaining(&approval),
                 );
-                let mut inputs = InputRequests::new();
-                inputs.insert(
-                    FORM_KEY.to_owned(),
-                    InputRequest::Elicitation(ElicitRequest::new(self.form(&approval))),
-                );
-                Ok(Verdict::Ask(InputRequiredResult::new(
-                    Some(inputs),
-                    Some(state),
-                )))
+                Ok(Verdict::Ask(ask_form(self.form(&approval), state)))
             }
             Asking::Request(peer) => {
                 let asked = tokio::time::timeout(
@@ -184,10 +176,7 @@ impl Proposal<'_> {
         let id = seal
             .open(state, self.caller, &self.tool.name(), &digest)
             .ok_or_else(invalid)?;
-        let answer = responses
-            .and_then(|r| r.get(FORM_KEY))
-            .and_then(|raw| serde_json::from_value::<ElicitResult>(raw.clone()).ok())
-            .ok_or_else(|| invalid().with_approval(&id))?;
+        let answer = form_answer(responses).ok_or_else(|| invalid().with_approval(&id))?;
         self.decide(&id, &answer)
     }
 
@@ -328,23 +317,45 @@ impl Proposal<'_> {
             id = approval.id,
             minutes = remaining(approval).as_secs().div_ceil(60),
         );
-        let mut properties = BTreeMap::new();
-        properties.insert(
-            APPROVE_FIELD.to_owned(),
-            PrimitiveSchemaDefinition::Boolean(
-                BooleanSchema::new()
-                    .title("Run this call")
-                    .description("Yes runs the call once, with exactly these arguments."),
-            ),
-        );
-        ElicitRequestParams::FormElicitationParams {
-            meta: None,
-            message,
-            requested_schema: ElicitationSchema::new(properties)
-                .with_required(vec![APPROVE_FIELD.to_owned()])
-                .with_title("Approve a Morph call"),
-        }
+        approval_form(message)
     }
+}
+
+/// The approval form: `message`, and one yes-or-no field.
+pub(crate) fn approval_form(message: String) -> ElicitRequestParams {
+    let mut properties = BTreeMap::new();
+    properties.insert(
+        APPROVE_FIELD.to_owned(),
+        PrimitiveSchemaDefinition::Boolean(
+            BooleanSchema::new()
+                .title("Run this call")
+                .description("Yes runs the call once, with exactly these arguments."),
+        ),
+    );
+    ElicitRequestParams::FormElicitationParams {
+        meta: None,
+        message,
+        requested_schema: ElicitationSchema::new(properties)
+            .with_required(vec![APPROVE_FIELD.to_owned()])
+            .with_title("Approve a Morph call"),
+    }
+}
+
+/// The form's answer among a round's input responses.
+pub(crate) fn form_answer(responses: Option<&InputResponses>) -> Option<ElicitResult> {
+    responses
+        .and_then(|r| r.get(FORM_KEY))
+        .and_then(|raw| serde_json::from_value::<ElicitResult>(raw.clone()).ok())
+}
+
+/// The input requests of an MRTR round that asks `form`.
+pub(crate) fn ask_form(form: ElicitRequestParams, state: String) -> InputRequiredResult {
+    let mut inputs = InputRequests::new();
+    inputs.insert(
+        FORM_KEY.to_owned(),
+        InputRequest::Elicitation(ElicitRequest::new(form)),
+    );
+    InputRequiredResult::new(Some(inputs), Some(state))
 }
 
 /// A step of an approval's life.
@@ -357,7 +368,7 @@ enum Step {
 }
 
 /// Whether the person accepted and said yes.
-fn approved(answer: &ElicitResult) -> bool {
+pub(crate) fn approved(answer: &ElicitResult) -> bool {
     answer.action == ElicitationAction::Accept
         && answer
             .content
@@ -369,7 +380,7 @@ fn approved(answer: &ElicitResult) -> bool {
 
 /// Time left before `approval` expires (at least 1 ms, so a seal always
 /// carries an expiry).
-fn remaining(approval: &Approval) -> Duration {
+pub(crate) fn remaining(approval: &Approval) -> Duration {
     Duration::from_millis(approval.expires_ms.saturating_sub(now_ms()).max(1))
 }
 
@@ -385,7 +396,7 @@ fn required(approval: &Approval) -> ToolError {
     .with_approval(&approval.id)
 }
 
-fn invalid() -> ToolError {
+pub(crate) fn invalid() -> ToolError {
     ToolError::new(
         APPROVAL_INVALID,
         "the approval does not stand for this call (altered, replayed, expired, decided \

@@ -5,22 +5,38 @@
 //!
 //! The description carries the typed API of the tools the caller may use,
 //! generated from the loaded manifests each time the list is asked for (an
-//! install or removal also sends `tools/list_changed`). A `propose` tool
-//! stops the run with the tool error `approval_required` and its
-//! `approval_id` and `run_id`; once a person approved it (`morph approve`),
-//! the agent calls `run_code` again with the same code and `resume` set to
-//! the `run_id`: the calls the run completed are answered from the record,
-//! never run again.
+//! install or removal also sends `tools/list_changed`).
+//!
+//! A `propose` tool stops the run (`approval_required`, with its
+//! `approval_id`; the approval is bound to the run). Where the client can
+//! ask its user (the same three ways as a `propose` tool, `approval.rs`),
+//! the person is asked in band: MRTR (`input_required` with a sealed state
+//! bound to the caller, `run_code` and these arguments; the approval names
+//! the run), or an `elicitation/create` request on stdio. The answer is
+//! recorded (`host.approval.approve`/`.decline`) and **the server resumes
+//! the run itself**: its completed calls are answered from the record,
+//! never run again. Otherwise the tool error goes back with `approval_id`
+//! and `run_id`; once a person approved (`morph approve`), the agent calls
+//! `run_code` again with the same code and `resume` = the `run_id`.
 
 use std::sync::Arc;
 
+use morph_capabilities::{canonical_digest, truncate_for_message};
 use morph_runtime_core::code::{CodeLanguage, CodeRun, python_api, typescript_api};
 use morph_runtime_core::{Error, Host};
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
+use rmcp::model::{
+    CallToolResponse, CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult,
+    InputResponses, JsonObject, Tool, ToolAnnotations,
+};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use super::approval::{
+    APPROVAL_REQUIRED, Asking, approval_form, approved, ask_form, form_answer, invalid,
+    remaining,
+};
 use super::results::ToolError;
+use crate::approvals::Approval;
 use crate::service::Service;
 
 /// The tool's name (no `.`, so never an extension's action).
@@ -67,13 +83,137 @@ pub(crate) fn tool(host: &Host) -> Tool {
     )
 }
 
-/// Runs a `run_code` call for `caller`.
-pub(crate) async fn call(
+/// How many approvals one `run_code` request may ask for in band before
+/// it answers `approval_required` (each is a person's decision).
+const MAX_ROUNDS: usize = 16;
+
+/// Runs a `run_code` call for `caller`, asking a person in band where
+/// `asking` allows; `state` and `responses` are a later MRTR round's.
+pub(crate) async fn call_asking(
     service: &Service,
     arguments: Value,
     caller: &str,
     cancel: CancellationToken,
-) -> CallToolResult {
+    asking: Asking,
+    state: Option<&str>,
+    responses: Option<&InputResponses>,
+) -> CallToolResponse {
+    let digest = canonical_digest(&arguments);
+    let mut resume_as = None;
+    if let Some(state) = state {
+        // The second MRTR round: the person's answer to the approval the
+        // sealed state names, then the run it belongs to, resumed.
+        let Asking::Mrtr(seal) = &asking else {
+            return invalid().into_result().into();
+        };
+        let Some(id) = seal.open(state, caller, RUN_CODE, &digest) else {
+            return invalid().into_result().into();
+        };
+        match decide(service, &id, caller, form_answer(responses).as_ref()) {
+            Ok(run_id) => resume_as = Some(run_id),
+            Err(e) => return e.into_result().into(),
+        }
+    }
+    for _ in 0..MAX_ROUNDS {
+        let run = match run(service, &arguments, resume_as.take(), caller, cancel.clone()).await {
+            Ok(run) => run,
+            Err(e) => return e.into_result().into(),
+        };
+        let Err(Error::ApprovalRequired {
+            approval_id: Some(id),
+            ..
+        }) = &run.result
+        else {
+            return result(&run).into();
+        };
+        let Ok(Some(approval)) = service.approvals().get(id) else {
+            return result(&run).into();
+        };
+        match &asking {
+            Asking::OutOfBand => return result(&run).into(),
+            Asking::Mrtr(seal) => {
+                let state = seal.seal(id, caller, RUN_CODE, &digest, remaining(&approval));
+                return ask_form(form(&approval, &run.run_id), state).into();
+            }
+            Asking::Request(peer) => {
+                let asked = tokio::time::timeout(
+                    remaining(&approval),
+                    peer.create_elicitation(form(&approval, &run.run_id)),
+                );
+                let answer = tokio::select! {
+                    answer = asked => answer,
+                    () = cancel.cancelled() => return result(&run).into(),
+                };
+                let Ok(Ok(answer)) = answer else {
+                    // Nobody could be asked: the approval waits out of band.
+                    return result(&run).into();
+                };
+                match decide(service, id, caller, Some(&answer)) {
+                    Ok(run_id) => resume_as = Some(run_id),
+                    Err(e) => return e.into_result().into(),
+                }
+            }
+        }
+    }
+    ToolError::new(
+        APPROVAL_REQUIRED,
+        format!("the run asked for more than {MAX_ROUNDS} approvals in one request; send it again with resume"),
+    )
+    .into_result()
+    .into()
+}
+
+/// Records the person's `answer` to approval `id` of a code run and returns
+/// the run's id, to resume it (a declined run then ends `approval_declined`).
+fn decide(
+    service: &Service,
+    id: &str,
+    caller: &str,
+    answer: Option<&ElicitResult>,
+) -> Result<String, ToolError> {
+    let approval = service
+        .approvals()
+        .get(id)
+        .map_err(|e| ToolError::from(&e))?
+        .ok_or_else(invalid)?;
+    let run_id = approval.code_run.clone().ok_or_else(invalid)?;
+    let Some(answer) = answer else {
+        return Err(invalid().with_approval(id));
+    };
+    let by = format!("mcp-elicitation:{caller}");
+    // Decided already (by `morph approve`, or this answer sent again): the
+    // run's own store decides whether the approval still serves it.
+    let _ = service.decide_approval(id, approved(answer), &by);
+    Ok(run_id)
+}
+
+/// What the person is asked for a code run's `propose` call.
+fn form(approval: &Approval, run_id: &str) -> ElicitRequestParams {
+    let arguments = truncate_for_message(
+        &serde_json::to_string_pretty(&approval.arguments).unwrap_or_default(),
+        4096,
+    );
+    approval_form(format!(
+        "{caller} runs a program (code run {run_id}) that asks to call {ext}.{action}.\n\n\
+         Arguments:\n{arguments}\n\n\
+         Approval {id}; it expires in {minutes} min. Yes runs this one call once; the \
+         program's earlier tool calls are not repeated.",
+        caller = approval.caller,
+        ext = approval.extension,
+        action = approval.action,
+        id = approval.id,
+        minutes = remaining(approval).as_secs().div_ceil(60),
+    ))
+}
+
+/// Runs (or resumes) the program in `arguments` for `caller`.
+async fn run(
+    service: &Service,
+    arguments: &Value,
+    resume_as: Option<String>,
+    caller: &str,
+    cancel: CancellationToken,
+) -> Result<CodeRun, ToolError> {
     let parsed = (|| {
         let text = |name: &str| arguments.get(name).and_then(Value::as_str);
         let language = CodeLanguage::parse(text("language").unwrap_or(""))?;
@@ -88,14 +228,10 @@ pub(crate) async fn call(
         }
         Ok::<_, Error>((language, code, text("resume").map(str::to_owned)))
     })();
-    let (language, code, resume) = match parsed {
-        Ok(p) => p,
-        Err(e) => return ToolError::from(&e).into_result(),
-    };
-    let run = service
-        .run_code(language, code, resume, caller, Some(cancel))
-        .await;
-    result(&run)
+    let (language, code, resume) = parsed.map_err(|e| ToolError::from(&e))?;
+    Ok(service
+        .run_code(language, code, resume_as.or(resume), caller, Some(cancel))
+        .await)
 }
 
 /// A run as a tool result: its envelope as `structuredContent` (an error

@@ -178,11 +178,16 @@ impl ServerHandler for McpServer {
                 Ok(arguments) => arguments,
                 Err(e) => return Ok(e.into_result().into()),
             };
-            return Ok(
-                code::call(&self.service, arguments, &caller, ctx.ct.clone())
-                    .await
-                    .into(),
-            );
+            return Ok(code::call_asking(
+                &self.service,
+                arguments,
+                &caller,
+                ctx.ct.clone(),
+                self.asking(&ctx),
+                request.request_state.as_deref(),
+                request.input_responses.as_ref(),
+            )
+            .await);
         }
         let Some(tool) = tools::find(self.service.host(), &request.name) else {
             return Err(tools::unknown_tool(&request.name));

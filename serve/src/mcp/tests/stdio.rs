@@ -68,6 +68,7 @@ async fn tools_are_the_loaded_actions_and_a_blocked_one_is_no_tool() {
             "notes.fetch",
             "notes.list",
             "notes.publish",
+            "run_code",
             "spinner.spin"
         ])
     );
