@@ -89,7 +89,13 @@ async fn tools_call_is_refused_to_every_extension() {
         .filter_map(Capability::fixed_permission)
         .collect();
     let every = ctx("ext-a", &all);
-    let (outcome, rec) = call(&f, &every, "tools.call", valid_request(Capability::ToolsCall)).await;
+    let (outcome, rec) = call(
+        &f,
+        &every,
+        "tools.call",
+        valid_request(Capability::ToolsCall),
+    )
+    .await;
     assert_eq!(code(&outcome), "permission_denied");
     assert_eq!(rec.entry.decision, Decision::Denied);
     assert!(outcome.unwrap_err().to_string().contains("code run"));
