@@ -35,6 +35,9 @@ cargo test --workspace --locked
 step "the Python client against a real morph serve (clients/python)"
 ./scripts/python-client.sh
 
+step "MCP code mode with the official Python SDK on morph mcp (clients/mcp-python)"
+./scripts/mcp-python.sh
+
 step "fuzz targets, a few seconds each (fuzz/README.md; longer runs: scripts/fuzz.sh 300)"
 ./scripts/fuzz.sh "${MORPH_FUZZ_SECONDS:-10}"
 

@@ -386,11 +386,19 @@ fn post_v1_code_runs_as_the_token_and_resumes_after_approval() {
         let status = response.status().as_u16();
         (status, response.json::<Value>().expect("a JSON answer"))
     };
-    let (status, doc) = post(serde_json::json!({"language": "python", "code": "await tools.ledger.record(amount=2)\n(await tools.ledger.total())"}));
-    assert_eq!((status, &doc["result"]), (200, &serde_json::json!(2)), "{doc}");
+    let (status, doc) = post(
+        serde_json::json!({"language": "python", "code": "await tools.ledger.record(amount=2)\n(await tools.ledger.total())"}),
+    );
+    assert_eq!(
+        (status, &doc["result"]),
+        (200, &serde_json::json!(2)),
+        "{doc}"
+    );
     let (status, doc) = post(serde_json::json!({"language": "ruby", "code": "1"}));
     assert_eq!((status, code(&doc)), (422, "invalid_params"), "{doc}");
-    let (status, doc) = post(serde_json::json!({"language": "typescript", "code": PUBLISHING.replace("const published", "const published: {title: string}")}));
+    let (status, doc) = post(
+        serde_json::json!({"language": "typescript", "code": PUBLISHING.replace("const published", "const published: {title: string}")}),
+    );
     assert_eq!(status, 409, "{doc}");
     let id = approval_id(&doc);
     let run_id = doc["run_id"].as_str().unwrap().to_owned();
@@ -401,9 +409,15 @@ fn post_v1_code_runs_as_the_token_and_resumes_after_approval() {
         .send()
         .expect("approve");
     assert!(decided.status().is_success(), "{:?}", decided.text());
-    let (status, doc) = post(serde_json::json!({"language": "typescript", "resume": run_id,
-        "code": PUBLISHING.replace("const published", "const published: {title: string}")}));
-    assert_eq!((status, &doc["result"]), (200, &serde_json::json!("published: draft")), "{doc}");
+    let (status, doc) = post(
+        serde_json::json!({"language": "typescript", "resume": run_id,
+        "code": PUBLISHING.replace("const published", "const published: {title: string}")}),
+    );
+    assert_eq!(
+        (status, &doc["result"]),
+        (200, &serde_json::json!("published: draft")),
+        "{doc}"
+    );
     let api = client
         .get(served.url("/v1/code/api?language=python"))
         .bearer_auth(&token)
@@ -411,7 +425,10 @@ fn post_v1_code_runs_as_the_token_and_resumes_after_approval() {
         .expect("GET /v1/code/api")
         .text()
         .unwrap();
-    assert!(api.contains("class ledger:") && !api.contains("secret"), "{api}");
+    assert!(
+        api.contains("class ledger:") && !api.contains("secret"),
+        "{api}"
+    );
     served.stop();
     for r in served.audit() {
         if (r["extension"] == "notes" || r["extension"] == "ledger")

@@ -13,6 +13,7 @@ mod js_libraries;
 mod js_modules;
 mod library_calls;
 mod mcp;
+mod mcp_code;
 mod mcp_rmcp;
 mod memory;
 mod new;

@@ -235,7 +235,13 @@ fn mcp_on_stdio_lists_runs_refuses_and_waits_for_morph_approve() {
     let tools = mcp.request("tools/list", json!({})).unwrap();
     let tools = tools["tools"].as_array().unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    for name in ["notes.add", "notes.list", "notes.publish", "spinner.spin"] {
+    for name in [
+        "notes.add",
+        "notes.list",
+        "notes.publish",
+        "spinner.spin",
+        "run_code",
+    ] {
         assert!(names.contains(&name), "{names:?}");
     }
     assert!(!names.contains(&"notes.secret"), "{names:?}");
@@ -533,7 +539,9 @@ fn mcp_over_http_serves_the_token_and_its_approvals() {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert!(
-        names.contains(&"notes.add") && !names.contains(&"notes.secret"),
+        names.contains(&"notes.add")
+            && names.contains(&"run_code")
+            && !names.contains(&"notes.secret"),
         "{names:?}"
     );
     let added = call(3, "notes.add", json!({"title": "over http"}));

@@ -190,7 +190,13 @@ async fn rmcp_on_stdio_lists_runs_refuses_and_approves_in_band() {
 
     // The blocked action is no tool, and calling it is calling no tool.
     let names = tool_names(&client).await;
-    for name in ["notes.add", "notes.list", "notes.publish", "spinner.spin"] {
+    for name in [
+        "notes.add",
+        "notes.list",
+        "notes.publish",
+        "spinner.spin",
+        "run_code",
+    ] {
         assert!(names.contains(&name.to_owned()), "{names:?}");
     }
     assert!(!names.contains(&"notes.secret".to_owned()), "{names:?}");
@@ -332,6 +338,7 @@ async fn rmcp_over_http_lists_runs_and_approves_as_the_token() {
     );
     let names = tool_names(&client).await;
     assert!(names.contains(&"notes.add".to_owned()), "{names:?}");
+    assert!(names.contains(&"run_code".to_owned()), "{names:?}");
     assert!(!names.contains(&"notes.secret".to_owned()), "{names:?}");
     let added = client
         .call_tool(call("notes.add", json!({"title": "over http"})))

@@ -32,8 +32,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::approval::{
-    APPROVAL_REQUIRED, Asking, approval_form, approved, ask_form, form_answer, invalid,
-    remaining,
+    APPROVAL_REQUIRED, Asking, approval_form, approved, ask_form, form_answer, invalid, remaining,
 };
 use super::results::ToolError;
 use crate::approvals::Approval;
@@ -115,7 +114,15 @@ pub(crate) async fn call_asking(
         }
     }
     for _ in 0..MAX_ROUNDS {
-        let run = match run(service, &arguments, resume_as.take(), caller, cancel.clone()).await {
+        let run = match run(
+            service,
+            &arguments,
+            resume_as.take(),
+            caller,
+            cancel.clone(),
+        )
+        .await
+        {
             Ok(run) => run,
             Err(e) => return e.into_result().into(),
         };
