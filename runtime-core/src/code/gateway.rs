@@ -125,7 +125,7 @@ impl RunGateway {
         let digest = canonical_digest(&arguments);
         // Checked and counted under one lock: the order of calls is the
         // order of the record.
-        let (index, replayed) = {
+        let (index, tool, replayed) = {
             let mut progress = self.lock();
             if let Some(stopped) = &progress.stopped {
                 return Err(replicate(stopped));
@@ -171,13 +171,12 @@ impl RunGateway {
                     )));
                 }
             };
-            (index, replayed.map(|outcome| (tool.clone(), outcome)))
+            (index, tool.clone(), replayed)
         };
-        if let Some((_, outcome)) = replayed {
+        if let Some(outcome) = replayed {
             self.note(index, &tool_name, &outcome, None, true);
             return outcome.map_err(WireError::into_error);
         }
-        let tool = self.tools[&tool_name].clone();
         if tool.ai_access == AiAccess::Propose {
             self.authorize(&tool, &arguments, &digest)?;
         }
