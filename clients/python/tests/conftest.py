@@ -40,6 +40,9 @@ export function execute(action, params) {
 }
 """
 
+#: The server's cap on tool calls per code run.
+CODE_MAX_TOOL_CALLS = 8
+
 HELLO_MANIFEST = """extension_id: hello
 version: 1.0.0
 metadata:
@@ -169,7 +172,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
     log = (tmp / "serve.log").open("w")
     proc = subprocess.Popen(
-        [str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", d],
+        [
+            str(binary),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            d,
+            "--code-max-tool-calls",
+            str(CODE_MAX_TOOL_CALLS),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=log,

@@ -15,6 +15,7 @@ import pytest
 
 import morph_client
 from morph_client import (
+    ApprovalDeclined,
     ApprovalRequired,
     AsyncClient,
     Client,
@@ -27,12 +28,13 @@ from morph_client import (
     PackageRejected,
     PermissionDenied,
     Timeout,
+    ToolCallsExceeded,
     Unauthorized,
     UnknownAction,
     UnknownExtension,
 )
 
-from conftest import Server
+from conftest import CODE_MAX_TOOL_CALLS, Server
 
 
 def test_health_and_ready_need_no_token(server: Server) -> None:
@@ -339,6 +341,66 @@ def test_approvals_are_listed_and_decided(server: Server) -> None:
             admin.decide("no-such-approval", approve=True)
 
 
+def test_a_code_run_calls_the_tools_as_the_token(server: Server) -> None:
+    with server.client() as morph:
+        listing = morph.code_api()
+        assert "async def greet(" in listing and "hello" in listing
+        assert "greet(" in morph.code_api("typescript")
+
+        run = morph.run_code('r = await tools.hello.greet(name="ada")\nr["greeting"]')
+        assert run.result == "hello ada"
+        assert [(c["tool"], c["outcome"]) for c in run.tool_calls] == [("hello.greet", "ok")]
+        js = morph.run_code(
+            "const r = await tools.hello.greet({name: 'bob'});\nreturn r.greeting;",
+            "javascript",
+        )
+        assert js.result == "hello bob"
+        assert js.run_id != run.run_id
+    with server.admin() as admin:
+        records = admin.audit(caller="token:app")
+    mine = [(r["extension"], r["capability"]) for r in records if r.get("code_run") == run.run_id]
+    # The run's own records: its one tool call, and how it ended.
+    assert mine == [("code-run", "tools.call"), ("code-run", "host.code_run")]
+
+
+def test_a_code_run_past_its_tool_calls_raises_tool_calls_exceeded(server: Server) -> None:
+    program = "for i in range(100):\n    await tools.hello.greet(name=str(i))\n"
+    with server.client() as morph, pytest.raises(ToolCallsExceeded) as e:
+        morph.run_code(program)
+    err = e.value
+    assert (err.code, err.status) == ("tool_calls_exceeded", 429)
+    assert err.run_id
+    done = [c for c in err.tool_calls if c["outcome"] == "ok"]
+    assert len(done) == CODE_MAX_TOOL_CALLS
+
+
+def test_a_propose_tool_stops_the_run_until_a_person_decides(server: Server) -> None:
+    program = "await tools.hello.peek()"
+    with server.client() as morph, server.admin() as admin:
+        with pytest.raises(ApprovalRequired) as asked:
+            morph.run_code(program)
+        first = asked.value
+        assert (first.status, first.approval_id is not None) == (409, True)
+        assert first.run_id
+        pending = {a["id"]: a for a in admin.approvals()}
+        assert pending[cast(str, first.approval_id)]["action"] == "peek"
+
+        admin.decide(cast(str, first.approval_id), approve=True)
+        # Approved, the resumed run calls peek, which the broker refuses.
+        with pytest.raises(HostNotAllowed) as denied:
+            morph.run_code(program, resume=first.run_id)
+        assert denied.value.run_id == first.run_id
+        assert [c["outcome"] for c in denied.value.tool_calls] == ["host_not_allowed"]
+
+        with pytest.raises(ApprovalRequired) as again:
+            morph.run_code(program)
+        admin.decide(cast(str, again.value.approval_id), approve=False)
+        with pytest.raises(ApprovalDeclined) as declined:
+            morph.run_code(program, resume=again.value.run_id)
+        assert declined.value.status == 403
+        assert declined.value.approval_id == again.value.approval_id
+
+
 def test_the_async_client_does_the_same(server: Server) -> None:
     async def main() -> None:
         async with AsyncClient(server.base_url, server.app_token) as app:
@@ -353,6 +415,9 @@ def test_the_async_client_does_the_same(server: Server) -> None:
             assert e.value.audit[0].get("caller") == "token:app"
             with pytest.raises(Forbidden):
                 await app.audit()
+            run = await app.run_code("(await tools.hello.greet(name='co'))['greeting']")
+            assert run.result == "hello co"
+            assert "greet" in await app.code_api("typescript")
         async with AsyncClient(server.base_url, server.ops_token) as admin:
             records = await admin.audit(caller="token:app", decision="denied", limit=5)
             assert records and all(r.get("caller") == "token:app" for r in records)

@@ -11,6 +11,8 @@ Core concepts:
 - Installs need a person's approval of the exact permission diff:
   :class:`ApprovalRequired` carries ``.diff`` and ``.digest``; install again
   with ``approve=digest``.
+- Code mode: :meth:`Client.run_code` runs a program that calls the installed
+  tools in a fresh sandbox; :meth:`Client.code_api` lists those tools.
 
 Example::
 
@@ -33,10 +35,12 @@ from morph_client.client import (
     DEFAULT_TIMEOUT,
     DEFAULT_URL,
     ROUTES,
+    CodeLanguage,
     Timeouts,
     __version__,
 )
 from morph_client.errors import (
+    ApprovalDeclined,
     ApprovalRequired,
     ExtensionFailed,
     Forbidden,
@@ -54,6 +58,7 @@ from morph_client.errors import (
     RequestTimeout,
     ServerError,
     Timeout,
+    ToolCallsExceeded,
     Unauthorized,
     UnknownAction,
     UnknownExtension,
@@ -65,13 +70,16 @@ from morph_client.shapes import (
     AuditRecord,
     AuditVerification,
     Change,
+    CodeRun,
     Execution,
     ExtensionInfo,
     InstallResult,
     Installed,
     InstalledRecord,
     LoadError,
+    LogLine,
     PermissionDiff,
+    ToolCall,
     VaultReceipt,
     VerifyReport,
 )
@@ -82,12 +90,15 @@ __all__ = [
     "ROUTES",
     "Added",
     "Approval",
+    "ApprovalDeclined",
     "ApprovalRequired",
     "AsyncClient",
     "AuditRecord",
     "AuditVerification",
     "Change",
     "Client",
+    "CodeLanguage",
+    "CodeRun",
     "Execution",
     "ExtensionFailed",
     "ExtensionInfo",
@@ -98,6 +109,7 @@ __all__ = [
     "InstallResult",
     "InvalidParams",
     "LoadError",
+    "LogLine",
     "MorphError",
     "NotFound",
     "Overloaded",
@@ -112,6 +124,8 @@ __all__ = [
     "ServerError",
     "Timeout",
     "Timeouts",
+    "ToolCall",
+    "ToolCallsExceeded",
     "Unauthorized",
     "UnknownAction",
     "UnknownExtension",

@@ -35,6 +35,7 @@ from morph_client.errors import (
 )
 from morph_client.shapes import (
     Approval,
+    CodeRun,
     AuditRecord,
     AuditVerification,
     Execution,
@@ -71,7 +72,12 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("get", "/v1/audit/verify"),
     ("get", "/v1/approvals"),
     ("post", "/v1/approvals/{id}"),
+    ("post", "/v1/code"),
+    ("get", "/v1/code/api"),
 )
+
+#: The languages of a code run.
+CodeLanguage: TypeAlias = Literal["python", "javascript", "typescript"]
 
 
 
@@ -121,6 +127,16 @@ def _install_result(response: httpx.Response) -> InstallResult:
 def _execution(response: httpx.Response) -> Execution:
     doc = _document(response)
     return Execution(result=doc.get("result"), audit=list(doc.get("audit") or []))
+
+
+def _code_run(response: httpx.Response) -> CodeRun:
+    doc = _document(response)
+    return CodeRun(
+        run_id=doc["run_id"],
+        result=doc.get("result"),
+        logs=list(doc.get("logs") or []),
+        tool_calls=list(doc.get("tool_calls") or []),
+    )
 
 
 def _status_ok(response: httpx.Response) -> bool:
@@ -178,6 +194,26 @@ class _Api:
             content_type="application/json",
             timeout=timeout,
         )
+
+    @staticmethod
+    def run_code(
+        code: str, language: CodeLanguage, resume: str | None, timeout: Timeouts
+    ) -> _Call[CodeRun]:
+        body: dict[str, Any] = {"language": language, "code": code}
+        if resume is not None:
+            body["resume"] = resume
+        return _Call(
+            "POST",
+            "/v1/code",
+            _code_run,
+            content=_json_body(body),
+            content_type="application/json",
+            timeout=timeout,
+        )
+
+    @staticmethod
+    def code_api(language: CodeLanguage) -> _Call[str]:
+        return _Call("GET", "/v1/code/api", _text, params={"language": language})
 
     @staticmethod
     def vault_set(
@@ -440,6 +476,31 @@ class Client(_Base):
         """As :meth:`execute`, with the call's audit records."""
         return self._send(_Api.run(extension, action, params, timeout))
 
+    # Code mode (scope invoke).
+
+    def run_code(
+        self,
+        code: str,
+        language: CodeLanguage = "python",
+        *,
+        resume: str | None = None,
+        timeout: Timeouts = None,
+    ) -> CodeRun:
+        """Runs a program that calls the installed tools (``tools.<ext>.<action>``)
+        in a fresh sandbox, and returns what it gave.
+
+        A run that stops raises its error with ``run_id``, ``logs`` and
+        ``tool_calls``: :class:`ApprovalRequired` when a ``propose`` tool
+        waits for a person (``approval_id``; run the same program again with
+        ``resume=err.run_id`` once it is decided), :class:`ApprovalDeclined`,
+        :class:`ToolCallsExceeded`, :class:`Timeout`, ..."""
+        return self._send(_Api.run_code(code, language, resume, timeout))
+
+    def code_api(self, language: CodeLanguage = "python") -> str:
+        """The tools a code run may call, as a Python listing or TypeScript
+        declarations (what an agent reads before it writes the program)."""
+        return self._send(_Api.code_api(language))
+
     # Administration (scope admin).
 
     def vault_set(
@@ -612,6 +673,21 @@ class AsyncClient(_Base):
     ) -> Execution:
         """See :meth:`Client.run`."""
         return await self._send(_Api.run(extension, action, params, timeout))
+
+    async def run_code(
+        self,
+        code: str,
+        language: CodeLanguage = "python",
+        *,
+        resume: str | None = None,
+        timeout: Timeouts = None,
+    ) -> CodeRun:
+        """See :meth:`Client.run_code`."""
+        return await self._send(_Api.run_code(code, language, resume, timeout))
+
+    async def code_api(self, language: CodeLanguage = "python") -> str:
+        """See :meth:`Client.code_api`."""
+        return await self._send(_Api.code_api(language))
 
     async def vault_set(
         self, extension: str, key: str, value: str, *, hosts: Sequence[str] | None = None

@@ -29,6 +29,7 @@ class MorphError(Exception):
         audit: Sequence[AuditRecord] = (),
         details: Any = None,
         stack: str | None = None,
+        run: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{code}: {message}")
         #: The stable code (``permission_denied``, ``unauthorized``, ...).
@@ -43,6 +44,12 @@ class MorphError(Exception):
         self.details = details
         #: The guest's stack, for a guest error that has one.
         self.stack = stack
+        run = run or {}
+        #: A code run that stopped: its id (resume it with
+        #: ``run_code(..., resume=err.run_id)``), logs and tool calls.
+        self.run_id: str | None = run.get("run_id")
+        self.logs: list[Any] = list(run.get("logs") or [])
+        self.tool_calls: list[Any] = list(run.get("tool_calls") or [])
 
 
 class Unauthorized(MorphError):
@@ -112,15 +119,31 @@ class PackageRejected(MorphError):
 
 
 class ApprovalRequired(MorphError):
-    """``approval_required`` (409): installing grants what ``diff`` lists.
-    Show it to a person; once they approve, install again with
-    ``approve=err.digest``."""
+    """``approval_required`` (409). From an install: installing grants what
+    ``diff`` lists; show it to a person, and once they approve, install
+    again with ``approve=err.digest``. From a code run: a ``propose`` tool
+    waits for the approval ``approval_id``; once it is decided, run the
+    same program again with ``resume=err.run_id``."""
 
     def __init__(self, code: str, message: str, **kwargs: Any) -> None:
         super().__init__(code, message, **kwargs)
         details = self.details if isinstance(self.details, dict) else {}
         self.diff: PermissionDiff = cast(PermissionDiff, details.get("diff", {}))
         self.digest: str = str(details.get("digest", ""))
+        #: The approval a code run waits for (``None`` for an install).
+        self.approval_id: str | None = None
+
+
+class ApprovalDeclined(MorphError):
+    """``approval_declined`` (403): a person declined the approval
+    ``approval_id`` a code run waited for."""
+
+    approval_id: str | None = None
+
+
+class ToolCallsExceeded(MorphError):
+    """``tool_calls_exceeded`` (429): a code run called more tools than its
+    policy allows."""
 
 
 class Overloaded(MorphError):
@@ -153,6 +176,8 @@ _BY_CODE: dict[str, type[MorphError]] = {
     "request_timeout": RequestTimeout,
     "extension_quarantined": Quarantined,
     "approval_required": ApprovalRequired,
+    "approval_declined": ApprovalDeclined,
+    "tool_calls_exceeded": ToolCallsExceeded,
     "overloaded": Overloaded,
     "payload_too_large": PayloadTooLarge,
     "io": ServerError,
@@ -209,10 +234,12 @@ def error_from(response: httpx.Response) -> MorphError:
         details = error.get("details")
         stack = error.get("stack") if isinstance(error.get("stack"), str) else None
         audit = doc.get("audit") if isinstance(doc, dict) else None
+        approval_id = error.get("approval_id")
+        run = doc if isinstance(doc, dict) and isinstance(doc.get("run_id"), str) else None
     else:
         code = _BY_STATUS.get(response.status_code, "unexpected_response")
         message = f"HTTP {response.status_code}: {response.text[:500]}"
-        details = stack = audit = None
+        details = stack = audit = approval_id = run = None
     cls = _BY_CODE.get(code, MorphError)
     err = cls(
         code,
@@ -221,7 +248,10 @@ def error_from(response: httpx.Response) -> MorphError:
         audit=audit if isinstance(audit, list) else (),
         details=details,
         stack=stack,
+        run=run,
     )
+    if isinstance(err, (ApprovalRequired, ApprovalDeclined)) and isinstance(approval_id, str):
+        err.approval_id = approval_id
     if isinstance(err, Overloaded):
         try:
             err.retry_after = float(response.headers.get("retry-after", ""))

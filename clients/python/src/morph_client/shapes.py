@@ -37,6 +37,8 @@ class AuditRecord(_AuditRecordRequired, total=False):
     intent_seq: int
     #: Who asked: ``token:<name>`` for a call through the API.
     caller: str
+    #: The code run a tool call belonged to.
+    code_run: str
 
 
 class LoadError(TypedDict):
@@ -143,6 +145,29 @@ class Approval(_ApprovalRequired, total=False):
     decided_by: str
 
 
+class LogLine(TypedDict):
+    """A line a code run's program logged."""
+
+    level: Literal["debug", "info", "warn", "error"]
+    message: str
+
+
+class _ToolCallRequired(TypedDict):
+    index: int
+    tool: str
+    outcome: str
+
+
+class ToolCall(_ToolCallRequired, total=False):
+    """One tool a code run called: ``tool`` is ``<extension>.<action>``,
+    ``outcome`` is ``ok`` or the error code."""
+
+    #: The tool call's id in the audit log (absent when it did not start).
+    call_id: str
+    #: Answered from the record of the run's earlier send (a resumed run).
+    replayed: bool
+
+
 class VerifyReport(TypedDict):
     """What checking the audit log's chain and checkpoints found."""
 
@@ -169,6 +194,18 @@ class Execution:
     result: Any
     #: The audit records of the call (its host calls).
     audit: list[AuditRecord]
+
+
+@dataclass(frozen=True)
+class CodeRun:
+    """A code run that finished (``POST /v1/code``)."""
+
+    #: The run's id, in its audit records and its tools'.
+    run_id: str
+    #: What the program's last expression (Python) or ``return`` (JS) gave.
+    result: Any
+    logs: list[LogLine]
+    tool_calls: list[ToolCall]
 
 
 @dataclass(frozen=True)
