@@ -64,6 +64,8 @@ mod host_api;
 mod jobs;
 pub mod limits;
 mod loader;
+#[cfg(test)]
+mod memory_tests;
 mod package_sources;
 mod runtime;
 mod session;

@@ -20,9 +20,11 @@ use morph_capabilities::{Call, Error, ErrorCode, MAX_REQUEST_BYTES, truncate_for
 use morph_runtime_core::allocation;
 use rand::RngCore;
 use rustpython_vm::builtins::{PyBaseExceptionRef, PyDict, PyStr, PyStrRef};
+use rustpython_vm::class::PyClassImpl;
 use rustpython_vm::convert::ToPyObject;
 use rustpython_vm::frozen::FrozenCodeObject;
-use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
+use rustpython_vm::function::{IntoPyNativeFn, PyMethodDef, PyMethodFlags};
+use rustpython_vm::{PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine, pyclass};
 use serde_json::{Value, json};
 
 use crate::call_state::CallState;
@@ -41,6 +43,75 @@ pub fn interrupt(vm: &VirtualMachine) -> PyBaseExceptionRef {
     )
 }
 
+/// What the functions of `_morph` that need the session reach it through:
+/// the object they are bound to (`__self__`, opaque to the guest).
+///
+/// **Not captured by closures**: rustpython-vm leaks the closure of every
+/// `vm.new_function` (`Box::leak` in `Context::new_method_def`), so a
+/// captured `Rc<CallState>` kept every session's state, its last call and
+/// the package's modules alive for good. These functions are plain `fn`s
+/// (no allocation to leak), bound to this object, which goes with the
+/// interpreter.
+#[pyclass(module = false, name = "_morph_host")]
+#[derive(Debug, PyPayload)]
+struct Host {
+    state: Rc<CallState>,
+    modules: Arc<PackageModules>,
+}
+
+#[pyclass(flags(DISALLOW_INSTANTIATION))]
+impl Host {}
+
+/// A `_morph` function that needs the session: receives its [`Host`].
+const fn bound<Kind>(name: &'static str, f: impl IntoPyNativeFn<Kind>) -> PyMethodDef {
+    PyMethodDef::new_const(name, f, PyMethodFlags::empty(), None)
+}
+
+const INVOKE: PyMethodDef = bound(
+    "invoke",
+    |host: PyRef<Host>, cap: PyStrRef, request: PyObjectRef, vm: &VirtualMachine| {
+        invoke(&host.state, vm, &cap, &request)
+    },
+);
+const WRITE: PyMethodDef = bound(
+    "write",
+    |host: PyRef<Host>, fd: usize, text: PyStrRef, vm: &VirtualMachine| -> PyResult<()> {
+        write(&host.state, vm, fd, &text.to_string_lossy())
+    },
+);
+const SLEEP: PyMethodDef = bound(
+    "sleep",
+    |host: PyRef<Host>, seconds: f64, vm: &VirtualMachine| -> PyResult<()> {
+        sleep(&host.state, vm, seconds)
+    },
+);
+const PACKAGE_MODULE: PyMethodDef = bound(
+    "package_module",
+    |host: PyRef<Host>, name: PyStrRef, vm: &VirtualMachine| match host
+        .modules
+        .get(&name.to_string_lossy())
+    {
+        Some(module) => (module.package, module.file.clone()).to_pyobject(vm),
+        None => vm.ctx.none(),
+    },
+);
+const PACKAGE_CODE: PyMethodDef = bound(
+    "package_code",
+    |host: PyRef<Host>, name: PyStrRef, vm: &VirtualMachine| {
+        package_code(&host.modules, &name.to_string_lossy(), vm)
+    },
+);
+const PACKAGE_FILE_SOURCE: PyMethodDef = bound(
+    "package_file_source",
+    |host: PyRef<Host>, file: PyStrRef, vm: &VirtualMachine| match host
+        .modules
+        .source_of_file(&file.to_string_lossy())
+    {
+        Some(code) => vm.ctx.new_str(&**code).into(),
+        None => vm.ctx.none(),
+    },
+);
+
 /// Installs `_morph` into `sys.modules` and runs the start-up module;
 /// returns the coroutine driver it defines (`_drive`).
 ///
@@ -52,44 +123,31 @@ pub fn install(
     modules: &Arc<PackageModules>,
 ) -> PyResult<PyObjectRef> {
     let dict = vm.ctx.new_dict();
-    let s = state.clone();
-    dict.set_item(
-        "invoke",
-        vm.new_function(
-            "invoke",
-            move |cap: PyStrRef, request: PyObjectRef, vm: &VirtualMachine| {
-                invoke(&s, vm, &cap, &request)
-            },
-        )
-        .into(),
-        vm,
-    )?;
-    let s = state.clone();
-    dict.set_item(
-        "write",
-        vm.new_function(
-            "write",
-            move |fd: usize, text: PyStrRef, vm: &VirtualMachine| -> PyResult<()> {
-                write(&s, vm, fd, &text.to_string_lossy())
-            },
-        )
-        .into(),
-        vm,
-    )?;
+    let host: PyObjectRef = PyRef::new_ref(
+        Host {
+            state: state.clone(),
+            modules: modules.clone(),
+        },
+        Host::make_static_type(),
+        None,
+    )
+    .into();
+    for def in [
+        &INVOKE,
+        &WRITE,
+        &SLEEP,
+        &PACKAGE_MODULE,
+        &PACKAGE_CODE,
+        &PACKAGE_FILE_SOURCE,
+    ] {
+        let function = def.build_bound_function(&vm.ctx, host.clone());
+        dict.set_item(def.name, function.into(), vm)?;
+    }
+    // Capture nothing: nothing is leaked.
     dict.set_item(
         "clock",
         vm.new_function("clock", |kind: usize| -> f64 { clock(kind) })
             .into(),
-        vm,
-    )?;
-    let s = state.clone();
-    dict.set_item(
-        "sleep",
-        vm.new_function(
-            "sleep",
-            move |seconds: f64, vm: &VirtualMachine| -> PyResult<()> { sleep(&s, vm, seconds) },
-        )
-        .into(),
         vm,
     )?;
     dict.set_item(
@@ -103,46 +161,6 @@ pub fn install(
         vm.new_function("urandom", |size: usize, vm: &VirtualMachine| {
             urandom(vm, size)
         })
-        .into(),
-        vm,
-    )?;
-    let m = modules.clone();
-    dict.set_item(
-        "package_module",
-        vm.new_function(
-            "package_module",
-            move |name: PyStrRef, vm: &VirtualMachine| match m.get(&name.to_string_lossy()) {
-                Some(module) => (module.package, module.file.clone()).to_pyobject(vm),
-                None => vm.ctx.none(),
-            },
-        )
-        .into(),
-        vm,
-    )?;
-    let m = modules.clone();
-    dict.set_item(
-        "package_code",
-        vm.new_function(
-            "package_code",
-            move |name: PyStrRef, vm: &VirtualMachine| {
-                package_code(&m, &name.to_string_lossy(), vm)
-            },
-        )
-        .into(),
-        vm,
-    )?;
-    let m = modules.clone();
-    dict.set_item(
-        "package_file_source",
-        vm.new_function(
-            "package_file_source",
-            move |file: PyStrRef, vm: &VirtualMachine| match m
-                .source_of_file(&file.to_string_lossy())
-            {
-                Some(code) => vm.ctx.new_str(&**code).into(),
-                None => vm.ctx.none(),
-            },
-        )
         .into(),
         vm,
     )?;

@@ -23,6 +23,8 @@
 //! - `convert`: the bounded Python <-> JSON converter.
 //! - `watchdog`: the deadline interrupt the guest cannot swallow.
 //! - `traceback`: host-side, bounded formatting of guest exceptions.
+//! - `teardown`: frees what a dropped interpreter leaves, which
+//!   rustpython's collector cannot.
 //!
 //! # Example
 //!
@@ -50,11 +52,14 @@ mod error;
 mod extension;
 mod guards;
 mod host_module;
+#[cfg(test)]
+mod memory_tests;
 pub mod package_modules;
 mod runtime;
 pub mod sandbox;
 mod session;
 pub mod stdlib;
+mod teardown;
 pub mod traceback;
 mod watchdog;
 

@@ -109,6 +109,8 @@ impl MorphRuntime for PythonRuntime {
         let handle = tokio::runtime::Handle::current();
         let id = &request.package.manifest().extension_id;
         let factory_source = source.clone();
+        let init = request.init.clone();
+        let per_call = isolation == Isolation::PerCall;
         let pool = WorkerPool::new(
             WorkerPoolConfig {
                 name: format!("morph-py-{}", id.chars().take(12).collect::<String>()),
@@ -116,7 +118,18 @@ impl MorphRuntime for PythonRuntime {
                 stack_size: self.config.stack_size,
                 recycle_after,
             },
-            move |call| PySession::create(&factory_source, call, handle.clone()),
+            move |call| {
+                // PerCall: `init` runs under the call that needs the
+                // interpreter; Pooled: under an `init` call of its own (as
+                // JS), so a session that replaces one a violation discarded
+                // does not fail the next call, whose deadline its wait in
+                // the queue may have used up, as `init_failed`.
+                if per_call {
+                    PySession::create(&factory_source, call, handle.clone())
+                } else {
+                    PySession::create(&factory_source, &init.start(), handle.clone())
+                }
+            },
         );
         // The first session proves the module and its `init`; under
         // `Pooled` it stays warm for the first call.

@@ -26,6 +26,7 @@ use rustpython_vm::{Interpreter, PyObjectRef, PyResult, Settings, VirtualMachine
 use crate::call_state::CallState;
 use crate::package_modules::PackageModules;
 use crate::stdlib;
+pub use crate::teardown::GuestInterpreter;
 
 thread_local! {
     /// The native `time` definition of the interpreter being built on this
@@ -78,12 +79,27 @@ pub enum Library {
 
 /// Builds an interpreter with the stripped module table that receives
 /// interrupts on `signals`.
-pub fn interpreter(signals: UserSignalReceiver) -> Interpreter {
+pub fn interpreter(signals: UserSignalReceiver) -> GuestInterpreter {
     interpreter_with(signals, Library::Standard)
 }
 
-/// [`interpreter`] with the module tables of `library`.
-pub fn interpreter_with(signals: UserSignalReceiver, library: Library) -> Interpreter {
+/// [`interpreter`] with the module tables of `library`. What it leaves is
+/// freed when it is dropped ([`GuestInterpreter`]); the first on a thread
+/// runs the thread's bootstrap first.
+pub fn interpreter_with(signals: UserSignalReceiver, library: Library) -> GuestInterpreter {
+    GuestInterpreter::new(
+        || build(signals, library),
+        || {
+            build(
+                rustpython_vm::signal::user_signal_channel().1,
+                Library::Standard,
+            )
+        },
+    )
+}
+
+/// A bare interpreter with the module tables of `library`.
+fn build(signals: UserSignalReceiver, library: Library) -> Interpreter {
     let mut settings = Settings::default();
     settings.isolated = true;
     settings.ignore_environment = true;

@@ -5,7 +5,9 @@
 //! watchdog is armed before guest code runs and disarmed only after the
 //! result was converted and every guest object of the call dropped, so
 //! finalisers run inside the budget. When a session is dropped its guest code
-//! (finalisers of what it held) is interrupted at once.
+//! (finalisers of what it held) is interrupted at once, and what its
+//! interpreter made is freed (`teardown`: rustpython's collector cannot).
+//! Every guest entry runs in the session's own `contextvars` context.
 
 use std::rc::Rc;
 
@@ -15,7 +17,7 @@ use morph_runtime_core::ExtensionPackage;
 use morph_runtime_core::allocation::{self, ThreadMeter};
 use morph_runtime_core::workers::Session;
 use rustpython_vm::compiler::Mode;
-use rustpython_vm::{AsObject, Interpreter, PyObjectRef, PyResult, VirtualMachine};
+use rustpython_vm::{AsObject, PyObjectRef, PyResult, VirtualMachine};
 use serde_json::Value;
 
 use crate::call_state::CallState;
@@ -23,6 +25,7 @@ use crate::convert;
 use crate::error::{from_exception, timeout};
 use crate::host_module::log_lines;
 use crate::package_modules::PackageModules;
+use crate::sandbox::GuestInterpreter;
 use crate::watchdog::{self, MemoryWatch, Tripwire};
 
 /// What a session is asked to run.
@@ -83,7 +86,15 @@ pub struct PySession {
     on_event: Option<PyObjectRef>,
     /// Runs a coroutine to its end (`async def` entry points).
     drive: PyObjectRef,
-    interp: Interpreter,
+    /// `Context.run` of the session's own `contextvars` context, which every
+    /// guest entry runs in. Without it, context variables (`decimal`'s
+    /// context) went to the thread's base context, which outlives the
+    /// interpreter and kept what they pointed to.
+    run_in: PyObjectRef,
+    /// The built-in `exec`, as it was before guest code ran.
+    exec: PyObjectRef,
+    /// Frees what the interpreter made when dropped (`teardown`).
+    interp: GuestInterpreter,
     state: Rc<CallState>,
     /// Meters this worker thread's allocations while the session lives.
     _meter: Option<ThreadMeter>,
@@ -117,8 +128,20 @@ impl PySession {
             meter.as_ref().map(|m| m.meter().clone()),
         ));
         let interp = crate::sandbox::interpreter(receiver);
-        let drive = interp
-            .enter(|vm| crate::sandbox::prepare(vm, &state, &source.modules))
+        let (drive, run_in, exec) = interp
+            .enter(|vm| {
+                let drive = crate::sandbox::prepare(vm, &state, &source.modules)?;
+                let context = vm
+                    .import("_contextvars", 0)?
+                    .get_attr("Context", vm)?
+                    .call((), vm)?;
+                let exec = vm.builtins.get_attr("exec", vm)?;
+                Ok::<_, rustpython_vm::builtins::PyBaseExceptionRef>((
+                    drive,
+                    context.get_attr("run", vm)?,
+                    exec,
+                ))
+            })
             .map_err(|_| Error::internal("the Python sandbox failed to start"))?;
         let code = interp.enter(|vm| {
             vm.compile(&source.code, Mode::Exec, source.file.clone())
@@ -135,23 +158,28 @@ impl PySession {
             execute: interp.enter(|vm| vm.ctx.none()),
             on_event: None,
             drive,
+            run_in,
+            exec,
             interp,
             _meter: meter,
         };
         let config = source.config.clone();
         let mut globals = None;
         let drive = session.drive.clone();
+        let run_in = session.run_in.clone();
+        let exec = session.exec.clone();
         session
             .guarded(call.clone(), |vm, _| {
                 let scope = vm.new_scope_with_builtins();
                 scope
                     .globals
                     .set_item("__name__", vm.ctx.new_str("__guest__").into(), vm)?;
-                vm.run_code_obj(code, scope.clone())?;
+                run_in.call((exec, code, scope.globals.clone()), vm)?;
                 if let Some(init) = scope.globals.get_item_opt("init", vm)? {
                     let cfg = convert::to_py(vm, &config)
                         .map_err(|e| vm.new_value_error(e.to_string()))?;
-                    settle(vm, &drive, init.call((cfg,), vm)?)?;
+                    let value = run_in.call((init, cfg), vm)?;
+                    settle(vm, &run_in, &drive, value)?;
                 }
                 globals = Some(scope.globals);
                 Ok(vm.ctx.none())
@@ -252,14 +280,12 @@ impl Session for PySession {
             Job::Execute { action, params } => {
                 let execute = self.execute.clone();
                 let drive = self.drive.clone();
+                let run_in = self.run_in.clone();
                 self.guarded(call, move |vm, _| {
                     let params = convert::to_py(vm, &params)
                         .map_err(|e| vm.new_value_error(e.to_string()))?;
-                    settle(
-                        vm,
-                        &drive,
-                        execute.call((vm.ctx.new_str(action), params), vm)?,
-                    )
+                    let value = run_in.call((execute, vm.ctx.new_str(action), params), vm)?;
+                    settle(vm, &run_in, &drive, value)
                 })
             }
             Job::Event(event) => {
@@ -269,10 +295,12 @@ impl Session for PySession {
                 let event = serde_json::to_value(&event)
                     .map_err(|e| Error::internal(format!("encoding an event: {e}")))?;
                 let drive = self.drive.clone();
+                let run_in = self.run_in.clone();
                 self.guarded(call, move |vm, _| {
                     let event = convert::to_py(vm, &event)
                         .map_err(|e| vm.new_value_error(e.to_string()))?;
-                    settle(vm, &drive, on_event.call((event,), vm)?)?;
+                    let value = run_in.call((on_event, event), vm)?;
+                    settle(vm, &run_in, &drive, value)?;
                     Ok(vm.ctx.none())
                 })
                 .map(|_| Value::Null)
@@ -282,10 +310,16 @@ impl Session for PySession {
 }
 
 /// What an entry point returned, with a coroutine (`async def`) run to its
-/// end inside the call's deadline (the watchdog interrupts it like any code).
-fn settle(vm: &VirtualMachine, drive: &PyObjectRef, value: PyObjectRef) -> PyResult<PyObjectRef> {
+/// end inside the call's deadline (the watchdog interrupts it like any code)
+/// and the session's context (`run_in`).
+fn settle(
+    vm: &VirtualMachine,
+    run_in: &PyObjectRef,
+    drive: &PyObjectRef,
+    value: PyObjectRef,
+) -> PyResult<PyObjectRef> {
     if value.class().is(vm.ctx.types.coroutine_type) {
-        drive.call((value,), vm)
+        run_in.call((drive.clone(), value), vm)
     } else {
         Ok(value)
     }
@@ -303,12 +337,18 @@ impl Drop for PySession {
             execute,
             on_event,
             drive,
+            run_in,
+            exec,
             ..
         } = self;
         interp.enter(|vm| {
             *execute = vm.ctx.none();
             *drive = vm.ctx.none();
+            *run_in = vm.ctx.none();
+            *exec = vm.ctx.none();
             *on_event = None;
         });
+        // Then `interp` goes, and with it what the interpreter made
+        // (`teardown`).
     }
 }

@@ -33,7 +33,7 @@ use boa_ast::declaration::ImportAttribute as AstImportAttribute;
 use boa_engine::js_string;
 use boa_engine::property::PropertyKey;
 use boa_engine::value::TryFromJs;
-use boa_gc::{Finalize, Gc, GcRefCell, Trace};
+use boa_gc::{Finalize, Gc, GcRefCell, Trace, custom_trace};
 use boa_interner::Interner;
 use boa_parser::source::ReadChar;
 use boa_parser::{Parser, Source};
@@ -218,6 +218,16 @@ impl ModuleKind {
 pub(crate) struct ResolvedBinding {
     module: Module,
     binding_name: BindingName,
+}
+
+impl Finalize for ResolvedBinding {}
+
+// SAFETY: `module` is the only field that holds `Gc` pointers (`binding_name`
+// is a string or nothing), and it is traced.
+unsafe impl Trace for ResolvedBinding {
+    custom_trace!(this, mark, {
+        mark(&this.module);
+    });
 }
 
 /// The local name of the resolved binding within its containing module.
