@@ -597,6 +597,9 @@ pub enum TokenAction {
         /// `invoke` (list and run) or `admin` (everything).
         #[arg(long, default_value = "invoke")]
         scope: String,
+        /// This token's own code mode limits, replacing the server's.
+        #[command(flatten)]
+        code: TokenCodeLimits,
     },
     /// List the tokens (names and scopes, never the tokens).
     List,
@@ -605,6 +608,36 @@ pub enum TokenAction {
         /// Its name.
         name: String,
     },
+}
+
+/// A token's own code mode limits (`morph token create --code-max-*`): each
+/// one given replaces the server's `--code-max-*` for that token's runs.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct TokenCodeLimits {
+    /// Wall clock of one of its code runs, in ms.
+    #[arg(long = "code-max-execution-ms", value_name = "MS")]
+    pub max_execution_ms: Option<u64>,
+    /// Heap of one of its code runs, in MiB.
+    #[arg(long = "code-max-memory-mb", value_name = "MIB")]
+    pub max_memory_mb: Option<u64>,
+    /// Result plus logs of one of its code runs, in KiB.
+    #[arg(long = "code-max-output-kb", value_name = "KIB")]
+    pub max_output_kb: Option<u64>,
+    /// Tool calls per code run.
+    #[arg(long = "code-max-tool-calls", value_name = "N")]
+    pub max_tool_calls: Option<u32>,
+}
+
+impl TokenCodeLimits {
+    /// As the token store keeps them.
+    pub fn policy(self) -> morph_runtime_core::code::CodePolicyOverride {
+        morph_runtime_core::code::CodePolicyOverride {
+            max_execution_ms: self.max_execution_ms,
+            max_memory_mb: self.max_memory_mb,
+            max_output_kb: self.max_output_kb,
+            max_tool_calls: self.max_tool_calls,
+        }
+    }
 }
 
 /// `morph code`.

@@ -28,7 +28,9 @@ struct PerExtension {
 /// The counters of one server.
 #[derive(Default)]
 pub struct Metrics {
-    by_extension: Mutex<BTreeMap<(String, String), PerExtension>>,
+    /// Extension -> runtime -> counters: looked up by `&str` at each level,
+    /// so counting a call allocates only the first time a label is seen.
+    by_extension: Mutex<BTreeMap<String, BTreeMap<String, PerExtension>>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -61,15 +63,29 @@ impl Metrics {
         elapsed: Duration,
         audit: &[AuditRecord],
     ) {
+        let denials = audit
+            .iter()
+            .filter(|r| r.entry.decision == Decision::Denied)
+            .count() as u64;
+        let limit = if outcome == "ok" {
+            None
+        } else {
+            ErrorCode::parse(outcome).filter(|c| is_limit(*c))
+        };
+        let seconds = elapsed.as_secs_f64();
         let mut all = self
             .by_extension
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let m = all
-            .entry((extension.to_owned(), runtime.to_owned()))
-            .or_default();
-        *m.calls.entry(outcome.to_owned()).or_default() += 1;
-        let seconds = elapsed.as_secs_f64();
+        let runtimes = match all.get_mut(extension) {
+            Some(runtimes) => runtimes,
+            None => all.entry(extension.to_owned()).or_default(),
+        };
+        let m = match runtimes.get_mut(runtime) {
+            Some(m) => m,
+            None => runtimes.entry(runtime.to_owned()).or_default(),
+        };
+        bump(&mut m.calls, outcome);
         for (bucket, bound) in m.buckets.iter_mut().zip(BUCKETS) {
             if seconds <= bound {
                 *bucket += 1;
@@ -77,12 +93,9 @@ impl Metrics {
         }
         m.count += 1;
         m.sum_seconds += seconds;
-        m.denials += audit
-            .iter()
-            .filter(|r| r.entry.decision == Decision::Denied)
-            .count() as u64;
-        if let Some(code) = ErrorCode::parse(outcome).filter(|c| is_limit(*c)) {
-            *m.limit_hits.entry(code.as_str().to_owned()).or_default() += 1;
+        m.denials += denials;
+        if let Some(code) = limit {
+            bump(&mut m.limit_hits, code.as_str());
         }
     }
 
@@ -98,7 +111,7 @@ impl Metrics {
             "# HELP morph_calls_total Calls by extension, runtime and outcome.\n\
              # TYPE morph_calls_total counter"
         );
-        for ((ext, rt), m) in all.iter() {
+        for (ext, rt, m) in flat(&all) {
             for (outcome, n) in &m.calls {
                 let _ = writeln!(
                     out,
@@ -114,7 +127,7 @@ impl Metrics {
             "# HELP morph_call_duration_seconds Call latency through the server.\n\
              # TYPE morph_call_duration_seconds histogram"
         );
-        for ((ext, rt), m) in all.iter() {
+        for (ext, rt, m) in flat(&all) {
             let labels = format!("extension=\"{}\",runtime=\"{}\"", label(ext), label(rt));
             for (n, bound) in m.buckets.iter().zip(BUCKETS) {
                 let _ = writeln!(
@@ -135,7 +148,7 @@ impl Metrics {
             "# HELP morph_denials_total Capability calls the broker refused.\n\
              # TYPE morph_denials_total counter"
         );
-        for ((ext, rt), m) in all.iter() {
+        for (ext, rt, m) in flat(&all) {
             let _ = writeln!(
                 out,
                 "morph_denials_total{{extension=\"{}\",runtime=\"{}\"}} {}",
@@ -149,7 +162,7 @@ impl Metrics {
             "# HELP morph_limit_hits_total Calls ended by a limit, by its code.\n\
              # TYPE morph_limit_hits_total counter"
         );
-        for ((ext, rt), m) in all.iter() {
+        for (ext, rt, m) in flat(&all) {
             for (code, n) in &m.limit_hits {
                 let _ = writeln!(
                     out,
@@ -167,6 +180,24 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Adds one to `key`'s counter, allocating the key only when it is new.
+fn bump(counters: &mut BTreeMap<String, u64>, key: &str) {
+    match counters.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counters.insert(key.to_owned(), 1);
+        }
+    }
+}
+
+/// Every `(extension, runtime)` with its counters, in that order.
+fn flat(
+    all: &BTreeMap<String, BTreeMap<String, PerExtension>>,
+) -> impl Iterator<Item = (&String, &String, &PerExtension)> {
+    all.iter()
+        .flat_map(|(ext, runtimes)| runtimes.iter().map(move |(rt, m)| (ext, rt, m)))
 }
 
 /// A label value escaped as the text format wants.
@@ -196,5 +227,23 @@ mod tests {
             "morph_limit_hits_total{extension=\"e\",runtime=\"wasm\",code=\"timeout\"} 1"
         ));
         assert!(text.contains("morph_extensions_loaded 1"));
+    }
+
+    #[test]
+    fn series_come_out_by_extension_then_runtime() {
+        let m = Metrics::default();
+        for (ext, rt) in [("b", "wasm"), ("a", "wasm"), ("a", "js"), ("b", "wasm")] {
+            m.record_call(ext, rt, "ok", Duration::from_micros(50), &[]);
+        }
+        let text = m.render(&[]);
+        let at = |series: &str| text.find(series).unwrap_or(usize::MAX);
+        let a_js = at("morph_calls_total{extension=\"a\",runtime=\"js\",outcome=\"ok\"} 1");
+        let a_wasm = at("morph_calls_total{extension=\"a\",runtime=\"wasm\",outcome=\"ok\"} 1");
+        let b_wasm = at("morph_calls_total{extension=\"b\",runtime=\"wasm\",outcome=\"ok\"} 2");
+        assert!(
+            a_js < a_wasm && a_wasm < b_wasm && b_wasm < text.len(),
+            "{text}"
+        );
+        assert!(text.contains("le=\"0.0001\"} 2"));
     }
 }

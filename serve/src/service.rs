@@ -30,10 +30,29 @@ use crate::events::ServerEvent;
 use crate::install::{diff_digest, needs_approval, permission_diff, record_json};
 use crate::metrics::Metrics;
 use crate::tokens::TokenStore;
-use morph_runtime_core::code::{CodeLanguage, CodePolicy, CodeRequest, CodeRun, CodeRunStore};
+use morph_runtime_core::code::{
+    CodeLanguage, CodePolicy, CodePolicyOverride, CodeRequest, CodeRun, CodeRunStore,
+};
 
 /// How often the install store is checked for changes made elsewhere.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// One code run asked of [`Service::run_code`].
+#[derive(Debug)]
+pub struct CodeCall {
+    /// The program's language.
+    pub language: CodeLanguage,
+    /// The program.
+    pub source: String,
+    /// The id of a run that ended with `approval_required`, to take up.
+    pub resume: Option<String>,
+    /// Who runs it (`token:<name>`, `mcp:<client>`, `cli:<user>`).
+    pub caller: String,
+    /// The caller's own limits over the server's code policy (a token's).
+    pub limits: CodePolicyOverride,
+    /// Cancels the run.
+    pub cancel: Option<CancellationToken>,
+}
 
 /// Where a service keeps and finds its state.
 #[derive(Debug, Clone)]
@@ -397,23 +416,25 @@ impl Service {
         execution
     }
 
-    /// Runs a program in code mode for `caller` (see
-    /// `morph_runtime_core::code`): the data dir's code runs keep its tool
-    /// calls and its approvals. Published as a call event of `code-run`.
-    pub async fn run_code(
-        &self,
-        language: CodeLanguage,
-        source: String,
-        resume: Option<String>,
-        caller: &str,
-        cancel: Option<CancellationToken>,
-    ) -> CodeRun {
+    /// Runs a program in code mode (see `morph_runtime_core::code`) under
+    /// the server's code policy with the caller's own limits over it: the
+    /// data dir's code runs keep its tool calls and its approvals. Published
+    /// as a call event of `code-run`.
+    pub async fn run_code(&self, call: CodeCall) -> CodeRun {
         let started = Instant::now();
+        let CodeCall {
+            language,
+            source,
+            resume,
+            caller,
+            limits,
+            cancel,
+        } = call;
         let request = CodeRequest {
             language,
             source,
-            policy: self.config.code_policy,
-            caller: Some(caller.to_owned()),
+            policy: limits.apply(self.config.code_policy),
+            caller: Some(caller.clone()),
             resume,
             cancel,
         };
@@ -423,7 +444,7 @@ impl Service {
             call_id: run.run_id.clone(),
             extension: "code-run".to_owned(),
             action: "run".to_owned(),
-            caller: caller.to_owned(),
+            caller,
             outcome: match &run.result {
                 Ok(_) => "ok".to_owned(),
                 Err(e) => e.code().as_str().to_owned(),

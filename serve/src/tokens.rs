@@ -4,19 +4,37 @@
 //! The store is `<data dir>/tokens.db` (SQLite, shared by every process on
 //! the data dir). A token's name is the caller its calls are recorded under
 //! (`token:<name>`).
+//!
+//! **Checking a token does not query SQLite on every request.** A
+//! [`TokenStore`] keeps the hashes it last read in memory and asks SQLite
+//! whether the file changed (`PRAGMA data_version`, which sees commits by
+//! any other connection) at most every [`RECHECK_INTERVAL`], and at once
+//! when a token is not among the hashes it holds. So a token revoked by
+//! another process (`morph token revoke`) is refused within
+//! [`RECHECK_INTERVAL`], and one created there is accepted at once; what
+//! this handle writes itself is seen at once.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use morph_capabilities::{Error, Result};
+use morph_runtime_core::code::CodePolicyOverride;
 use rand::RngCore;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
 /// File name of the token store in the data dir.
 pub const TOKENS_FILE: &str = "tokens.db";
 /// What every token starts with (so a scanner can find a leaked one).
 pub const TOKEN_PREFIX: &str = "morph_";
+/// How long a token check trusts the hashes it last read before it asks
+/// SQLite whether another process changed `tokens.db`: the longest a token
+/// revoked elsewhere keeps working.
+pub const RECHECK_INTERVAL: Duration = Duration::from_millis(100);
+/// The longest string [`TokenStore::check`] hashes; longer is no token.
+const MAX_TOKEN_LEN: usize = 256;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -67,6 +85,9 @@ pub struct TokenInfo {
     pub scope: Scope,
     /// When it was created, Unix milliseconds.
     pub created_ms: u64,
+    /// Its own code mode limits, replacing the server's where set.
+    #[serde(skip_serializing_if = "CodePolicyOverride::is_empty")]
+    pub code_policy: CodePolicyOverride,
 }
 
 impl TokenInfo {
@@ -80,7 +101,32 @@ impl TokenInfo {
 #[derive(Debug)]
 pub struct TokenStore {
     path: PathBuf,
+    /// Locked before `cache` when both are.
     conn: Mutex<Connection>,
+    cache: RwLock<Cache>,
+}
+
+/// The tokens as this handle last read them.
+#[derive(Debug, Default)]
+struct Cache {
+    /// SHA-256 of each token -> what the store says of it.
+    by_hash: HashMap<[u8; 32], TokenInfo>,
+    /// `PRAGMA data_version` when `by_hash` was read; `None` before the
+    /// first read and after this handle wrote (its own commits do not
+    /// change the value it sees).
+    version: Option<i64>,
+    /// When `version` was last found current.
+    confirmed: Option<Instant>,
+}
+
+impl Cache {
+    /// Whether the hashes may be trusted without asking SQLite.
+    fn is_fresh(&self) -> bool {
+        self.version.is_some()
+            && self
+                .confirmed
+                .is_some_and(|at| at.elapsed() < RECHECK_INTERVAL)
+    }
 }
 
 impl TokenStore {
@@ -105,10 +151,12 @@ impl TokenStore {
              );",
         )
         .map_err(|e| db_error(&path, e))?;
+        add_code_policy_column(&conn).map_err(|e| db_error(&path, e))?;
         restrict(&path);
         Ok(TokenStore {
             path,
             conn: Mutex::new(conn),
+            cache: RwLock::new(Cache::default()),
         })
     }
 
@@ -118,16 +166,43 @@ impl TokenStore {
     /// # Errors
     /// `invalid_params` for a bad name or one already taken; `io`.
     pub fn create(&self, name: &str, scope: Scope) -> Result<String> {
+        self.create_with(name, scope, CodePolicyOverride::default())
+    }
+
+    /// [`create`](Self::create), with the token's own code mode limits.
+    ///
+    /// # Errors
+    /// `invalid_params` for a bad name, one already taken or a limit out of
+    /// range; `io`.
+    pub fn create_with(
+        &self,
+        name: &str,
+        scope: Scope,
+        code_policy: CodePolicyOverride,
+    ) -> Result<String> {
         check_name(name)?;
+        code_policy.validate()?;
+        let code_policy = (!code_policy.is_empty())
+            .then(|| serde_json::to_string(&code_policy))
+            .transpose()
+            .map_err(|e| Error::internal(format!("encoding a code policy: {e}")))?;
         let mut secret = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut secret);
         let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
         let conn = self.lock();
         let inserted = conn.execute(
-            "INSERT INTO tokens (name, scope, hash, created_ms) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO tokens (name, scope, hash, created_ms, code_policy)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(name) DO NOTHING",
-            params![name, scope.as_str(), hash(&token), now_ms() as i64],
+            params![
+                name,
+                scope.as_str(),
+                hex::encode(digest(&token)),
+                now_ms() as i64,
+                code_policy
+            ],
         );
+        self.invalidate();
         match inserted.map_err(|e| db_error(&self.path, e))? {
             0 => Err(Error::params(
                 "name",
@@ -137,22 +212,75 @@ impl TokenStore {
         }
     }
 
-    /// The token `token` names, if it is one of the store's.
+    /// The token `token` names, if it is one of the store's: looked up by
+    /// its SHA-256 among the hashes held in memory, which are re-read when
+    /// `tokens.db` changed (checked at most every [`RECHECK_INTERVAL`], and
+    /// before answering that a token is unknown).
     ///
     /// # Errors
     /// `io` when the store cannot be read.
     pub fn check(&self, token: &str) -> Result<Option<TokenInfo>> {
-        if !token.starts_with(TOKEN_PREFIX) || token.len() > 256 {
+        if !token.starts_with(TOKEN_PREFIX) || token.len() > MAX_TOKEN_LEN {
             return Ok(None);
         }
-        self.lock()
-            .query_row(
-                "SELECT name, scope, created_ms FROM tokens WHERE hash = ?1",
-                params![hash(token)],
-                row_info,
-            )
-            .optional()
-            .map_err(|e| db_error(&self.path, e))
+        let digest = digest(token);
+        {
+            let cache = read(&self.cache);
+            if cache.is_fresh()
+                && let Some(info) = cache.by_hash.get(&digest)
+            {
+                return Ok(Some(info.clone()));
+            }
+        }
+        // Stale, or not among the hashes held: a token created elsewhere
+        // since they were read must not be refused.
+        self.recheck()?;
+        Ok(read(&self.cache).by_hash.get(&digest).cloned())
+    }
+
+    /// Asks SQLite whether `tokens.db` changed since the hashes were read,
+    /// and reads them again if it did.
+    fn recheck(&self) -> Result<()> {
+        let conn = self.lock();
+        let version: i64 = conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+            .map_err(|e| db_error(&self.path, e))?;
+        if read(&self.cache).version == Some(version) {
+            write(&self.cache).confirmed = Some(Instant::now());
+            return Ok(());
+        }
+        // Read after the version: the rows are at least that recent (a
+        // commit in between only makes the next recheck read them again).
+        let by_hash = {
+            let mut stmt = conn
+                .prepare_cached("SELECT name, scope, created_ms, code_policy, hash FROM tokens")
+                .map_err(|e| db_error(&self.path, e))?;
+            let rows = stmt
+                .query_map([], |row| Ok((row_info(row)?, row.get::<_, String>(4)?)))
+                .map_err(|e| db_error(&self.path, e))?;
+            let mut by_hash = HashMap::new();
+            for row in rows {
+                let (info, hash) = row.map_err(|e| db_error(&self.path, e))?;
+                // Only this module writes the column: 64 hex digits. A row
+                // that is not can match no token.
+                let mut key = [0u8; 32];
+                if hex::decode_to_slice(&hash, &mut key).is_ok() {
+                    by_hash.insert(key, info);
+                }
+            }
+            by_hash
+        };
+        let mut cache = write(&self.cache);
+        cache.by_hash = by_hash;
+        cache.version = Some(version);
+        cache.confirmed = Some(Instant::now());
+        Ok(())
+    }
+
+    /// Makes the next check read the hashes again (this handle wrote).
+    fn invalidate(&self) {
+        write(&self.cache).version = None;
     }
 
     /// Every token, by name.
@@ -162,7 +290,7 @@ impl TokenStore {
     pub fn list(&self) -> Result<Vec<TokenInfo>> {
         let conn = self.lock();
         let mut stmt = conn
-            .prepare("SELECT name, scope, created_ms FROM tokens ORDER BY name")
+            .prepare_cached("SELECT name, scope, created_ms, code_policy FROM tokens ORDER BY name")
             .map_err(|e| db_error(&self.path, e))?;
         let rows = stmt
             .query_map([], row_info)
@@ -176,10 +304,10 @@ impl TokenStore {
     /// # Errors
     /// `io`.
     pub fn revoke(&self, name: &str) -> Result<bool> {
-        self.lock()
-            .execute("DELETE FROM tokens WHERE name = ?1", params![name])
-            .map(|n| n > 0)
-            .map_err(|e| db_error(&self.path, e))
+        let conn = self.lock();
+        let deleted = conn.execute("DELETE FROM tokens WHERE name = ?1", params![name]);
+        self.invalidate();
+        deleted.map(|n| n > 0).map_err(|e| db_error(&self.path, e))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -191,12 +319,38 @@ impl TokenStore {
 
 fn row_info(row: &rusqlite::Row<'_>) -> rusqlite::Result<TokenInfo> {
     let scope: String = row.get(1)?;
+    let code_policy: Option<String> = row.get(3)?;
     Ok(TokenInfo {
         name: row.get(0)?,
         // Only this module writes the column.
         scope: Scope::parse(&scope).unwrap_or(Scope::Invoke),
         created_ms: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+        code_policy: match code_policy {
+            None => CodePolicyOverride::default(),
+            // Only this module writes it, validated: a value it cannot read
+            // gives the tightest policy there is rather than the server's.
+            Some(text) => serde_json::from_str(&text).unwrap_or(CodePolicyOverride {
+                max_tool_calls: Some(1),
+                ..CodePolicyOverride::default()
+            }),
+        },
     })
+}
+
+/// Adds the `code_policy` column (JSON of a [`CodePolicyOverride`], `NULL`
+/// for none) to a `tokens.db` made before it existed.
+fn add_code_policy_column(conn: &Connection) -> rusqlite::Result<()> {
+    let has = conn
+        .prepare("SELECT 1 FROM pragma_table_info('tokens') WHERE name = 'code_policy'")?
+        .exists([])?;
+    if has {
+        return Ok(());
+    }
+    match conn.execute_batch("ALTER TABLE tokens ADD COLUMN code_policy TEXT") {
+        // Another process on the data dir added it first.
+        Err(e) if e.to_string().contains("duplicate column") => Ok(()),
+        done => done,
+    }
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -215,8 +369,19 @@ fn check_name(name: &str) -> Result<()> {
     }
 }
 
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+/// The SHA-256 of `token`: what the store keeps (hex-encoded).
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The store holds only hashes; still, nobody else needs to read it.
@@ -259,6 +424,58 @@ mod tests {
         assert!(store.create("ci", Scope::Admin).is_err());
         assert!(store.revoke("ci").unwrap());
         assert!(store.check(&token).unwrap().is_none());
+    }
+
+    /// Two handles on one file, as `morph serve` and `morph token` in two
+    /// processes: each has its own SQLite connection.
+    #[test]
+    fn a_token_revoked_by_another_process_is_refused_promptly() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = TokenStore::open_in(dir.path()).unwrap();
+        let cli = TokenStore::open_in(dir.path()).unwrap();
+        // Read by the server before the token exists...
+        assert!(server.check("morph_nothing").unwrap().is_none());
+        // ...a token created elsewhere is accepted at once, then from memory.
+        let token = cli.create("ci", Scope::Invoke).unwrap();
+        let info = server.check(&token).unwrap().unwrap();
+        assert_eq!((info.name.as_str(), info.scope), ("ci", Scope::Invoke));
+        assert_eq!(server.check(&token).unwrap(), Some(info));
+
+        assert!(cli.revoke("ci").unwrap());
+        let revoked = Instant::now();
+        while server.check(&token).unwrap().is_some() {
+            assert!(
+                revoked.elapsed() < Duration::from_secs(1),
+                "a revoked token still works after 1 s"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Deterministically: no check trusts what it read for longer.
+        assert!(RECHECK_INTERVAL < Duration::from_secs(1));
+        let again = cli.create("ci", Scope::Admin).unwrap();
+        assert_eq!(server.check(&again).unwrap().unwrap().scope, Scope::Admin);
+        assert!(cli.revoke("ci").unwrap());
+        std::thread::sleep(RECHECK_INTERVAL);
+        assert!(server.check(&again).unwrap().is_none());
+        assert!(server.check(&token).unwrap().is_none());
+        assert!(server.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn what_a_handle_writes_itself_is_seen_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::open_in(dir.path()).unwrap();
+        let token = store.create("a", Scope::Admin).unwrap();
+        assert!(store.check(&token).unwrap().is_some());
+        assert!(store.revoke("a").unwrap());
+        // Within the recheck interval: this handle's own commit does not
+        // change the data version it sees, so it must not rely on it.
+        assert!(store.check(&token).unwrap().is_none());
+        assert!(!store.revoke("a").unwrap());
+        // Not a token at all: refused without a look.
+        assert!(store.check("Bearer x").unwrap().is_none());
+        let long = format!("{TOKEN_PREFIX}{}", "a".repeat(MAX_TOKEN_LEN));
+        assert!(store.check(&long).unwrap().is_none());
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use std::io::Write;
 
 use morph_runtime_core::Error;
-use morph_runtime_core::code::{CodeLanguage, python_api, typescript_api};
+use morph_runtime_core::code::{CodeLanguage, CodePolicyOverride, python_api, typescript_api};
+use morph_serve::CodeCall;
 
 use crate::args::{CodeAction, CodeArgs, CodeHost};
 use crate::output::{exit_code_for, failure};
@@ -88,7 +89,14 @@ async fn run(
         std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
     );
     let run = service
-        .run_code(language, source, resume, &caller, None)
+        .run_code(CodeCall {
+            language,
+            source,
+            resume,
+            caller,
+            limits: CodePolicyOverride::default(),
+            cancel: None,
+        })
         .await;
     if let Err(e) = service.flush() {
         let _ = writeln!(err, "warning: syncing the audit log: {e}");

@@ -1,6 +1,7 @@
-//! `morph token create NAME --scope invoke|admin | list | revoke NAME`: the
-//! bearer tokens of `morph serve`. A token is printed once, at creation;
-//! the data dir keeps only its SHA-256.
+//! `morph token create NAME --scope invoke|admin [--code-max-*] | list |
+//! revoke NAME`: the bearer tokens of `morph serve`, with their own code
+//! mode limits where given. A token is printed once, at creation; the data
+//! dir keeps only its SHA-256.
 
 use std::io::Write;
 
@@ -17,19 +18,28 @@ pub fn token(args: &TokenArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let done = (|| {
         let store = TokenStore::open_in(&data_dir)?;
         match &args.action {
-            TokenAction::Create { name, scope } => {
+            TokenAction::Create { name, scope, code } => {
                 let scope = Scope::parse(scope)?;
-                let token = store.create(name, scope)?;
-                Ok::<_, Error>((
-                    json!({"name": name, "scope": scope, "token": token}),
-                    format!("{token}\n"),
-                ))
+                let code_policy = code.policy();
+                let token = store.create_with(name, scope, code_policy)?;
+                let mut doc = json!({"name": name, "scope": scope, "token": token});
+                if !code_policy.is_empty() {
+                    doc["code_policy"] = json!(code_policy);
+                }
+                Ok::<_, Error>((doc, format!("{token}\n")))
             }
             TokenAction::List => {
                 let tokens = store.list()?;
                 let text = tokens
                     .iter()
-                    .map(|t| format!("{:<32} {}\n", t.name, t.scope.as_str()))
+                    .map(|t| {
+                        let limits = if t.code_policy.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" code {}", json!(t.code_policy))
+                        };
+                        format!("{:<32} {}{limits}\n", t.name, t.scope.as_str())
+                    })
                     .collect::<String>();
                 Ok((json!({"tokens": tokens}), text))
             }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use morph_testkit::agent_extensions::{ledger, notes};
 use serde_json::Value;
 
-use crate::serve_fixture::{Served, morph};
+use crate::serve_fixture::{Served, morph, ok};
 
 /// A data dir with `notes` and `ledger` installed.
 fn served() -> Served {
@@ -374,26 +374,53 @@ fn post_v1_code_runs_as_the_token_and_resumes_after_approval() {
     let mut served = served();
     let token = served.token("agent", "invoke");
     let admin = served.token("person", "admin");
+    // A token with its own limit, under the server's of 100 tool calls.
+    let tight = served.token_with("tight", "invoke", &["--code-max-tool-calls", "1"]);
+    let listed: Value =
+        serde_json::from_str(&ok(&["token", "list", "--json", "--data-dir", served.d()]))
+            .expect("JSON");
+    let policies: Vec<(&str, &Value)> = listed["result"]["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap_or(""), &t["code_policy"]))
+        .collect();
+    assert_eq!(
+        policies,
+        [
+            ("agent", &Value::Null),
+            ("person", &Value::Null),
+            ("tight", &serde_json::json!({"max_tool_calls": 1}))
+        ]
+    );
+    let refused = morph(&["token", "create", "zero", "--code-max-tool-calls", "0"])
+        .args(["--data-dir", served.d()])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
     served.start(&[]);
     let client = reqwest::blocking::Client::new();
-    let post = |body: Value| {
+    let post_as = |token: &str, body: Value| {
         let response = client
             .post(served.url("/v1/code"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .json(&body)
             .send()
             .expect("POST /v1/code");
         let status = response.status().as_u16();
         (status, response.json::<Value>().expect("a JSON answer"))
     };
-    let (status, doc) = post(
-        serde_json::json!({"language": "python", "code": "await tools.ledger.record(amount=2)\n(await tools.ledger.total())"}),
-    );
+    let post = |body: Value| post_as(&token, body);
+    let two_calls = serde_json::json!({"language": "python", "code": "await tools.ledger.record(amount=2)\n(await tools.ledger.total())"});
+    let (status, doc) = post(two_calls.clone());
     assert_eq!(
         (status, &doc["result"]),
         (200, &serde_json::json!(2)),
         "{doc}"
     );
+    let (status, doc) = post_as(&tight, two_calls);
+    assert_eq!((status, code(&doc)), (429, "tool_calls_exceeded"), "{doc}");
+    assert_eq!(doc["tool_calls"][0]["outcome"], "ok", "{doc}");
     let (status, doc) = post(serde_json::json!({"language": "ruby", "code": "1"}));
     assert_eq!((status, code(&doc)), (422, "invalid_params"), "{doc}");
     let (status, doc) = post(
@@ -434,7 +461,10 @@ fn post_v1_code_runs_as_the_token_and_resumes_after_approval() {
         if (r["extension"] == "notes" || r["extension"] == "ledger")
             && !r["capability"].as_str().unwrap_or("").starts_with("host.")
         {
-            assert_eq!(r["caller"], "token:agent", "{r}");
+            assert!(
+                r["caller"] == "token:agent" || r["caller"] == "token:tight",
+                "{r}"
+            );
             assert!(r["code_run"].is_string(), "{r}");
         }
     }

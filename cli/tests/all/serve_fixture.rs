@@ -86,7 +86,12 @@ impl Served {
 
     /// `morph token create NAME --scope SCOPE`: the token.
     pub fn token(&self, name: &str, scope: &str) -> String {
-        ok(&[
+        self.token_with(name, scope, &[])
+    }
+
+    /// [`token`](Self::token) with more `morph token create` arguments.
+    pub fn token_with(&self, name: &str, scope: &str, extra: &[&str]) -> String {
+        let mut args = vec![
             "token",
             "create",
             name,
@@ -94,9 +99,9 @@ impl Served {
             scope,
             "--data-dir",
             self.d(),
-        ])
-        .trim()
-        .to_owned()
+        ];
+        args.extend_from_slice(extra);
+        ok(&args).trim().to_owned()
     }
 
     /// Starts `morph serve` on a free port with `extra` arguments; returns

@@ -167,9 +167,82 @@ impl CodePolicy {
     }
 }
 
+/// A caller's own code mode limits (a token's, in `morph serve`): each one
+/// set replaces the server's for that caller's runs, up or down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CodePolicyOverride {
+    /// Replaces [`CodePolicy::max_execution_ms`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_execution_ms: Option<u64>,
+    /// Replaces [`CodePolicy::max_memory_mb`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_memory_mb: Option<u64>,
+    /// Replaces [`CodePolicy::max_output_kb`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_output_kb: Option<u64>,
+    /// Replaces [`CodePolicy::max_tool_calls`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tool_calls: Option<u32>,
+}
+
+impl CodePolicyOverride {
+    /// Whether it sets nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == CodePolicyOverride::default()
+    }
+
+    /// `base` with the limits this one sets.
+    pub fn apply(&self, base: CodePolicy) -> CodePolicy {
+        CodePolicy {
+            max_execution_ms: self.max_execution_ms.unwrap_or(base.max_execution_ms),
+            max_memory_mb: self.max_memory_mb.unwrap_or(base.max_memory_mb),
+            max_output_kb: self.max_output_kb.unwrap_or(base.max_output_kb),
+            max_tool_calls: self.max_tool_calls.unwrap_or(base.max_tool_calls),
+        }
+    }
+
+    /// Checks the limits it sets against [`CodePolicy::validate`]'s ranges.
+    ///
+    /// # Errors
+    /// `invalid_params` naming the limit out of range.
+    pub fn validate(&self) -> Result<()> {
+        self.apply(CodePolicy::default()).validate()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_override_replaces_only_what_it_sets() {
+        let base = CodePolicy::default();
+        assert_eq!(CodePolicyOverride::default().apply(base), base);
+        let tight = CodePolicyOverride {
+            max_tool_calls: Some(3),
+            ..CodePolicyOverride::default()
+        };
+        let applied = tight.apply(base);
+        assert_eq!(applied.max_tool_calls, 3);
+        assert_eq!(applied.max_execution_ms, base.max_execution_ms);
+        assert_eq!(
+            serde_json::to_string(&tight).unwrap(),
+            r#"{"max_tool_calls":3}"#
+        );
+        let wrong = CodePolicyOverride {
+            max_memory_mb: Some(0),
+            ..CodePolicyOverride::default()
+        };
+        assert!(
+            wrong
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("max_memory_mb")
+        );
+        assert!(serde_json::from_str::<CodePolicyOverride>(r#"{"max_calls":1}"#).is_err());
+    }
 
     #[test]
     fn languages_parse_by_name_and_file() {

@@ -12,7 +12,7 @@ use morph_runtime_core::code::{CodeLanguage, python_api, typescript_api};
 use serde::Deserialize;
 
 use super::error::{ApiError, status_for};
-use crate::service::Service;
+use crate::service::{CodeCall, Service};
 use crate::tokens::TokenInfo;
 
 /// The body of `POST /v1/code`.
@@ -45,7 +45,14 @@ pub async fn run(
     })?;
     let language = CodeLanguage::parse(&body.language)?;
     let run = service
-        .run_code(language, body.code, body.resume, &token.caller(), None)
+        .run_code(CodeCall {
+            language,
+            source: body.code,
+            resume: body.resume,
+            caller: token.caller(),
+            limits: token.code_policy,
+            cancel: None,
+        })
         .await;
     let status = match &run.result {
         Ok(_) => StatusCode::OK,

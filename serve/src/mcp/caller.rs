@@ -8,6 +8,7 @@
 //! refused and runs nothing.
 
 use axum::http::request::Parts;
+use morph_runtime_core::code::CodePolicyOverride;
 use rmcp::model::Implementation;
 
 use crate::tokens::TokenInfo;
@@ -29,6 +30,14 @@ pub(crate) fn stdio_caller(client: Option<&Implementation>) -> String {
 /// middleware put one in the request.
 pub(crate) fn http_caller(parts: Option<&Parts>) -> Option<String> {
     parts?.extensions.get::<TokenInfo>().map(TokenInfo::caller)
+}
+
+/// The code mode limits of an HTTP request's token (none over stdio).
+pub(crate) fn http_code_policy(parts: Option<&Parts>) -> CodePolicyOverride {
+    parts
+        .and_then(|p| p.extensions.get::<TokenInfo>())
+        .map(|t| t.code_policy)
+        .unwrap_or_default()
 }
 
 /// `name` with only ASCII letters, digits, `.`, `_` and `-` kept (anything

@@ -22,7 +22,9 @@
 use std::sync::Arc;
 
 use morph_capabilities::{canonical_digest, truncate_for_message};
-use morph_runtime_core::code::{CodeLanguage, CodeRun, python_api, typescript_api};
+use morph_runtime_core::code::{
+    CodeLanguage, CodePolicyOverride, CodeRun, python_api, typescript_api,
+};
 use morph_runtime_core::{Error, Host};
 use rmcp::model::{
     CallToolResponse, CallToolResult, ContentBlock, ElicitRequestParams, ElicitResult,
@@ -36,7 +38,7 @@ use super::approval::{
 };
 use super::results::ToolError;
 use crate::approvals::Approval;
-use crate::service::Service;
+use crate::service::{CodeCall, Service};
 
 /// The tool's name (no `.`, so never an extension's action).
 pub(crate) const RUN_CODE: &str = "run_code";
@@ -82,6 +84,13 @@ pub(crate) fn tool(host: &Host) -> Tool {
     )
 }
 
+/// Who runs a program: the caller its calls and approvals name, and the
+/// limits its token sets over the server's.
+pub(crate) struct Caller {
+    pub(crate) name: String,
+    pub(crate) limits: CodePolicyOverride,
+}
+
 /// How many approvals one `run_code` request may ask for in band before
 /// it answers `approval_required` (each is a person's decision).
 const MAX_ROUNDS: usize = 16;
@@ -91,13 +100,14 @@ const MAX_ROUNDS: usize = 16;
 pub(crate) async fn call_asking(
     service: &Service,
     arguments: Value,
-    caller: &str,
+    who: &Caller,
     cancel: CancellationToken,
     asking: Asking,
     state: Option<&str>,
     responses: Option<&InputResponses>,
 ) -> CallToolResponse {
     let digest = canonical_digest(&arguments);
+    let caller = who.name.as_str();
     let mut resume_as = None;
     if let Some(state) = state {
         // The second MRTR round: the person's answer to the approval the
@@ -114,15 +124,7 @@ pub(crate) async fn call_asking(
         }
     }
     for _ in 0..MAX_ROUNDS {
-        let run = match run(
-            service,
-            &arguments,
-            resume_as.take(),
-            caller,
-            cancel.clone(),
-        )
-        .await
-        {
+        let run = match run(service, &arguments, resume_as.take(), who, cancel.clone()).await {
             Ok(run) => run,
             Err(e) => return e.into_result().into(),
         };
@@ -213,12 +215,12 @@ fn form(approval: &Approval, run_id: &str) -> ElicitRequestParams {
     ))
 }
 
-/// Runs (or resumes) the program in `arguments` for `caller`.
+/// Runs (or resumes) the program in `arguments` for `who`.
 async fn run(
     service: &Service,
     arguments: &Value,
     resume_as: Option<String>,
-    caller: &str,
+    who: &Caller,
     cancel: CancellationToken,
 ) -> Result<CodeRun, ToolError> {
     let parsed = (|| {
@@ -237,7 +239,14 @@ async fn run(
     })();
     let (language, code, resume) = parsed.map_err(|e| ToolError::from(&e))?;
     Ok(service
-        .run_code(language, code, resume_as.or(resume), caller, Some(cancel))
+        .run_code(CodeCall {
+            language,
+            source: code,
+            resume: resume_as.or(resume),
+            caller: who.name.clone(),
+            limits: who.limits,
+            cancel: Some(cancel),
+        })
         .await)
 }
 

@@ -24,7 +24,9 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::approval::{Asking, Proposal, Verdict};
-use super::caller::{http_caller, stdio_caller};
+use morph_runtime_core::code::CodePolicyOverride;
+
+use super::caller::{http_caller, http_code_policy, stdio_caller};
 use super::code;
 use super::results;
 use super::state::StateSeal;
@@ -84,6 +86,19 @@ impl McpServer {
                 ErrorData::invalid_request("the request carries no verified bearer token", None)
             }),
         }
+    }
+
+    /// Who sends this request, with the code mode limits of its token.
+    ///
+    /// # Errors
+    /// As [`caller`](Self::caller).
+    fn code_caller(&self, ctx: &RequestContext<RoleServer>) -> Result<code::Caller, ErrorData> {
+        let name = self.caller(ctx)?;
+        let limits = match self.transport {
+            Transport::Stdio => CodePolicyOverride::default(),
+            Transport::Http => http_code_policy(ctx.extensions.get()),
+        };
+        Ok(code::Caller { name, limits })
     }
 
     /// How a person can be asked during this request.
@@ -172,8 +187,8 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let caller = self.caller(&ctx)?;
         if request.name == code::RUN_CODE {
+            let caller = self.code_caller(&ctx)?;
             let arguments = match results::arguments(request.arguments) {
                 Ok(arguments) => arguments,
                 Err(e) => return Ok(e.into_result().into()),
@@ -189,6 +204,7 @@ impl ServerHandler for McpServer {
             )
             .await);
         }
+        let caller = self.caller(&ctx)?;
         let Some(tool) = tools::find(self.service.host(), &request.name) else {
             return Err(tools::unknown_tool(&request.name));
         };

@@ -33,6 +33,7 @@ async fn serve(f: &Fixture, token: Option<&'static str>) -> String {
                     name: name.to_owned(),
                     scope: Scope::Invoke,
                     created_ms: 0,
+                    code_policy: Default::default(),
                 });
                 next.run(request)
             },
