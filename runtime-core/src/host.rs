@@ -78,6 +78,8 @@ struct Inner {
     process: Option<Arc<dyn MorphRuntime>>,
     quarantine: Arc<Quarantine>,
     loaded: RwLock<BTreeMap<String, Arc<Loaded>>>,
+    /// Code mode's kept sandboxes.
+    code_sandboxes: crate::code::Sandboxes,
 }
 
 /// The outcome of one call with what it left behind.
@@ -177,6 +179,7 @@ impl Host {
                 process,
                 quarantine,
                 loaded: RwLock::new(BTreeMap::new()),
+                code_sandboxes: crate::code::Sandboxes::default(),
             }),
         }
     }
@@ -426,6 +429,11 @@ impl Host {
     /// isolation.
     pub(crate) fn runtime_for_load(&self, kind: &str) -> Result<Arc<dyn MorphRuntime>> {
         self.isolated(self.runtime_for(kind)?)
+    }
+
+    /// Code mode's kept sandboxes.
+    pub(crate) fn code_sandboxes(&self) -> &crate::code::Sandboxes {
+        &self.inner.code_sandboxes
     }
 
     /// The options every load gets.

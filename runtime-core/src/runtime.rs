@@ -28,6 +28,11 @@ pub enum Isolation {
     Pooled,
     /// The engine runs in a `morph worker` child process.
     Process,
+    /// A fresh instance for every call, as `PerCall`, but built on the
+    /// worker thread right after the previous call (so a call finds it
+    /// ready) and under an `init` call of its own. Code mode runs its
+    /// programs so; not a CLI choice yet.
+    Fresh,
 }
 
 impl Isolation {
@@ -37,6 +42,7 @@ impl Isolation {
             Isolation::PerCall => "per-call",
             Isolation::Pooled => "pooled",
             Isolation::Process => "process",
+            Isolation::Fresh => "fresh",
         }
     }
 }

@@ -60,6 +60,12 @@ pub struct WorkerPoolConfig {
     pub stack_size: usize,
     /// Uses after which a warm session is replaced (`1`: per call).
     pub recycle_after: u32,
+    /// Build the next session as soon as one is discarded, shortly after
+    /// the call that used it was answered, rather than when the next job
+    /// arrives.
+    /// The factory then gets the call that just ended, so it must build
+    /// under a call of its own ([`crate::Isolation::Fresh`]).
+    pub build_ahead: bool,
 }
 
 /// Builds a session on a worker thread. It gets the call of the job that
@@ -282,12 +288,16 @@ fn worker<S: Session>(shared: Arc<Shared<S>>) {
     let _ = RUNNING.try_with(|r| r.borrow_mut().retire = Some(retire));
     let shared = &*shared;
     let mut warm: Option<(S, u32)> = None;
+    let mut next = None;
     loop {
-        let job = {
-            let queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
-            match queue.recv() {
-                Ok(job) => job,
-                Err(_) => return, // the pool was dropped
+        let job = match next.take() {
+            Some(job) => job,
+            None => {
+                let queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                match queue.recv() {
+                    Ok(job) => job,
+                    Err(_) => return, // the pool was dropped
+                }
             }
         };
         {
@@ -295,7 +305,9 @@ fn worker<S: Session>(shared: Arc<Shared<S>>) {
             counts.idle -= 1;
             counts.waiting -= 1;
         }
-        let answer = serve(shared, &mut warm, job);
+        let ahead = shared.config.build_ahead.then(|| job.call.clone());
+        let mut discarded = None;
+        let answer = serve(shared, &mut warm, &mut discarded, job);
         // After a retirement at the ceiling this thread never gets here.
         // Idle again before the caller hears back, so a call made right
         // after this one finds this worker instead of starting another.
@@ -307,15 +319,51 @@ fn worker<S: Session>(shared: Arc<Shared<S>>) {
         if let Some((reply, result)) = answer {
             let _ = reply.send(result);
         }
+        // After the answer: the caller does not wait for the teardown of a
+        // discarded session, nor for the build of the next one.
+        if let Some(call) = ahead
+            && warm.is_none()
+        {
+            // Leave the CPU to the answer on its way out first; a job that
+            // comes meanwhile gets its session built as it would have
+            // waited for this one.
+            let waited = {
+                let queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
+                queue.recv_timeout(AHEAD_DELAY)
+            };
+            drop(discarded);
+            match waited {
+                Ok(job) => next = Some(job),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let built = catch_unwind(AssertUnwindSafe(|| (shared.factory)(&call)));
+                    if let Ok(Ok(session)) = built {
+                        warm = Some((session, 0));
+                    }
+                }
+            }
+        } else {
+            drop(discarded);
+        }
     }
 }
+
+/// How long a worker that builds ahead ([`WorkerPoolConfig::build_ahead`])
+/// waits after an answer before it builds: the answer's way back to its
+/// caller (a tokio worker, a socket or pipe, another process) needs the CPU
+/// first on a small machine.
+const AHEAD_DELAY: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// The reply channel of a job and what to send on it.
 type Answer = (oneshot::Sender<Result<Value>>, Result<Value>);
 
+/// Runs `job` on the warm session (or a new one). A session used up (its
+/// uses, or a violation) goes to `discarded`, for the caller to drop after
+/// the answer is sent.
 fn serve<S: Session>(
     shared: &Shared<S>,
     warm: &mut Option<(S, u32)>,
+    discarded: &mut Option<S>,
     job: Job<S::Job>,
 ) -> Option<Answer> {
     let Job { call, job, reply } = job;
@@ -340,6 +388,8 @@ fn serve<S: Session>(
                 .is_none_or(|e| !is_violation(e.code()));
         if keep {
             *warm = Some((session, uses + 1));
+        } else {
+            *discarded = Some(session);
         }
         result
     }));

@@ -125,7 +125,7 @@ impl MorphRuntime for JsRuntime {
             handle: tokio::runtime::Handle::current(),
         });
         let recycle_after = match isolation {
-            Isolation::PerCall => 1,
+            Isolation::PerCall | Isolation::Fresh => 1,
             _ => self.config.recycle_after.max(1),
         };
         let init = request.init.clone();
@@ -136,10 +136,11 @@ impl MorphRuntime for JsRuntime {
                 max_workers: self.config.pool_workers.max(1),
                 stack_size: WORKER_STACK,
                 recycle_after,
+                build_ahead: isolation == Isolation::Fresh,
             },
             move |job_call| {
                 // PerCall: `init` runs under the call that needs the
-                // context; Pooled: under an `init` call of its own.
+                // context; Pooled and Fresh: under an `init` call of its own.
                 if per_call {
                     JsSession::new(&program, job_call)
                 } else {

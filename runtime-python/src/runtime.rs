@@ -97,7 +97,7 @@ impl MorphRuntime for PythonRuntime {
         let isolation = request.options.isolation.unwrap_or(Isolation::Pooled);
         let recycle_after = match isolation {
             Isolation::Pooled => self.config.recycle_after.max(1),
-            Isolation::PerCall => 1,
+            Isolation::PerCall | Isolation::Fresh => 1,
             Isolation::Process => {
                 return Err(Error::RuntimeUnavailable {
                     reason: "process isolation is not available for Python in this build yet"
@@ -117,10 +117,11 @@ impl MorphRuntime for PythonRuntime {
                 max_workers: self.config.pool_workers.max(1),
                 stack_size: self.config.stack_size,
                 recycle_after,
+                build_ahead: isolation == Isolation::Fresh,
             },
             move |call| {
                 // PerCall: `init` runs under the call that needs the
-                // interpreter; Pooled: under an `init` call of its own (as
+                // interpreter; Pooled and Fresh: under an `init` call of its own (as
                 // JS), so a session that replaces one a violation discarded
                 // does not fail the next call, whose deadline its wait in
                 // the queue may have used up, as `init_failed`.

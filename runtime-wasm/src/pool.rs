@@ -51,6 +51,7 @@ pub(crate) fn start(recipe: InstanceRecipe, init: InitCall, workers: usize, name
         max_workers: workers,
         stack_size: WORKER_STACK,
         recycle_after: RECYCLE_AFTER,
+        build_ahead: false,
     };
     WorkerPool::new(config, move |_job: &Call| {
         fresh_instance(&recipe, &init.start()).map(WarmInstance)

@@ -2,16 +2,22 @@
 //! and the approvals of their `propose` calls, in `approvals.db` beside the
 //! approvals queue (so `morph approve` decides both kinds).
 //!
-//! A run's row is written before it starts; each completed tool call's row
-//! before its result reaches the program; a resume is allowed only for a run
-//! that ended `waiting`, by the same caller, with the same language and
-//! source. An approval for a code run names the run, and serves only that
+//! A run and each tool call it completed are kept in memory (each call
+//! before its result reaches the program) until the run first asks for an
+//! approval: then they are written in one transaction, before the approval
+//! is asked for, and from then on each call's row is written before its
+//! result reaches the program. A run that never asks costs no write and
+//! leaves no row: only a run that ended `waiting` can be resumed, so the
+//! rows of any other would never be read (as those of a run the server
+//! died in the middle of). A resume is allowed only for a run that ended
+//! `waiting`, by the same caller, with the same language and source. An approval for a code run names the run, and serves only that
 //! run's call with exactly those arguments, once. **Every approval step is
 //! audited** (`host.approval.request` when one is asked for,
 //! `host.approval.use` when a run's call takes it), before it has effect.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use morph_capabilities::audit::{AuditEntry, AuditSink};
@@ -22,6 +28,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::approvals::{APPROVALS_FILE, ApprovalStore};
 use crate::tokens::{db_error, now_ms};
 
+/// How long a run that never ended stays in memory: past the longest a
+/// run may last (its `max_execution_ms` is at most an hour).
+const FORGET_PENDING_MS: u64 = 2 * 60 * 60 * 1000;
+
 /// The caller a run without one is stored under (the app, a person at the CLI).
 const NO_CALLER: &str = "app";
 
@@ -29,6 +39,8 @@ const NO_CALLER: &str = "app";
 pub struct CodeRuns {
     path: PathBuf,
     conn: Mutex<Connection>,
+    /// Runs that have not asked for an approval yet: not in the database.
+    pending: Mutex<HashMap<String, Pending>>,
     approvals: ApprovalStore,
     audit: Arc<dyn AuditSink>,
 }
@@ -75,6 +87,7 @@ impl CodeRuns {
         Ok(CodeRuns {
             path,
             conn: Mutex::new(conn),
+            pending: Mutex::default(),
             approvals,
             audit,
         })
@@ -84,6 +97,38 @@ impl CodeRuns {
         self.conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes run `run_id` and its calls, if it is still only in memory, in
+    /// one transaction.
+    fn persist(&self, run_id: &str) -> Result<()> {
+        let Some(run) = self.pending().remove(run_id) else {
+            return Ok(());
+        };
+        let mut conn = self.lock();
+        let written = (|| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO code_runs (id, caller, language, source_digest, state, created_ms) \
+                 VALUES (?1, ?2, ?3, ?4, 'running', ?5)",
+                params![
+                    run.ticket.run_id,
+                    run.ticket.caller.as_deref().unwrap_or(NO_CALLER),
+                    run.ticket.language.as_str(),
+                    run.ticket.source_digest,
+                    run.created_ms as i64
+                ],
+            )?;
+            for call in &run.calls {
+                insert_call(&tx, run_id, call)?;
+            }
+            tx.commit()
+        })();
+        written.map_err(|e| db_error(&self.path, e))
     }
 
     fn audit_step(&self, extension: &str, step: &str, by: &str, reason: String) -> Result<()> {
@@ -104,22 +149,65 @@ fn state_name(state: RunState) -> &'static str {
     }
 }
 
+/// A run not written yet, and the calls it completed.
+struct Pending {
+    ticket: RunTicket,
+    created_ms: u64,
+    calls: Vec<StoredCall>,
+}
+
+/// A completed tool call as its row holds it.
+struct StoredCall {
+    index: u32,
+    tool: String,
+    arguments_digest: String,
+    outcome: String,
+}
+
+impl StoredCall {
+    fn of(call: &RecordedCall) -> Result<StoredCall> {
+        let outcome = serde_json::to_string(&StoredOutcome::from_result(&call.outcome))
+            .map_err(|e| Error::internal(format!("recording a tool call: {e}")))?;
+        Ok(StoredCall {
+            index: call.index,
+            tool: call.tool.clone(),
+            arguments_digest: call.arguments_digest.clone(),
+            outcome,
+        })
+    }
+}
+
+fn insert_call(conn: &Connection, run_id: &str, call: &StoredCall) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO code_run_calls (run_id, idx, tool, arguments_digest, outcome) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            run_id,
+            i64::from(call.index),
+            call.tool,
+            call.arguments_digest,
+            call.outcome
+        ],
+    )
+    .map(|_| ())
+}
+
 impl CodeRunStore for CodeRuns {
     fn begin(&self, ticket: &RunTicket) -> Result<()> {
-        self.lock()
-            .execute(
-                "INSERT INTO code_runs (id, caller, language, source_digest, state, created_ms) \
-                 VALUES (?1, ?2, ?3, ?4, 'running', ?5)",
-                params![
-                    ticket.run_id,
-                    ticket.caller.as_deref().unwrap_or(NO_CALLER),
-                    ticket.language.as_str(),
-                    ticket.source_digest,
-                    now_ms() as i64
-                ],
-            )
-            .map(|_| ())
-            .map_err(|e| db_error(&self.path, e))
+        let now = now_ms();
+        let mut pending = self.pending();
+        // A run whose future was dropped mid-way (its client went away)
+        // never ends: forget it once no run can still be going.
+        pending.retain(|_, run| now.saturating_sub(run.created_ms) < FORGET_PENDING_MS);
+        pending.insert(
+            ticket.run_id.clone(),
+            Pending {
+                ticket: ticket.clone(),
+                created_ms: now,
+                calls: Vec::new(),
+            },
+        );
+        Ok(())
     }
 
     fn resume(&self, ticket: &RunTicket) -> Result<Vec<RecordedCall>> {
@@ -205,25 +293,20 @@ impl CodeRunStore for CodeRuns {
     }
 
     fn record(&self, run_id: &str, call: &RecordedCall) -> Result<()> {
-        let outcome = serde_json::to_string(&StoredOutcome::from_result(&call.outcome))
-            .map_err(|e| Error::internal(format!("recording a tool call: {e}")))?;
-        self.lock()
-            .execute(
-                "INSERT INTO code_run_calls (run_id, idx, tool, arguments_digest, outcome) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    run_id,
-                    i64::from(call.index),
-                    call.tool,
-                    call.arguments_digest,
-                    outcome
-                ],
-            )
-            .map(|_| ())
-            .map_err(|e| db_error(&self.path, e))
+        let stored = StoredCall::of(call)?;
+        if let Some(run) = self.pending().get_mut(run_id) {
+            run.calls.push(stored);
+            return Ok(());
+        }
+        insert_call(&self.lock(), run_id, &stored).map_err(|e| db_error(&self.path, e))
     }
 
     fn end(&self, run_id: &str, state: RunState) -> Result<()> {
+        if self.pending().remove(run_id).is_some() {
+            // It never asked for an approval: it cannot be resumed, and
+            // nothing of it was written.
+            return Ok(());
+        }
         self.lock()
             .execute(
                 "UPDATE code_runs SET state = ?2 WHERE id = ?1",
@@ -234,6 +317,8 @@ impl CodeRunStore for CodeRuns {
     }
 
     fn authorize(&self, ask: &ApprovalAsk) -> Result<()> {
+        // Written before an approval can name it, so that a resume finds it.
+        self.persist(&ask.run_id)?;
         let caller = ask.caller.as_deref().unwrap_or(NO_CALLER);
         let tool = format!("{}.{}", ask.extension, ask.action);
         if let Some(approval) = self.approvals.take_for_run(

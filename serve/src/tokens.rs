@@ -25,6 +25,8 @@ use rand::RngCore;
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
+use crate::service::{read, write};
+
 /// File name of the token store in the data dir.
 pub const TOKENS_FILE: &str = "tokens.db";
 /// What every token starts with (so a scanner can find a leaked one).
@@ -372,16 +374,6 @@ fn check_name(name: &str) -> Result<()> {
 /// The SHA-256 of `token`: what the store keeps (hex-encoded).
 fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The store holds only hashes; still, nobody else needs to read it.

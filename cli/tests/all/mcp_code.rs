@@ -255,6 +255,15 @@ return published.title;"#;
 
 const TITLES: &str = "return await tools.notes.list();";
 
+/// Counts the runs that saw its global: always 1 when each run is fresh.
+const FRESH_JS: &str = "globalThis.runs = (globalThis.runs ?? 0) + 1;\n\
+    return globalThis.runs;";
+
+const FRESH_PY: &str = "import builtins, json\n\
+    builtins.runs = getattr(builtins, 'runs', 0) + 1\n\
+    json.seen = getattr(json, 'seen', 0) + 1\n\
+    max(builtins.runs, json.seen)";
+
 /// The notes' titles, read by a program.
 async fn titles(client: &Client) -> Vec<String> {
     let doc = finished(&run(client, "javascript", TITLES, None).await);
@@ -354,6 +363,19 @@ async fn session(s: &Served, client: &Client) -> Vec<(String, String)> {
         "{doc}"
     );
     calls.extend(ran(&doc));
+
+    // Every run is fresh: what one leaves in its globals (or a built-in
+    // module), the next does not see, though the server keeps sandboxes
+    // loaded ahead.
+    for (language, program) in [
+        ("javascript", FRESH_JS),
+        ("python", FRESH_PY),
+        ("javascript", FRESH_JS),
+        ("python", FRESH_PY),
+    ] {
+        let doc = finished(&run(client, language, program, None).await);
+        assert_eq!(doc["result"], json!(1), "{language}: {doc}");
+    }
 
     // propose: the run stops at `publish`, after `add` ran.
     let (code, first) = failed(&run(client, "javascript", PUBLISHING, None).await);

@@ -66,7 +66,7 @@ impl MorphRuntime for RhaiRuntime {
     async fn load(&self, request: LoadRequest<'_>) -> Result<Arc<dyn LoadedExtension>> {
         let recycle_after = match request.options.isolation {
             None | Some(Isolation::Pooled) => RECYCLE_AFTER,
-            Some(Isolation::PerCall) => 1,
+            Some(Isolation::PerCall | Isolation::Fresh) => 1,
             Some(Isolation::Process) => {
                 return Err(Error::RuntimeUnavailable {
                     reason: "the rhai runtime runs in-process only (no process isolation)".into(),
@@ -104,6 +104,7 @@ impl MorphRuntime for RhaiRuntime {
                 max_workers: self.workers,
                 stack_size: WORKER_STACK,
                 recycle_after,
+                build_ahead: false,
             },
             move |_job: &Call| Instance::new(&recipe),
         );

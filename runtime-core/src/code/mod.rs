@@ -25,11 +25,13 @@
 mod api;
 mod gateway;
 mod run;
+mod sandbox;
 mod store;
 mod wrap;
 
 pub use api::{CodeTool, python_api, typescript_api};
 pub use run::{CodeRequest, CodeRun, ToolCallSummary};
+pub(crate) use sandbox::Sandboxes;
 pub use store::{ApprovalAsk, CodeRunStore, RecordedCall, RunState, RunTicket};
 
 use morph_capabilities::{Error, LIMIT_RANGES, ResourceLimits, Result};
@@ -102,7 +104,7 @@ pub const MAX_SOURCE_BYTES: usize = 1024 * 1024;
 pub const MAX_TOOL_CALLS: u32 = 10_000;
 
 /// The limits of one code run (the tools it calls keep their own).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CodePolicy {
     /// Wall clock of the whole run, tool calls included, in ms.

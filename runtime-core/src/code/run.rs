@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use morph_capabilities::audit::{AuditEntry, AuditRecord};
-use morph_capabilities::{
-    Call, CallContext, CallKind, Error, ExtensionIdentity, Grants, LogLine, Result,
-};
+use morph_capabilities::{Call, CallContext, CallKind, Error, LogLine, Result};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
@@ -15,11 +13,9 @@ use tokio_util::sync::CancellationToken;
 use super::api::CodeTool;
 use super::gateway::{GatewayParts, Reachable, RunGateway};
 use super::store::{CodeRunStore, RunState, RunTicket};
-use super::wrap::{CODE_RUN_ACTION, CODE_RUN_ID, write_package};
+use super::wrap::{CODE_RUN_ACTION, CODE_RUN_ID, is_generic, params};
 use super::{CodeLanguage, CodePolicy, MAX_SOURCE_BYTES};
 use crate::host::{Host, charge_result};
-use crate::package::ExtensionPackage;
-use crate::runtime::{InitCall, LoadRequest};
 
 /// A program to run.
 #[derive(Debug, Clone)]
@@ -274,7 +270,7 @@ impl Host {
         }
     }
 
-    /// Loads the program as a throwaway extension and runs it once.
+    /// Runs the program once, in a fresh context (see `sandbox.rs`).
     async fn sandboxed(
         &self,
         request: &CodeRequest,
@@ -283,67 +279,35 @@ impl Host {
         gateway: Arc<RunGateway>,
         cancel: CancellationToken,
     ) -> (Result<Value>, Option<Arc<CallContext>>) {
-        let limits = request.policy.limits();
-        let dir = match tempfile::Builder::new().prefix("morph-code-").tempdir() {
-            Ok(dir) => dir,
-            Err(e) => return (Err(Error::io("creating the code run's directory", e)), None),
-        };
-        if let Err(e) = write_package(
-            dir.path(),
-            request.language,
-            &request.source,
-            tools,
-            &limits,
-        ) {
-            return (Err(Error::io("writing the code run's package", e)), None);
-        }
-        let package = match ExtensionPackage::open_dir(dir.path()) {
-            Ok(p) => p,
+        let sandbox = match self
+            .code_sandbox(request.language, request.policy, &request.source, tools)
+            .await
+        {
+            Ok(sandbox) => sandbox,
             Err(e) => return (Err(e), None),
         };
-        let runtime = match self.runtime_for_load(request.language.runtime_kind()) {
-            Ok(r) => r,
-            Err(e) => return (Err(e), None),
-        };
-        let info = runtime.info();
-        let identity = Arc::new(ExtensionIdentity {
-            id: CODE_RUN_ID.to_owned(),
-            version: "0.0.0".to_owned(),
-            runtime: info.id,
-            manifest_digest: package.manifest_digest().to_owned(),
-        });
-        let grants = Arc::new(Grants {
-            permissions: morph_capabilities::PermissionSet::default(),
-            allowed_hosts: Vec::new(),
-            limits,
-        });
-        let config = Arc::new(json!({}));
-        let load = LoadRequest {
-            package: &package,
-            config: config.clone(),
-            options: self.load_options(),
-            init: InitCall::new(
-                self.broker().clone(),
-                identity.clone(),
-                grants.clone(),
-                config.clone(),
-            ),
-        };
-        let extension = match self.load_guarded(&runtime, load, &grants).await {
-            Ok(e) => e,
-            Err(e) => return (Err(e), None),
+        let params = if is_generic(request.language) {
+            params(&request.source, tools)
+        } else {
+            json!({})
         };
         let ctx = Arc::new(
-            CallContext::new(identity, grants, config, CallKind::Execute, CODE_RUN_ACTION)
-                .with_caller(request.caller.clone())
-                .with_code_run(Some(run_id.to_owned()))
-                .with_tools(gateway),
+            CallContext::new(
+                sandbox.identity.clone(),
+                sandbox.grants.clone(),
+                sandbox.config.clone(),
+                CallKind::Execute,
+                CODE_RUN_ACTION,
+            )
+            .with_caller(request.caller.clone())
+            .with_code_run(Some(run_id.to_owned()))
+            .with_tools(gateway),
         );
         let call = Call::new(self.broker().clone(), ctx.clone());
         let result = self
             .drive(
                 &ctx,
-                extension.execute(call, CODE_RUN_ACTION, json!({})),
+                sandbox.extension.execute(call, CODE_RUN_ACTION, params),
                 Some(&cancel),
             )
             .await
@@ -352,7 +316,7 @@ impl Host {
             Err(e) => Err(self.redacted(&ctx, e).await),
             ok => ok,
         };
-        drop(extension);
+        drop(sandbox);
         (result, Some(ctx))
     }
 

@@ -1,16 +1,25 @@
 //! The throwaway package a code run loads: a manifest with no permission
 //! and one action, and an entry that defines `tools` and runs the program.
 //!
-//! - **JavaScript / TypeScript**: the program is the body of
-//!   `export async function execute()`, written on the entry's first line so
-//!   that its line numbers stay the program's; `return` gives the result and
-//!   `await` works at its top level. `tools` is a frozen object declared
-//!   after it: `await tools.<extension>.<action>({...})`.
-//! - **Python**: the program is kept as a string and compiled at run time
-//!   as the body of an `async def` (through `ast`, so line numbers stay the
-//!   program's); the value of its last expression, or what it `return`s, is
-//!   the result, and `await` works at its top level:
-//!   `await tools.<extension>.<action>(name=value)`.
+//! JavaScript and Python entries are **generic**: the program and the tools
+//! arrive as the call's params (`{"source", "tools"}`), so a sandbox can be
+//! loaded before its program is known (`spare.rs`); TypeScript's is written
+//! with its program in it, whose types the loader strips.
+//!
+//! - **JavaScript**: the program is compiled at run time as the body of an
+//!   `async function (tools)` (the `AsyncFunction` constructor, strict mode,
+//!   under the same nesting check as any source); `return` gives the result
+//!   and `await` works at its top level: `await
+//!   tools.<extension>.<action>({...})`. Its line numbers in a stack are the
+//!   program's plus 2 (the constructor's own header).
+//! - **TypeScript**: the program is the body of `export async function
+//!   execute()`, written on the entry's first line so that its line numbers
+//!   stay the program's; `tools` is a frozen object declared after it.
+//! - **Python**: the program is compiled at run time as the body of an
+//!   `async def` (through `ast`, so line numbers stay the program's); the
+//!   value of its last expression, or what it `return`s, is the result, and
+//!   `await` works at its top level: `await
+//!   tools.<extension>.<action>(name=value)`.
 //!
 //! Names become identifiers by replacing every character that cannot be in
 //! one with `_` (`github-issues` is `tools.github_issues`); the wire name
@@ -28,7 +37,9 @@ pub(crate) const CODE_RUN_ID: &str = "code-run";
 /// The one action of a code run.
 pub(crate) const CODE_RUN_ACTION: &str = "run";
 
-/// Writes the package of a run into `dir`: its manifest and entry.
+/// Writes the package of a run into `dir`: its manifest and entry. The
+/// JavaScript and Python entries are generic ([`params`]); TypeScript's
+/// carries `source` and `tools`.
 pub(crate) fn write_package(
     dir: &std::path::Path,
     language: CodeLanguage,
@@ -37,9 +48,9 @@ pub(crate) fn write_package(
     limits: &morph_capabilities::ResourceLimits,
 ) -> std::io::Result<()> {
     let (entry, text) = match language {
-        CodeLanguage::Javascript => ("main.js", javascript(source, tools)),
-        CodeLanguage::Typescript => ("main.ts", javascript(source, tools)),
-        CodeLanguage::Python => ("main.py", python(source, tools)),
+        CodeLanguage::Javascript => ("main.js", JAVASCRIPT_RUNNER.to_owned()),
+        CodeLanguage::Typescript => ("main.ts", typescript(source, tools)),
+        CodeLanguage::Python => ("main.py", PYTHON_RUNNER.to_owned()),
     };
     std::fs::write(dir.join(entry), text)?;
     std::fs::write(
@@ -62,6 +73,17 @@ fn manifest(runtime: &str, entry: &str, limits: &morph_capabilities::ResourceLim
     )
 }
 
+/// Whether `language`'s entry is generic (the program comes as params).
+pub(crate) fn is_generic(language: CodeLanguage) -> bool {
+    language != CodeLanguage::Typescript
+}
+
+/// The params of a generic entry's call: the program, and the tools as
+/// `{extension identifier: {action identifier: wire name}}`.
+pub(crate) fn params(source: &str, tools: &[CodeTool]) -> serde_json::Value {
+    serde_json::json!({ "source": source, "tools": grouped(tools) })
+}
+
 /// Tools grouped by extension identifier, then action identifier.
 fn grouped(tools: &[CodeTool]) -> BTreeMap<String, BTreeMap<String, String>> {
     let mut groups: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
@@ -75,7 +97,21 @@ fn grouped(tools: &[CodeTool]) -> BTreeMap<String, BTreeMap<String, String>> {
     groups
 }
 
-fn javascript(source: &str, tools: &[CodeTool]) -> String {
+/// The JavaScript side of a run: the tool proxies, and the program compiled
+/// as the body of an async function.
+const JAVASCRIPT_RUNNER: &str = r#"const AsyncFunction = (async function () {}).constructor;
+const tool = (name) => Object.freeze(async (args) =>
+  morph.invoke("tools.call", args === undefined ? { tool: name } : { tool: name, arguments: args }));
+const namespace = (groups, make) => Object.freeze(Object.fromEntries(
+  Object.entries(groups).map(([name, inner]) => [name, make(inner)])));
+export async function execute(action, params) {
+  const tools = namespace(params.tools, (actions) => namespace(actions, tool));
+  const program = new AsyncFunction("tools", "'use strict';" + params.source);
+  return await program(tools);
+}
+"#;
+
+fn typescript(source: &str, tools: &[CodeTool]) -> String {
     let mut out = String::with_capacity(source.len() + 1024);
     out.push_str("export async function execute() {");
     out.push_str(source);
@@ -97,27 +133,6 @@ fn javascript(source: &str, tools: &[CodeTool]) -> String {
         out.push_str("  }),\n");
     }
     out.push_str("});\n");
-    out
-}
-
-fn python(source: &str, tools: &[CodeTool]) -> String {
-    let mut out = String::with_capacity(source.len() + 2048);
-    out.push_str(PYTHON_RUNNER);
-    out.push_str("tools = _Namespace({\n");
-    for (extension, actions) in grouped(tools) {
-        let _ = writeln!(out, "    {}: _Namespace({{", literal(&extension));
-        for (action, wire) in actions {
-            let _ = writeln!(
-                out,
-                "        {}: _Tool({}),",
-                literal(&action),
-                literal(&wire)
-            );
-        }
-        out.push_str("    }),\n");
-    }
-    out.push_str("})\n");
-    let _ = writeln!(out, "_SOURCE = {}", literal(source));
     out
 }
 
@@ -179,8 +194,12 @@ def _compile(source):
 
 
 def execute(action, params):
+    tools = _Namespace({
+        extension: _Namespace({name: _Tool(wire) for name, wire in actions.items()})
+        for extension, actions in params["tools"].items()
+    })
     namespace = {"__name__": "__main__", "tools": tools}
-    exec(_compile(_SOURCE), namespace)
+    exec(_compile(params["source"]), namespace)
     coroutine = namespace["__morph_code__"]()
     try:
         coroutine.send(None)

@@ -125,6 +125,15 @@ impl Fixture {
 
 /// A pool whose factory numbers the sessions it creates.
 fn pool(max_workers: usize, recycle_after: u32) -> (WorkerPool<Counting>, Arc<AtomicUsize>) {
+    pool_with(max_workers, recycle_after, false)
+}
+
+/// [`pool`], building sessions ahead when `build_ahead`.
+fn pool_with(
+    max_workers: usize,
+    recycle_after: u32,
+    build_ahead: bool,
+) -> (WorkerPool<Counting>, Arc<AtomicUsize>) {
     let created = Arc::new(AtomicUsize::new(0));
     let counter = created.clone();
     let pool = WorkerPool::new(
@@ -133,6 +142,7 @@ fn pool(max_workers: usize, recycle_after: u32) -> (WorkerPool<Counting>, Arc<At
             max_workers,
             stack_size: 1 << 20,
             recycle_after,
+            build_ahead,
         },
         move |_call: &Call| {
             Ok(Counting {
@@ -169,6 +179,30 @@ async fn recycle_after_one_gives_every_job_a_fresh_session() {
             json!([n, 1])
         );
     }
+}
+
+#[tokio::test]
+async fn build_ahead_gives_every_job_a_fresh_session_built_before_it() {
+    let f = Fixture::new();
+    let (pool, created) = pool_with(1, 1, true);
+    for n in 0..3 {
+        assert_eq!(
+            pool.run(f.call(1000), Job::Count).await.unwrap(),
+            json!([n, 1]),
+            "a fresh session each job"
+        );
+        // The next session is built with no job waiting for it.
+        let asked = std::time::Instant::now();
+        while created.load(Ordering::SeqCst) < n + 2 {
+            assert!(
+                asked.elapsed() < std::time::Duration::from_secs(10),
+                "the next session was not built ahead"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+    // Built ahead, used by the next job: never two sessions for one job.
+    assert_eq!(created.load(Ordering::SeqCst), 4);
 }
 
 #[tokio::test]
@@ -372,6 +406,7 @@ async fn workers_still_busy_after_their_caller_gave_up_count_against_the_cap() {
             max_workers: 2,
             stack_size: 1 << 20,
             recycle_after: 100,
+            build_ahead: false,
         },
         |_call: &Call| Ok(Counting { number: 0, uses: 0 }),
     ));
