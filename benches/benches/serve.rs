@@ -29,17 +29,9 @@ static ALLOC: morph_runtime_core::allocation::MeteredAllocator =
     morph_runtime_core::allocation::MeteredAllocator::system();
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let timing = if args.iter().any(|a| a == "--bench") {
-        Timing::BENCH
-    } else {
-        Timing::SMOKE
-    };
-    let picked: Vec<&str> = args
-        .iter()
-        .filter(|a| !a.starts_with('-'))
-        .map(String::as_str)
-        .collect();
+    let (bench, words) = morph_benches::harness_args();
+    let timing = if bench { Timing::BENCH } else { Timing::SMOKE };
+    let picked: Vec<&str> = words.iter().map(String::as_str).collect();
     // The server as `morph serve` runs it: a multi-thread runtime on every
     // core. The clients: one thread of their own, like a load generator in
     // another process.

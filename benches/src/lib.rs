@@ -37,6 +37,9 @@
 //! - [`serve_load`]: the load generator of `benches/serve.rs`: `echo`
 //!   through `morph serve`'s HTTP API beside `Service::execute`, from 1, 8
 //!   and 64 clients at once (calls per second, p50 and p99).
+//! - [`code_mode`]: code mode's cost (`benches/code_mode.rs`): a fresh
+//!   context per language, `run_code` over MCP on stdio beside direct tool
+//!   calls, and a 200-issue job as 21 tool calls or one program.
 //! - [`markdown`]: replaces the generated tables of `BENCHMARKS.md` in place.
 //! - [`report`]: turns criterion's saved estimates into the tables of
 //!   `BENCHMARKS.md` (`cargo run -p morph-benches --bin morph-bench-report`).
@@ -48,6 +51,7 @@ pub mod audit_cost;
 pub mod bare_js;
 pub mod bare_python;
 pub mod capability;
+pub mod code_mode;
 pub mod cpython;
 pub mod drive;
 pub mod extism_peer;
@@ -224,4 +228,15 @@ pub mod ids {
     pub const SPAWN_BLOCKING: &str = "spawn_blocking round trip";
     /// An empty job to a worker thread, answered on a oneshot (Pooled's hop).
     pub const WORKER_HOP: &str = "worker thread round trip";
+}
+
+/// The arguments of a bench binary with a harness of its own
+/// (`harness = false`): whether `--bench` was given (`cargo bench` gives
+/// it; `cargo test` does not, for a short run that checks the bench
+/// works), and the other words, which pick its parts.
+pub fn harness_args() -> (bool, Vec<String>) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let bench = args.iter().any(|a| a == "--bench");
+    let words = args.into_iter().filter(|a| !a.starts_with('-')).collect();
+    (bench, words)
 }

@@ -79,6 +79,7 @@ impl Plan {
         let mode = match isolation {
             Isolation::Pooled => "pooled",
             Isolation::PerCall => "percall",
+            Isolation::Fresh => "fresh",
             Isolation::Process => "process",
         };
         Plan {
