@@ -14,9 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use morph_capabilities::audit::MemoryAuditSink;
-use morph_capabilities::{
-    Call, CallContext, CallKind, CapabilityBroker, ExtensionIdentity, Grants, Providers,
-};
+use morph_capabilities::{Call, CapabilityBroker, Providers};
 use morph_runtime_core::ExtensionPackage;
 use morph_runtime_core::allocation::{self, MeteredAllocator};
 use morph_runtime_core::workers::Session;
@@ -90,20 +88,7 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     fn call(&self) -> Call {
-        let ext = Arc::new(ExtensionIdentity {
-            id: "memory".into(),
-            version: "1.0.0".into(),
-            runtime: "js".into(),
-            manifest_digest: String::new(),
-        });
-        let ctx = CallContext::new(
-            ext,
-            Arc::new(Grants::default()),
-            Arc::new(serde_json::Value::Null),
-            CallKind::Execute,
-            "run",
-        );
-        Call::new(self.broker.clone(), Arc::new(ctx))
+        morph_testkit::bare_call(&self.broker, "memory", "js")
     }
 
     /// Creates a session, runs `calls` calls on it, drops it; the time to

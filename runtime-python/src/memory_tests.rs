@@ -17,9 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use morph_capabilities::audit::MemoryAuditSink;
-use morph_capabilities::{
-    Call, CallContext, CallKind, CapabilityBroker, ExtensionIdentity, Grants, Providers,
-};
+use morph_capabilities::{Call, CapabilityBroker, Providers};
 use morph_runtime_core::allocation::{self, MeteredAllocator};
 use morph_runtime_core::workers::Session;
 use serde_json::{Value, json};
@@ -140,20 +138,7 @@ fn fixture(code: &str) -> Fixture {
 
 impl Fixture {
     fn call(&self) -> Call {
-        let ext = Arc::new(ExtensionIdentity {
-            id: "memory".into(),
-            version: "1.0.0".into(),
-            runtime: "python".into(),
-            manifest_digest: String::new(),
-        });
-        let ctx = CallContext::new(
-            ext,
-            Arc::new(Grants::default()),
-            Arc::new(Value::Null),
-            CallKind::Execute,
-            "run",
-        );
-        Call::new(self.broker.clone(), Arc::new(ctx))
+        morph_testkit::bare_call(&self.broker, "memory", "python")
     }
 
     /// Creates a session, runs `calls` calls on it (each checked), drops

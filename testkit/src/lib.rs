@@ -4,6 +4,7 @@
 //!   handler and records what it saw.
 //! - [`PackageSpec`]: writes an extension package (manifest and files) for
 //!   any runtime.
+//! - [`bare_call`]: a call with no grant, for tests that drive a session.
 //! - [`TestHost`]: a [`Host`](morph_runtime_core::Host) on a temporary data dir
 //!   with a memory audit sink.
 //! - [`JiraExample`]: a JIRA example extension against a stand-in JIRA
@@ -14,11 +15,13 @@
 //!   Node, the reference for JS.
 
 pub mod agent_extensions;
+mod call;
 mod host;
 mod jira;
 mod package;
 mod server;
 
+pub use call::bare_call;
 pub use host::TestHost;
 pub use jira::JiraExample;
 pub use package::PackageSpec;
