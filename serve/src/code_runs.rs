@@ -25,7 +25,10 @@ use morph_capabilities::{Error, Result, WireError};
 use morph_runtime_core::code::{ApprovalAsk, CodeRunStore, RecordedCall, RunState, RunTicket};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use tokio::sync::broadcast;
+
 use crate::approvals::{APPROVALS_FILE, ApprovalStore};
+use crate::events::ServerEvent;
 use crate::tokens::{db_error, now_ms};
 
 /// How long a run that never ended stays in memory: past the longest a
@@ -43,6 +46,8 @@ pub struct CodeRuns {
     pending: Mutex<HashMap<String, Pending>>,
     approvals: ApprovalStore,
     audit: Arc<dyn AuditSink>,
+    /// Where approval steps are published (`/v1/events`), if anywhere.
+    events: Option<broadcast::Sender<ServerEvent>>,
 }
 
 impl std::fmt::Debug for CodeRuns {
@@ -90,7 +95,24 @@ impl CodeRuns {
             pending: Mutex::default(),
             approvals,
             audit,
+            events: None,
         })
+    }
+
+    /// Publishes each approval a run asks for (`pending`) or takes (`used`)
+    /// on `events`, as the server's other approvals are.
+    pub fn with_events(mut self, events: broadcast::Sender<ServerEvent>) -> CodeRuns {
+        self.events = Some(events);
+        self
+    }
+
+    fn publish(&self, id: &str, state: &str) {
+        if let Some(events) = &self.events {
+            let _ = events.send(ServerEvent::Approval {
+                id: id.to_owned(),
+                state: state.to_owned(),
+            });
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -337,6 +359,7 @@ impl CodeRunStore for CodeRuns {
                     approval.id, ask.run_id
                 ),
             )?;
+            self.publish(&approval.id, "used");
             return Ok(());
         }
         if let Some(declined) = self.approvals.declined_for_run(
@@ -371,6 +394,7 @@ impl CodeRunStore for CodeRuns {
                     approval.id, approval.arguments_digest, ask.run_id
                 ),
             )?;
+            self.publish(&approval.id, "pending");
         }
         Err(Error::ApprovalRequired {
             approval_id: Some(approval.id.clone()),
@@ -410,4 +434,102 @@ impl StoredOutcome {
 
 fn truncate(id: &str) -> String {
     morph_capabilities::truncate_for_message(id, 64)
+}
+
+#[cfg(test)]
+mod tests {
+    use morph_capabilities::audit::MemoryAuditSink;
+    use morph_runtime_core::code::CodeLanguage;
+    use serde_json::json;
+
+    use super::*;
+
+    fn ticket(run_id: &str) -> RunTicket {
+        RunTicket {
+            run_id: run_id.to_owned(),
+            caller: Some("token:agent".to_owned()),
+            language: CodeLanguage::Python,
+            source_digest: "ab".repeat(32),
+        }
+    }
+
+    fn call(index: u32) -> RecordedCall {
+        RecordedCall {
+            index,
+            tool: "notes.add".to_owned(),
+            arguments_digest: "cd".repeat(32),
+            outcome: Ok(json!({"added": index})),
+        }
+    }
+
+    fn ask(run_id: &str) -> ApprovalAsk {
+        ApprovalAsk {
+            run_id: run_id.to_owned(),
+            caller: Some("token:agent".to_owned()),
+            extension: "notes".to_owned(),
+            action: "publish".to_owned(),
+            arguments: json!({"title": "draft"}),
+            arguments_digest: "ef".repeat(32),
+        }
+    }
+
+    fn rows(runs: &CodeRuns) -> (i64, i64) {
+        let conn = runs.lock();
+        let count = |table: &str| {
+            conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        (count("code_runs"), count("code_run_calls"))
+    }
+
+    #[test]
+    fn a_run_is_written_only_when_it_asks_and_its_approvals_are_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let (events, mut seen) = broadcast::channel(16);
+        let runs = CodeRuns::open_in(
+            dir.path(),
+            Duration::from_secs(60),
+            Arc::new(MemoryAuditSink::new()),
+        )
+        .unwrap()
+        .with_events(events);
+
+        // A run that never asks: nothing written, and it cannot be resumed.
+        runs.begin(&ticket("quiet")).unwrap();
+        runs.record("quiet", &call(0)).unwrap();
+        runs.end("quiet", RunState::Finished).unwrap();
+        assert_eq!(rows(&runs), (0, 0));
+        assert!(runs.resume(&ticket("quiet")).is_err());
+
+        // A run that asks: it and its completed call are written first.
+        runs.begin(&ticket("asking")).unwrap();
+        runs.record("asking", &call(0)).unwrap();
+        let Err(Error::ApprovalRequired {
+            approval_id: Some(id),
+            ..
+        }) = runs.authorize(&ask("asking"))
+        else {
+            panic!("a propose call without an approval must wait");
+        };
+        assert_eq!(rows(&runs), (1, 1));
+        assert!(matches!(
+            seen.try_recv().unwrap(),
+            ServerEvent::Approval { id: ref got, ref state } if *got == id && state == "pending"
+        ));
+        runs.end("asking", RunState::Waiting).unwrap();
+
+        // Approved, the resumed run gets its call back and takes the approval.
+        runs.approvals.decide(&id, true, "person").unwrap();
+        let replay = runs.resume(&ticket("asking")).unwrap();
+        assert_eq!(replay, vec![call(0)]);
+        runs.record("asking", &call(1)).unwrap();
+        runs.authorize(&ask("asking")).unwrap();
+        assert!(matches!(
+            seen.try_recv().unwrap(),
+            ServerEvent::Approval { ref state, .. } if state == "used"
+        ));
+        runs.end("asking", RunState::Finished).unwrap();
+        assert_eq!(rows(&runs), (1, 2));
+        assert!(runs.resume(&ticket("asking")).is_err(), "a finished run");
+    }
 }

@@ -154,11 +154,14 @@ impl Service {
         let trust = TrustPolicy::new(morph_package::TrustStore::open(trust_dir)?);
         let host = builder.with_data_dir(&data_dir).build()?;
         let (events, _) = broadcast::channel(1024);
-        let code_runs = Arc::new(CodeRuns::open_in(
-            &data_dir,
-            config.approval_ttl,
-            host.broker().audit_sink().clone(),
-        )?);
+        let code_runs = Arc::new(
+            CodeRuns::open_in(
+                &data_dir,
+                config.approval_ttl,
+                host.broker().audit_sink().clone(),
+            )?
+            .with_events(events.clone()),
+        );
         let service = Arc::new(Service {
             code_runs,
             store: InstallStore::new(&data_dir),
