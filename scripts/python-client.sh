@@ -24,13 +24,7 @@ pip=("$py" -m pip install --quiet --disable-pip-version-check)
 "${pip[@]}" hatchling pytest mypy
 "${pip[@]}" --no-build-isolation ./clients/python
 
-if [ -z "${MORPH_BIN:-}" ]; then
-    MORPH_BIN="$CARGO_TARGET_DIR/debug/morph"
-    if [ ! -x "$MORPH_BIN" ]; then
-        cargo build -p morph-cli --locked --quiet
-    fi
-fi
-export MORPH_BIN
+use_morph_bin
 
 # No bytecode, caches or build output in the work tree.
 export PYTHONDONTWRITEBYTECODE=1

@@ -31,7 +31,7 @@ use morph_benches::code_mode::mcp::{Answer, Session};
 use morph_benches::code_mode::tracker::{self, STALE, Tracker};
 use morph_benches::code_mode::{self, AS_MORPH, Samples, Timing, shown};
 use morph_benches::{bare_js, bare_python, drive};
-use morph_runtime_core::code::{CodeLanguage, CodeRunStore, RunState, RunTicket};
+use morph_runtime_core::code::{CodeLanguage, CodeRequest, CodeRunStore, RunState, RunTicket};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
@@ -439,13 +439,10 @@ async fn call_way(
         Way::RunCode(language) => {
             let started = Instant::now();
             let run = service
-                .run_code(morph_serve::CodeCall {
-                    language: *language,
-                    source: code_mode::trivial(*language).to_owned(),
-                    resume: None,
-                    caller: caller.to_owned(),
-                    limits: Default::default(),
-                    cancel: None,
+                .run_code(CodeRequest {
+                    policy: service.code_policy(&Default::default()),
+                    caller: Some(caller.to_owned()),
+                    ..CodeRequest::new(*language, code_mode::trivial(*language))
                 })
                 .await;
             let elapsed = started.elapsed();

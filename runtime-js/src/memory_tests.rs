@@ -13,8 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use morph_capabilities::audit::MemoryAuditSink;
-use morph_capabilities::{Call, CapabilityBroker, Providers};
+use morph_capabilities::{Call, CapabilityBroker};
 use morph_runtime_core::ExtensionPackage;
 use morph_runtime_core::allocation::{self, MeteredAllocator};
 use morph_runtime_core::workers::Session;
@@ -67,10 +66,7 @@ fn fixture() -> Fixture {
         .enable_all()
         .build()
         .expect("a runtime");
-    let broker = Arc::new(CapabilityBroker::new(
-        Providers::open(dir.path()).expect("providers"),
-        Arc::new(MemoryAuditSink::new()),
-    ));
+    let broker = morph_testkit::bare_broker(dir.path());
     let program = Program {
         sources: Arc::new(PackageSources::read(&package).expect("the sources")),
         entry: "index.js".into(),

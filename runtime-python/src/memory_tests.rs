@@ -16,8 +16,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use morph_capabilities::audit::MemoryAuditSink;
-use morph_capabilities::{Call, CapabilityBroker, Providers};
+use morph_capabilities::{Call, CapabilityBroker};
 use morph_runtime_core::allocation::{self, MeteredAllocator};
 use morph_runtime_core::workers::Session;
 use serde_json::{Value, json};
@@ -117,10 +116,7 @@ fn fixture(code: &str) -> Fixture {
         .enable_all()
         .build()
         .expect("a runtime");
-    let broker = Arc::new(CapabilityBroker::new(
-        Providers::open(dir.path()).expect("providers"),
-        Arc::new(MemoryAuditSink::new()),
-    ));
+    let broker = morph_testkit::bare_broker(dir.path());
     let source = EntrySource {
         file: "main.py".into(),
         code: code.into(),

@@ -25,5 +25,5 @@ pub use code_runs::CodeRuns;
 pub use events::ServerEvent;
 pub use lock::lock_data_dir;
 pub use server::{ServeOptions, serve, shutdown_signal};
-pub use service::{CodeCall, InstallOutcome, Service, ServiceConfig};
+pub use service::{InstallOutcome, Service, ServiceConfig};
 pub use tokens::{Scope, TokenInfo, TokenStore};

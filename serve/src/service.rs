@@ -31,28 +31,11 @@ use crate::install::{diff_digest, needs_approval, permission_diff, record_json};
 use crate::metrics::Metrics;
 use crate::tokens::TokenStore;
 use morph_runtime_core::code::{
-    CodeLanguage, CodePolicy, CodePolicyOverride, CodeRequest, CodeRun, CodeRunStore,
+    CodePolicy, CodePolicyOverride, CodeRequest, CodeRun, CodeRunStore,
 };
 
 /// How often the install store is checked for changes made elsewhere.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
-
-/// One code run asked of [`Service::run_code`].
-#[derive(Debug)]
-pub struct CodeCall {
-    /// The program's language.
-    pub language: CodeLanguage,
-    /// The program.
-    pub source: String,
-    /// The id of a run that ended with `approval_required`, to take up.
-    pub resume: Option<String>,
-    /// Who runs it (`token:<name>`, `mcp:<client>`, `cli:<user>`).
-    pub caller: String,
-    /// The caller's own limits over the server's code policy (a token's).
-    pub limits: CodePolicyOverride,
-    /// Cancels the run.
-    pub cancel: Option<CancellationToken>,
-}
 
 /// Where a service keeps and finds its state.
 #[derive(Debug, Clone)]
@@ -419,28 +402,19 @@ impl Service {
         execution
     }
 
-    /// Runs a program in code mode (see `morph_runtime_core::code`) under
-    /// the server's code policy with the caller's own limits over it: the
+    /// The code policy of a caller whose own limits are `limits` (a
+    /// token's): the server's, with each limit `limits` sets replaced.
+    pub fn code_policy(&self, limits: &CodePolicyOverride) -> CodePolicy {
+        limits.apply(self.config.code_policy)
+    }
+
+    /// Runs a program in code mode (see `morph_runtime_core::code`): the
     /// data dir's code runs keep its tool calls and its approvals. Published
-    /// as a call event of `code-run`.
-    pub async fn run_code(&self, call: CodeCall) -> CodeRun {
+    /// as a call event of `code-run`. Its policy comes from
+    /// [`Service::code_policy`].
+    pub async fn run_code(&self, request: CodeRequest) -> CodeRun {
         let started = Instant::now();
-        let CodeCall {
-            language,
-            source,
-            resume,
-            caller,
-            limits,
-            cancel,
-        } = call;
-        let request = CodeRequest {
-            language,
-            source,
-            policy: limits.apply(self.config.code_policy),
-            caller: Some(caller.clone()),
-            resume,
-            cancel,
-        };
+        let caller = request.caller.clone().unwrap_or_else(|| "app".to_owned());
         let store: Arc<dyn CodeRunStore> = self.code_runs.clone();
         let run = self.host.run_code(request, Some(store)).await;
         self.publish(ServerEvent::Call {

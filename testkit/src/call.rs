@@ -1,10 +1,23 @@
-//! A bare [`Call`] for tests that drive a runtime's session directly.
+//! A bare broker and [`Call`] for tests that drive a runtime's session
+//! directly.
 
 use std::sync::Arc;
 
+use morph_runtime_core::capabilities::audit::MemoryAuditSink;
 use morph_runtime_core::capabilities::{
-    Call, CallContext, CallKind, CapabilityBroker, ExtensionIdentity, Grants,
+    Call, CallContext, CallKind, CapabilityBroker, ExtensionIdentity, Grants, Providers,
 };
+
+/// A broker over the providers of `data_dir`, auditing into memory.
+///
+/// # Panics
+/// When the providers cannot be opened.
+pub fn bare_broker(data_dir: &std::path::Path) -> Arc<CapabilityBroker> {
+    Arc::new(CapabilityBroker::new(
+        Providers::open(data_dir).expect("providers"),
+        Arc::new(MemoryAuditSink::new()),
+    ))
+}
 
 /// A call of action `run` of extension `extension` on `runtime`, with no
 /// grant and the default limits, through `broker`.

@@ -4,7 +4,8 @@
 //!   handler and records what it saw.
 //! - [`PackageSpec`]: writes an extension package (manifest and files) for
 //!   any runtime.
-//! - [`bare_call`]: a call with no grant, for tests that drive a session.
+//! - [`bare_broker`], [`bare_call`]: a broker and a call with no grant,
+//!   for tests that drive a session.
 //! - [`TestHost`]: a [`Host`](morph_runtime_core::Host) on a temporary data dir
 //!   with a memory audit sink.
 //! - [`JiraExample`]: a JIRA example extension against a stand-in JIRA
@@ -21,7 +22,7 @@ mod jira;
 mod package;
 mod server;
 
-pub use call::bare_call;
+pub use call::{bare_broker, bare_call};
 pub use host::TestHost;
 pub use jira::JiraExample;
 pub use package::PackageSpec;

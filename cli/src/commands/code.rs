@@ -5,8 +5,9 @@
 use std::io::Write;
 
 use morph_runtime_core::Error;
-use morph_runtime_core::code::{CodeLanguage, CodePolicyOverride, python_api, typescript_api};
-use morph_serve::CodeCall;
+use morph_runtime_core::code::{
+    CodeLanguage, CodePolicyOverride, CodeRequest, python_api, typescript_api,
+};
 
 use crate::args::{CodeAction, CodeArgs, CodeHost};
 use crate::output::{exit_code_for, failure};
@@ -89,12 +90,12 @@ async fn run(
         std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
     );
     let run = service
-        .run_code(CodeCall {
+        .run_code(CodeRequest {
             language,
             source,
+            policy: service.code_policy(&CodePolicyOverride::default()),
+            caller: Some(caller),
             resume,
-            caller,
-            limits: CodePolicyOverride::default(),
             cancel: None,
         })
         .await;

@@ -8,11 +8,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use morph_runtime_core::code::{CodeLanguage, python_api, typescript_api};
+use morph_runtime_core::code::{CodeLanguage, CodeRequest, python_api, typescript_api};
 use serde::Deserialize;
 
 use super::error::{ApiError, status_for};
-use crate::service::{CodeCall, Service};
+use crate::service::Service;
 use crate::tokens::TokenInfo;
 
 /// The body of `POST /v1/code`.
@@ -45,12 +45,12 @@ pub async fn run(
     })?;
     let language = CodeLanguage::parse(&body.language)?;
     let run = service
-        .run_code(CodeCall {
+        .run_code(CodeRequest {
             language,
             source: body.code,
+            policy: service.code_policy(&token.code_policy),
+            caller: Some(token.caller()),
             resume: body.resume,
-            caller: token.caller(),
-            limits: token.code_policy,
             cancel: None,
         })
         .await;

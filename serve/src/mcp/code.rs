@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use morph_capabilities::{canonical_digest, truncate_for_message};
 use morph_runtime_core::code::{
-    CodeLanguage, CodePolicyOverride, CodeRun, python_api, typescript_api,
+    CodeLanguage, CodePolicyOverride, CodeRequest, CodeRun, python_api, typescript_api,
 };
 use morph_runtime_core::{Error, Host};
 use rmcp::model::{
@@ -38,7 +38,7 @@ use super::approval::{
 };
 use super::results::ToolError;
 use crate::approvals::Approval;
-use crate::service::{CodeCall, Service};
+use crate::service::Service;
 
 /// The tool's name (no `.`, so never an extension's action).
 pub(crate) const RUN_CODE: &str = "run_code";
@@ -239,12 +239,12 @@ async fn run(
     })();
     let (language, code, resume) = parsed.map_err(|e| ToolError::from(&e))?;
     Ok(service
-        .run_code(CodeCall {
+        .run_code(CodeRequest {
             language,
             source: code,
+            policy: service.code_policy(&who.limits),
+            caller: Some(who.name.clone()),
             resume: resume_as.or(resume),
-            caller: who.name.clone(),
-            limits: who.limits,
             cancel: Some(cancel),
         })
         .await)
