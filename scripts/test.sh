@@ -19,6 +19,9 @@ step "npm libraries for the JS tests (Debian's esbuild and node-* packages)"
 step "build the wasm guests (examples, test guests)"
 ./scripts/build-guests.sh
 
+step "the C SDK's unit tests, natively under ASan and UBSan (sdk/c)"
+./sdk/c/tests/run.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

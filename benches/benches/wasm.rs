@@ -28,7 +28,7 @@ use morph_benches::ids::{
     PLUMBING_ENGINE, RAW_COMPILE, RAW_FRESH, RAW_WARM, SPAWN_BLOCKING, WORKER_HOP,
 };
 use morph_benches::raw::{self, wasmer_raw, wasmi_raw};
-use morph_benches::{ECHO_INPUT, ECHO_OUTPUT, ENGINES};
+use morph_benches::{ECHO_ACTION, ECHO_OUTPUT, ECHO_PARAMS, ENGINES};
 use morph_runtime_core::{Host, Isolation};
 use serde_json::json;
 use tokio::runtime::Runtime;
@@ -52,18 +52,18 @@ fn overhead(c: &mut Criterion, rt: &Runtime, wasm: &[u8]) {
         let mut warm = module.instantiate();
         warm.init(b"{}");
         assert_eq!(
-            warm.execute(ECHO_INPUT),
+            warm.execute(ECHO_ACTION, ECHO_PARAMS),
             ECHO_OUTPUT,
             "raw echo on {engine}"
         );
         group.bench_function(BenchmarkId::new(RAW_WARM, engine), |b| {
-            b.iter(|| warm.execute(black_box(ECHO_INPUT)));
+            b.iter(|| warm.execute(ECHO_ACTION, black_box(ECHO_PARAMS)));
         });
         group.bench_function(BenchmarkId::new(RAW_FRESH, engine), |b| {
             b.iter(|| {
                 let mut fresh = module.instantiate();
                 fresh.init(b"{}");
-                fresh.execute(black_box(ECHO_INPUT))
+                fresh.execute(ECHO_ACTION, black_box(ECHO_PARAMS))
             });
         });
         for (name, isolation) in [

@@ -101,11 +101,15 @@ pub const FIB_N: u32 = 20;
 /// `fib(FIB_N)`.
 pub const FIB_RESULT: u64 = 6765;
 
-/// The `morph_execute` input of the trivial action every overhead figure uses.
-pub const ECHO_INPUT: &[u8] = br#"{"action":"echo","params":{"value":1}}"#;
+/// The trivial action every overhead figure uses, and its params' JSON text
+/// (`morph_execute`'s input, ABI version 2).
+pub const ECHO_ACTION: &str = "echo";
 
-/// What the guest answers to [`ECHO_INPUT`].
-pub const ECHO_OUTPUT: &[u8] = br#"{"ok":{"value":1}}"#;
+/// The params of [`ECHO_ACTION`].
+pub const ECHO_PARAMS: &[u8] = br#"{"value":1}"#;
+
+/// What the guest answers to [`ECHO_ACTION`]: a JSON result block.
+pub const ECHO_OUTPUT: &[u8] = b"\x00{\"value\":1}";
 
 /// Benchmark names, shared by the benchmarks and [`report`]: a criterion id
 /// is `group/function/engine`.

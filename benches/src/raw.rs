@@ -16,13 +16,17 @@ pub trait RawModule {
     fn instantiate(&self) -> Box<dyn RawInstance>;
 }
 
-/// A live instance of the test guest.
+/// A live instance of the test guest (ABI version 2).
 pub trait RawInstance {
-    /// Calls `morph_init` with `config` and returns the result envelope.
+    /// Calls `morph_init` with `config` and returns the result block.
     fn init(&mut self, config: &[u8]) -> Vec<u8>;
-    /// Calls `morph_execute` with `input` and returns the result envelope.
-    fn execute(&mut self, input: &[u8]) -> Vec<u8>;
+    /// Calls `morph_execute` with `action` and the params' JSON text and
+    /// returns the result block.
+    fn execute(&mut self, action: &str, params: &[u8]) -> Vec<u8>;
 }
+
+/// The ABI version the raw drivers speak.
+pub(crate) const ABI_VERSION: i32 = 2;
 
 /// Compiles `wasm` on `engine` (`wasmer`, `wasmi` or `wasmtime`).
 ///
@@ -46,6 +50,19 @@ pub(crate) fn unpack(packed: i64) -> (u32, u32) {
 /// The length of an input as the ABI's `i32`.
 pub(crate) fn len_i32(input: &[u8]) -> i32 {
     i32::try_from(input.len()).expect("a small input")
+}
+
+/// The `(ptr, len)` pairs of `parts` written one after another at `ptr`.
+pub(crate) fn spans(ptr: i32, parts: &[&[u8]]) -> Vec<(i32, i32)> {
+    let mut at = ptr;
+    parts
+        .iter()
+        .map(|part| {
+            let span = (at, len_i32(part));
+            at += span.1;
+            span
+        })
+        .collect()
 }
 
 /// The raw driver of an engine with wasmi's API shape (wasmi, and wasmtime,
@@ -88,7 +105,7 @@ macro_rules! linked_instance {
             alloc: $engine::TypedFunc<i32, i32>,
             free: $engine::TypedFunc<(i32, i32), ()>,
             init: $engine::TypedFunc<(i32, i32), i64>,
-            execute: $engine::TypedFunc<(i32, i32), i64>,
+            execute: $engine::TypedFunc<(i32, i32, i32, i32), i64>,
         }
 
         impl Live {
@@ -97,14 +114,16 @@ macro_rules! linked_instance {
                 let version = instance
                     .get_typed_func::<(), i32>(&mut store, "morph_abi_version")
                     .expect("morph_abi_version");
-                assert_eq!(version.call(&mut store, ()).expect("morph_abi_version"), 1);
-                let mut entry = |name: &str| {
-                    instance
-                        .get_typed_func::<(i32, i32), i64>(&mut store, name)
-                        .unwrap_or_else(|e| panic!("{name}: {e}"))
-                };
-                let init = entry("morph_init");
-                let execute = entry("morph_execute");
+                assert_eq!(
+                    version.call(&mut store, ()).expect("morph_abi_version"),
+                    $crate::raw::ABI_VERSION
+                );
+                let init = instance
+                    .get_typed_func::<(i32, i32), i64>(&mut store, "morph_init")
+                    .expect("morph_init");
+                let execute = instance
+                    .get_typed_func::<(i32, i32, i32, i32), i64>(&mut store, "morph_execute")
+                    .expect("morph_execute");
                 Live {
                     alloc: instance
                         .get_typed_func(&mut store, "morph_alloc")
@@ -120,21 +139,25 @@ macro_rules! linked_instance {
             }
         }
 
-        /// One ABI call of `entry` (the fields apart, so `entry` can be one).
+        /// One ABI call: `parts` written one after another into one
+        /// `morph_alloc` block, `entry` called with their spans.
         fn call(
             store: &mut $engine::Store<()>,
             memory: $engine::Memory,
             alloc: &$engine::TypedFunc<i32, i32>,
             free: &$engine::TypedFunc<(i32, i32), ()>,
-            entry: &$engine::TypedFunc<(i32, i32), i64>,
-            input: &[u8],
+            parts: &[&[u8]],
+            entry: impl FnOnce(&mut $engine::Store<()>, &[(i32, i32)]) -> i64,
         ) -> Vec<u8> {
-            let len = $crate::raw::len_i32(input);
+            let len = parts.iter().map(|p| $crate::raw::len_i32(p)).sum();
             let ptr = alloc.call(&mut *store, len).expect("morph_alloc");
-            memory
-                .write(&mut *store, ptr as usize, input)
-                .expect("write the input");
-            let packed = entry.call(&mut *store, (ptr, len)).expect("entry point");
+            let spans = $crate::raw::spans(ptr, parts);
+            for (part, (at, _)) in parts.iter().zip(&spans) {
+                memory
+                    .write(&mut *store, *at as usize, part)
+                    .expect("write the input");
+            }
+            let packed = entry(&mut *store, &spans);
             let (out_ptr, out_len) = $crate::raw::unpack(packed);
             let mut out = vec![0; out_len as usize];
             memory
@@ -155,10 +178,12 @@ macro_rules! linked_instance {
                     init,
                     ..
                 } = self;
-                call(store, *memory, alloc, free, init, config)
+                call(store, *memory, alloc, free, &[config], |store, spans| {
+                    init.call(store, spans[0]).expect("morph_init")
+                })
             }
 
-            fn execute(&mut self, input: &[u8]) -> Vec<u8> {
+            fn execute(&mut self, action: &str, params: &[u8]) -> Vec<u8> {
                 let Live {
                     store,
                     memory,
@@ -167,7 +192,11 @@ macro_rules! linked_instance {
                     execute,
                     ..
                 } = self;
-                call(store, *memory, alloc, free, execute, input)
+                let parts = [action.as_bytes(), params];
+                call(store, *memory, alloc, free, &parts, |store, spans| {
+                    let ((a, al), (p, pl)) = (spans[0], spans[1]);
+                    execute.call(store, (a, al, p, pl)).expect("morph_execute")
+                })
             }
         }
     };
@@ -178,7 +207,7 @@ pub(crate) use linked_instance;
 pub mod wasmer_raw {
     use wasmer::{Engine, Function, Memory, Module, Store, TypedFunction, imports};
 
-    use super::{RawInstance, RawModule, len_i32, unpack};
+    use super::{ABI_VERSION, RawInstance, RawModule, len_i32, spans, unpack};
 
     /// A module on wasmer's default engine (Cranelift, no middleware).
     pub struct WasmerRaw {
@@ -222,7 +251,7 @@ pub mod wasmer_raw {
         alloc: TypedFunction<i32, i32>,
         free: TypedFunction<(i32, i32), ()>,
         init: TypedFunction<(i32, i32), i64>,
-        execute: TypedFunction<(i32, i32), i64>,
+        execute: TypedFunction<(i32, i32, i32, i32), i64>,
     }
 
     impl RawModule for WasmerRaw {
@@ -242,14 +271,16 @@ pub mod wasmer_raw {
             let version: TypedFunction<(), i32> = exports
                 .get_typed_function(&store, "morph_abi_version")
                 .expect("morph_abi_version");
-            assert_eq!(version.call(&mut store).expect("morph_abi_version"), 1);
-            let entry = |name: &str| {
-                exports
-                    .get_typed_function(&store, name)
-                    .unwrap_or_else(|e| panic!("{name}: {e}"))
-            };
-            let init = entry("morph_init");
-            let execute = entry("morph_execute");
+            assert_eq!(
+                version.call(&mut store).expect("morph_abi_version"),
+                ABI_VERSION
+            );
+            let init = exports
+                .get_typed_function(&store, "morph_init")
+                .expect("morph_init");
+            let execute = exports
+                .get_typed_function(&store, "morph_execute")
+                .expect("morph_execute");
             Box::new(Live {
                 alloc: exports
                     .get_typed_function(&store, "morph_alloc")
@@ -266,14 +297,23 @@ pub mod wasmer_raw {
     }
 
     impl Live {
-        fn call(&mut self, entry: &TypedFunction<(i32, i32), i64>, input: &[u8]) -> Vec<u8> {
-            let len = len_i32(input);
+        /// One ABI call: `parts` written one after another into one
+        /// `morph_alloc` block, `entry` called with their spans.
+        fn call(
+            &mut self,
+            parts: &[&[u8]],
+            entry: impl FnOnce(&mut Store, &[(i32, i32)]) -> i64,
+        ) -> Vec<u8> {
+            let len = parts.iter().map(|p| len_i32(p)).sum();
             let ptr = self.alloc.call(&mut self.store, len).expect("morph_alloc");
-            self.memory
-                .view(&self.store)
-                .write(ptr as u64, input)
-                .expect("write the input");
-            let packed = entry.call(&mut self.store, ptr, len).expect("entry point");
+            let spans = spans(ptr, parts);
+            for (part, (at, _)) in parts.iter().zip(&spans) {
+                self.memory
+                    .view(&self.store)
+                    .write(*at as u64, part)
+                    .expect("write the input");
+            }
+            let packed = entry(&mut self.store, &spans);
             let (out_ptr, out_len) = unpack(packed);
             let mut out = vec![0; out_len as usize];
             self.memory
@@ -290,12 +330,17 @@ pub mod wasmer_raw {
     impl RawInstance for Live {
         fn init(&mut self, config: &[u8]) -> Vec<u8> {
             let f = self.init.clone();
-            self.call(&f, config)
+            self.call(&[config], |store, spans| {
+                f.call(store, spans[0].0, spans[0].1).expect("morph_init")
+            })
         }
 
-        fn execute(&mut self, input: &[u8]) -> Vec<u8> {
+        fn execute(&mut self, action: &str, params: &[u8]) -> Vec<u8> {
             let f = self.execute.clone();
-            self.call(&f, input)
+            self.call(&[action.as_bytes(), params], |store, spans| {
+                let ((a, al), (p, pl)) = (spans[0], spans[1]);
+                f.call(store, a, al, p, pl).expect("morph_execute")
+            })
         }
     }
 }

@@ -99,6 +99,11 @@ pub struct PackageBuildArgs {
     /// The `.morph` file to write (default `<id>-<version>.morph`).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Shrink the module of a `runtime: wasm` package with binaryen's
+    /// `wasm-opt -Oz` before archiving it (on a copy: the directory is not
+    /// changed). wasm-opt is found on PATH, or named by MORPH_WASM_OPT.
+    #[arg(long)]
+    pub optimize: bool,
     #[command(flatten)]
     pub registry: RegistryDeadline,
     /// Print JSON.
@@ -374,6 +379,9 @@ pub struct NewArgs {
 pub enum Lang {
     /// A wasm extension built with `morph-sdk`.
     Rust,
+    /// A wasm extension in C (or C++, Zig) on the C SDK, built with clang
+    /// for wasm32-wasi.
+    C,
     /// A JavaScript extension (Boa).
     Js,
     /// A TypeScript extension (Boa; types stripped at load, no `tsc`).
@@ -387,10 +395,16 @@ impl Lang {
     pub fn as_str(self) -> &'static str {
         match self {
             Lang::Rust => "rust",
+            Lang::C => "c",
             Lang::Js => "js",
             Lang::Ts => "ts",
             Lang::Python => "python",
         }
+    }
+
+    /// Whether a project in this language is built (`./build.sh`) before it runs.
+    pub fn is_built(self) -> bool {
+        matches!(self, Lang::Rust | Lang::C)
     }
 }
 

@@ -13,6 +13,7 @@ mod data_dir;
 mod host_setup;
 mod output;
 mod secret_input;
+mod wasm_opt;
 
 use std::ffi::OsString;
 use std::io::Write;

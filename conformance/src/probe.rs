@@ -46,6 +46,20 @@ impl Probe {
         std::fs::read(path).map(Probe::wasm)
     }
 
+    /// The same Rust probe built for `wasm32-wasip1`
+    /// (`morph_test_guest_wasip1.wasm`, built by `scripts/build-guests.sh`),
+    /// certified like the `wasm32-unknown-unknown` build.
+    ///
+    /// # Errors
+    /// The I/O error reading it (build it with `scripts/build-guests.sh`).
+    pub fn wasm_wasip1_from_workspace() -> std::io::Result<Probe> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../runtime-wasm/tests/guest/morph_test_guest_wasip1.wasm"
+        );
+        std::fs::read(path).map(Probe::wasm)
+    }
+
     /// The JavaScript probe (`runtime-js/tests/guest/index.js`).
     pub fn js() -> Probe {
         Probe::new(

@@ -17,6 +17,8 @@
 //!   [`HostBuilder::with_archive_opener`](morph_runtime_core::HostBuilder::with_archive_opener).
 //! - [`InstallStore`]: installed packages in a data dir, with permission
 //!   diffs on update and downgrade refusal.
+//! - [`sdk_name()`]: the SDK that built a wasm module, from its `morph_sdk`
+//!   custom section, for tools to show.
 //! - [`oci`] (feature `oci`): push and pull packages as OCI artifacts.
 //!
 //! # Example
@@ -46,6 +48,7 @@ pub mod keys;
 #[cfg(feature = "oci")]
 pub mod oci;
 pub mod opener;
+pub mod sdk_name;
 pub mod sealed;
 pub mod signature;
 pub mod source;
@@ -57,6 +60,7 @@ pub use archive::Limits;
 pub use digest::{FileDigests, Sha256Digest};
 pub use install::{InstallPlan, InstallStore, InstalledRecord, Widening};
 pub use opener::{PackageOpener, VerifiedPackage};
+pub use sdk_name::sdk_name;
 pub use sealed::SealedPackage;
 pub use signature::PackageSignature;
 pub use trust::{Publisher, TrustStore};

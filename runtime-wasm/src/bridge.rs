@@ -17,8 +17,11 @@ use morph_capabilities::{
 };
 use serde_json::{Value, json};
 
-/// The ABI versions this host supports (`morph_abi_version`).
-pub const ABI_VERSION: i32 = 1;
+use crate::wasi::WasiState;
+
+/// The newest ABI version this host supports (`morph_abi_version`); every
+/// version from 1 up to it runs.
+pub const ABI_VERSION: i32 = 2;
 /// Longest capability wire name the host reads.
 pub const MAX_CAPABILITY_NAME: u32 = 64;
 /// Most of a panic message the host keeps.
@@ -50,6 +53,7 @@ pub struct Bridge {
     fatal: Option<Error>,
     capability_errors: Vec<Error>,
     memory_denied: bool,
+    wasi: WasiState,
 }
 
 impl std::fmt::Debug for Bridge {
@@ -72,6 +76,7 @@ impl Bridge {
             fatal: None,
             capability_errors: Vec::new(),
             memory_denied: false,
+            wasi: WasiState::default(),
         }
     }
 
@@ -83,6 +88,7 @@ impl Bridge {
         self.fatal = None;
         self.capability_errors.clear();
         self.memory_denied = false;
+        self.wasi.clear();
     }
 
     /// Ends the call; the instance holds nothing of it afterwards.
@@ -161,6 +167,39 @@ impl Bridge {
         Ok(len)
     }
 
+    /// The instance's WASI state (`crate::wasi`).
+    pub fn wasi(&mut self) -> &mut WasiState {
+        &mut self.wasi
+    }
+
+    /// Sends one line of the guest's stdout or stderr as a `log` record of
+    /// `level` for the running call; `false` when the broker refused it
+    /// (the guest sees `EIO`).
+    ///
+    /// # Errors
+    /// A limit the record ran into (`output_too_large`, `timeout`,
+    /// `cancelled`), already raised: the guest must be trapped.
+    pub fn log_line(&mut self, level: &str, line: &[u8]) -> Result<bool> {
+        let Some(call) = self.call.clone() else {
+            // Output outside an entry point (a start function) has no call
+            // to be recorded under: it is dropped.
+            return Ok(false);
+        };
+        let request = json!({ "level": level, "message": String::from_utf8_lossy(line) });
+        match self.handle.block_on(call.invoke("log", request)) {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::Timeout | ErrorCode::Cancelled | ErrorCode::OutputTooLarge
+                ) =>
+            {
+                Err(self.raise(e))
+            }
+            Err(_) => Ok(false),
+        }
+    }
+
     /// The `response` import: the pending response if `len` matches it
     /// (the adapter writes it to guest memory), `None` otherwise (`-1`).
     pub fn take_response(&mut self, len: u32) -> Option<Vec<u8>> {
@@ -225,13 +264,40 @@ impl Bridge {
         }
     }
 
-    /// Interprets a result envelope (ABI.md): `{"ok": v}` or `{"error": {...}}`.
+    /// Interprets the result block of an entry point of a module of ABI
+    /// `version` (ABI.md): version 1's envelope (`{"ok": v}` or
+    /// `{"error": {...}}`), version 2's tagged block (`0` JSON, `1` error,
+    /// `2` text).
     ///
     /// # Errors
     /// `guest_error` with the guest's message (or the propagated capability
     /// error, when the guest names a code one of its capability calls really
-    /// returned), `guest_crash` for a malformed envelope.
-    pub fn finish_envelope(&mut self, bytes: &[u8]) -> Result<Value> {
+    /// returned), `guest_crash` for a malformed result.
+    pub fn finish_result(&mut self, version: i32, bytes: &[u8]) -> Result<Value> {
+        if version == 1 {
+            return self.finish_envelope(bytes);
+        }
+        let crash = |reason: &str| Error::GuestCrash {
+            reason: format!("invalid result: {reason}"),
+        };
+        match bytes.split_first() {
+            Some((0, [])) => Ok(Value::Null),
+            Some((0, json)) => serde_json::from_slice(json).map_err(|e| crash(&e.to_string())),
+            Some((1, error)) => {
+                let error: Value =
+                    serde_json::from_slice(error).map_err(|e| crash(&e.to_string()))?;
+                Err(self.guest_error(&error))
+            }
+            Some((2, text)) => std::str::from_utf8(text)
+                .map(|t| Value::String(t.to_owned()))
+                .map_err(|e| crash(&format!("text that is not UTF-8: {e}"))),
+            Some((tag, _)) => Err(crash(&format!("unknown first byte {tag}"))),
+            None => Err(crash("an empty block")),
+        }
+    }
+
+    /// Interprets a version 1 result envelope: `{"ok": v}` or `{"error": {...}}`.
+    fn finish_envelope(&mut self, bytes: &[u8]) -> Result<Value> {
         let crash = |reason: &str| Error::GuestCrash {
             reason: format!("invalid result envelope: {reason}"),
         };
@@ -245,6 +311,11 @@ impl Bridge {
         let Some(error) = obj.remove("error") else {
             return Err(crash("neither `ok` nor `error`"));
         };
+        Err(self.guest_error(&error))
+    }
+
+    /// The error a guest returned as `{"message", "code", "stack"}`.
+    fn guest_error(&mut self, error: &Value) -> Error {
         let message = error
             .get("message")
             .and_then(Value::as_str)
@@ -259,15 +330,15 @@ impl Bridge {
                 .iter()
                 .rposition(|e| e.code() == code)
         {
-            return Err(self.capability_errors.remove(pos));
+            return self.capability_errors.remove(pos);
         }
-        Err(Error::Guest(GuestFault {
+        Error::Guest(GuestFault {
             message: truncate_for_message(message, 16 * 1024),
             stack: error
                 .get("stack")
                 .and_then(Value::as_str)
                 .map(|s| truncate_for_message(s, 16 * 1024)),
-        }))
+        })
     }
 }
 
@@ -370,6 +441,35 @@ mod tests {
         let (p, l) = unpack(packed);
         assert_eq!(p as u32, 0xffff_fff0);
         assert_eq!(l as u32, 0x8000_0001);
+    }
+
+    #[test]
+    fn version_two_blocks_map_to_results_and_guest_errors() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut b = Bridge::new(rt.handle().clone());
+        assert_eq!(
+            b.finish_result(2, b"\x00[1,\"x\"]").unwrap(),
+            json!([1, "x"])
+        );
+        assert_eq!(b.finish_result(2, b"\x00").unwrap(), Value::Null);
+        assert_eq!(
+            b.finish_result(2, "\u{2}h\u{e9}llo \"".as_bytes()).unwrap(),
+            json!("h\u{e9}llo \"")
+        );
+        let e = b
+            .finish_result(2, b"\x01{\"message\": \"nope\", \"code\": \"timeout\"}")
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::GuestError);
+        assert!(e.to_string().contains("nope"));
+        for bad in [&b""[..], b"\x03{}", b"\x00{", b"\x02\xff\xfe", b"\x01[1"] {
+            assert_eq!(
+                b.finish_result(2, bad).unwrap_err().code(),
+                ErrorCode::GuestCrash,
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

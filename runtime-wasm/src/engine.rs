@@ -35,6 +35,60 @@ impl Entry {
     }
 }
 
+/// An entry point's input block (ABI.md, "Calling an entry point"): the
+/// bytes the host writes into one `morph_alloc` block.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The block's bytes.
+    pub bytes: Vec<u8>,
+    /// For version 2's `morph_execute`: how many leading bytes are the
+    /// action name (the params' JSON text follows them).
+    pub action_len: Option<usize>,
+}
+
+impl Input {
+    /// A JSON input (`morph_init`, `morph_on_event`, version 1's `morph_execute`).
+    pub fn json(bytes: Vec<u8>) -> Input {
+        Input {
+            bytes,
+            action_len: None,
+        }
+    }
+
+    /// Version 2's `morph_execute` input: the action name, then the params.
+    pub fn action(action: &str, params: &[u8]) -> Input {
+        let mut bytes = Vec::with_capacity(action.len() + params.len());
+        bytes.extend_from_slice(action.as_bytes());
+        bytes.extend_from_slice(params);
+        Input {
+            bytes,
+            action_len: Some(action.len()),
+        }
+    }
+
+    /// The `(action_len, params_len)` split for version 2's `morph_execute`.
+    ///
+    /// # Errors
+    /// `internal` when the input is not such a split.
+    pub fn split(&self) -> Result<(i32, i32)> {
+        let action = self
+            .action_len
+            .filter(|a| *a <= self.bytes.len())
+            .ok_or_else(|| {
+                morph_capabilities::Error::internal("an execute input without its action")
+            })?;
+        let fit = |n: usize| {
+            i32::try_from(n).map_err(|_| {
+                morph_capabilities::Error::limit(
+                    morph_capabilities::LimitKind::Memory,
+                    "the input does not fit the guest's address space",
+                )
+            })
+        };
+        Ok((fit(action)?, fit(self.bytes.len() - action)?))
+    }
+}
+
 /// An engine: compiles validated modules for given limits.
 pub trait Engine: Send + Sync + 'static {
     /// `wasmer` or `wasmi`.
@@ -70,7 +124,12 @@ pub trait Instance {
     /// Whether the module exports `entry`.
     fn has_entry(&self, entry: Entry) -> bool;
 
-    /// Copies `input` into guest memory (`morph_alloc`), calls `entry`, copies
+    /// The ABI version the module was built for (1 or 2).
+    fn abi_version(&self) -> i32;
+
+    /// Copies `input` into guest memory (one `morph_alloc` block), calls
+    /// `entry` (version 2's `morph_execute` with the action and the params
+    /// apart), copies
     /// the result envelope out (checking it against the output budget),
     /// frees it (`morph_free`) and returns its bytes. The bridge (reachable
     /// through [`Instance::bridge`]) carries the call for host imports; the
@@ -79,7 +138,7 @@ pub trait Instance {
     /// # Errors
     /// A limit code (`timeout`, `memory_limit`, `stack_overflow`,
     /// `output_too_large`), `guest_crash` for traps and ABI violations.
-    fn call(&mut self, entry: Entry, input: &[u8]) -> Result<Vec<u8>>;
+    fn call(&mut self, entry: Entry, input: &Input) -> Result<Vec<u8>>;
 
     /// The bridge state of this instance.
     fn bridge(&mut self) -> &mut Bridge;

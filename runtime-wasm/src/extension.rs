@@ -12,7 +12,7 @@ use morph_capabilities::{Call, Error, Result};
 use morph_runtime_core::LoadedExtension;
 use serde_json::{Value, json};
 
-use crate::engine::Entry;
+use crate::engine::{Entry, Input};
 use crate::instance_run::{fresh_instance, run_entry};
 use crate::pool::{InstanceRecipe, Pool};
 use crate::validate::ModuleShape;
@@ -32,7 +32,7 @@ pub(crate) struct WasmExtension {
 }
 
 impl WasmExtension {
-    async fn run(&self, call: Call, entry: Entry, input: Vec<u8>) -> Result<Value> {
+    async fn run(&self, call: Call, entry: Entry, input: Input) -> Result<Value> {
         match &self.mode {
             Mode::Pooled(pool) => pool.run(call, (entry, input)).await,
             Mode::PerCall(recipe) => {
@@ -51,7 +51,10 @@ impl WasmExtension {
 #[async_trait]
 impl LoadedExtension for WasmExtension {
     async fn execute(&self, call: Call, action: &str, params: Value) -> Result<Value> {
-        let input = encode(&json!({ "action": action, "params": params }))?;
+        let input = match self.shape.abi_version {
+            1 => Input::json(encode(&json!({ "action": action, "params": params }))?),
+            _ => Input::action(action, &encode(&params)?),
+        };
         self.run(call, Entry::Execute, input).await
     }
 
@@ -63,7 +66,7 @@ impl LoadedExtension for WasmExtension {
         if !self.shape.has_on_event {
             return Ok(());
         }
-        let input = encode(&event)?;
+        let input = Input::json(encode(&event)?);
         self.run(call, Entry::OnEvent, input).await.map(|_| ())
     }
 }
@@ -83,7 +86,7 @@ pub(crate) fn recipe(
         module,
         handle: tokio::runtime::Handle::current(),
         init_input: if shape.has_init {
-            Some(Arc::new(encode(config)?))
+            Some(Arc::new(Input::json(encode(config)?)))
         } else {
             None
         },

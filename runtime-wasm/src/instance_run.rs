@@ -6,7 +6,7 @@ use morph_capabilities::{Call, Error, ErrorCode, Result};
 use serde_json::Value;
 
 use crate::bridge::Bridge;
-use crate::engine::{Entry, Instance};
+use crate::engine::{Entry, Input, Instance};
 use crate::pool::InstanceRecipe;
 
 /// Runs `entry` with `input` under `call`; the instance keeps nothing of the
@@ -18,12 +18,18 @@ pub(crate) fn run_entry(
     instance: &mut dyn Instance,
     call: Call,
     entry: Entry,
-    input: &[u8],
+    input: &Input,
 ) -> Result<Value> {
     instance.bridge().begin(call);
-    let result = instance
-        .call(entry, input)
-        .and_then(|bytes| instance.bridge().finish_envelope(&bytes));
+    let version = instance.abi_version();
+    let result = instance.call(entry, input);
+    // What the guest left on stdout and stderr without a newline is logged
+    // under the same call; a limit hit doing so ends it.
+    let flushed = crate::wasi::flush(instance.bridge());
+    let result = result.and_then(|bytes| {
+        flushed?;
+        instance.bridge().finish_result(version, &bytes)
+    });
     instance.bridge().end();
     result
 }

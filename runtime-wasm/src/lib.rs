@@ -43,6 +43,7 @@ mod module_cache;
 mod pool;
 mod runtime;
 pub mod validate;
+pub mod wasi;
 #[cfg(feature = "wasmer")]
 mod wasmer_engine;
 #[cfg(feature = "wasmi")]

@@ -12,7 +12,7 @@ use morph_runtime_core::InitCall;
 use morph_runtime_core::workers::{Session, WorkerPool, WorkerPoolConfig};
 use serde_json::Value;
 
-use crate::engine::{CompiledModule, Entry, Instance};
+use crate::engine::{CompiledModule, Entry, Input, Instance};
 use crate::instance_run::{fresh_instance, run_entry};
 
 /// Uses after which a warm instance is replaced.
@@ -27,16 +27,16 @@ const WORKER_STACK: usize = 2 << 20;
 pub(crate) struct InstanceRecipe {
     pub module: std::sync::Arc<dyn CompiledModule>,
     pub handle: tokio::runtime::Handle,
-    pub init_input: Option<std::sync::Arc<Vec<u8>>>,
+    pub init_input: Option<std::sync::Arc<Input>>,
 }
 
 /// One warm instance on a worker thread.
 pub(crate) struct WarmInstance(Box<dyn Instance>);
 
 impl Session for WarmInstance {
-    type Job = (Entry, Vec<u8>);
+    type Job = (Entry, Input);
 
-    fn run(&mut self, call: Call, (entry, input): (Entry, Vec<u8>)) -> Result<Value> {
+    fn run(&mut self, call: Call, (entry, input): (Entry, Input)) -> Result<Value> {
         run_entry(self.0.as_mut(), call, entry, &input)
     }
 }

@@ -33,6 +33,10 @@ pub fn features() -> WasmFeatures {
 /// What validation learned about the module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModuleShape {
+    /// The ABI version `morph_execute`'s signature says (1 or 2).
+    pub abi_version: i32,
+    /// Whether the module imports WASI preview 1 functions.
+    pub uses_wasi: bool,
     /// Whether `morph_init` is exported.
     pub has_init: bool,
     /// Whether `morph_on_event` is exported.
@@ -66,6 +70,7 @@ pub fn validate(wasm: &[u8]) -> Result<ModuleShape> {
     let mut memories = 0usize;
     let mut exports: Vec<(String, ExternalKind, u32)> = Vec::new();
     let mut has_start = false;
+    let mut uses_wasi = false;
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(|e| invalid(e.to_string()))? {
             Payload::TypeSection(reader) => {
@@ -89,6 +94,7 @@ pub fn validate(wasm: &[u8]) -> Result<ModuleShape> {
                         )));
                     };
                     check_import(import.module, import.name, lookup(&types, ty)?)?;
+                    uses_wasi |= import.module == crate::wasi::MODULE;
                     func_types.push(ty);
                 }
             }
@@ -141,17 +147,36 @@ pub fn validate(wasm: &[u8]) -> Result<ModuleShape> {
         ));
     }
     use ValType::{I32, I64};
-    let required: [(&str, &[ValType], &[ValType]); 4] = [
+    let required: [(&str, &[ValType], &[ValType]); 3] = [
         ("morph_abi_version", &[], &[I32]),
         ("morph_alloc", &[I32], &[I32]),
         ("morph_free", &[I32, I32], &[]),
-        ("morph_execute", &[I32, I32], &[I64]),
     ];
     for (name, params, results) in required {
         match export_type(name)? {
             None => return Err(invalid(format!("missing export `{name}` (ABI.md)"))),
             Some(ty) => check_signature(name, &ty, params, results)?,
         }
+    }
+    // The signature of `morph_execute` tells the version apart (ABI.md).
+    let abi_version = match export_type("morph_execute")? {
+        None => return Err(invalid("missing export `morph_execute` (ABI.md)".into())),
+        Some(ty) if ty.params() == [I32, I32, I32, I32] => {
+            check_signature("morph_execute", &ty, &[I32, I32, I32, I32], &[I64])?;
+            2
+        }
+        Some(ty) => {
+            check_signature("morph_execute", &ty, &[I32, I32], &[I64])?;
+            1
+        }
+    };
+    if exports.iter().any(|(n, _, _)| n == "_start") {
+        return Err(invalid(
+            "the module exports `_start`: it is a WASI command, Morph runs reactors (build C guests with -mexec-model=reactor)".into(),
+        ));
+    }
+    if let Some(ty) = export_type(crate::wasi::INITIALIZE)? {
+        check_signature(crate::wasi::INITIALIZE, &ty, &[], &[])?;
     }
     let optional = |name: &str| -> Result<bool> {
         match export_type(name)? {
@@ -160,6 +185,8 @@ pub fn validate(wasm: &[u8]) -> Result<ModuleShape> {
         }
     };
     Ok(ModuleShape {
+        abi_version,
+        uses_wasi,
         has_init: optional("morph_init")?,
         has_on_event: optional("morph_on_event")?,
         has_start,
@@ -172,9 +199,17 @@ fn check_import(module: &str, name: &str, ty: FuncType) -> Result<()> {
         ("morph", "call") => (&[I32, I32, I32, I32], &[I32]),
         ("morph", "response") => (&[I32, I32], &[I32]),
         ("morph", "panic") => (&[I32, I32], &[]),
+        (crate::wasi::MODULE, _) => match crate::wasi::Function::named(name) {
+            Some(f) => (f.params(), f.results()),
+            None => {
+                return Err(invalid(format!(
+                    "import `{module}.{name}` is not a WASI preview 1 function"
+                )));
+            }
+        },
         _ => {
             return Err(invalid(format!(
-                "import `{module}.{name}` is not part of the Morph ABI (only morph.call, morph.response, morph.panic)"
+                "import `{module}.{name}` is not part of the Morph ABI (only morph.call, morph.response, morph.panic and WASI preview 1)"
             )));
         }
     };

@@ -128,7 +128,16 @@ pub fn document(min_bytes: usize) -> String {
 /// # Errors
 /// When `text` is not an array of records.
 pub fn transform(text: &str) -> Result<Summary, serde_json::Error> {
-    let records: Vec<Record> = serde_json::from_str(text)?;
+    transform_records(serde_json::from_str(text)?)
+}
+
+/// The json workload on a document already parsed into its records
+/// (by a guest that parses its params straight into them): transform,
+/// write back; the summary.
+///
+/// # Errors
+/// When the output cannot be written (it always can).
+pub fn transform_records(records: Vec<Record>) -> Result<Summary, serde_json::Error> {
     let items: Vec<Item> = records
         .into_iter()
         .filter(|r| r.active)

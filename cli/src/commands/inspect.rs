@@ -3,13 +3,15 @@
 //! Shows the effective grants under the CLI's host policy (which narrows
 //! nothing), the hosts, every limit with its default and range, and the
 //! actions with their AI access, and the extension's state in the data dir:
-//! `enabled`, or `quarantined` with when and why.
+//! `enabled`, or `quarantined` with when and why. For a wasm package whose
+//! module names the SDK that built it (its `morph_sdk` section), that name.
 
 use std::io::Write;
 
 use morph_capabilities::quarantine::QUARANTINE_FILE;
 use morph_capabilities::{HostPolicy, Quarantine, QuarantineStatus};
 use morph_runtime_core::ExtensionPackage;
+use morph_runtime_core::manifest::RuntimeKind;
 use serde_json::{Value, json};
 
 use super::list::state;
@@ -53,7 +55,19 @@ fn describe(package: &ExtensionPackage, quarantine: Option<&QuarantineStatus>) -
     let mut doc = morph_runtime_core::describe(m, package.manifest_digest(), &grants);
     doc["state"] = json!(state(quarantine));
     doc["quarantine"] = json!(quarantine);
+    doc["sdk"] = json!(sdk(package));
     doc
+}
+
+/// The SDK named by a wasm module's `morph_sdk` section; `None` for other
+/// runtimes, and when the module names none or cannot be read (what is
+/// wrong with a module is `morph validate`'s and `morph run`'s to say).
+fn sdk(package: &ExtensionPackage) -> Option<String> {
+    if package.manifest().runtime.as_str() != RuntimeKind::WASM {
+        return None;
+    }
+    let wasm = package.read_entry().ok()?;
+    morph_package::sdk_name(&wasm)
 }
 
 fn render(doc: &Value) -> String {
@@ -72,6 +86,9 @@ fn render(doc: &Value) -> String {
         s(&doc["entry"]),
         s(&doc["manifest_digest"]),
     );
+    if let Some(sdk) = doc["sdk"].as_str() {
+        text += &format!("  sdk:     {sdk}\n");
+    }
     text += &match doc["quarantine"].as_object() {
         Some(q) => format!(
             "  state:   QUARANTINED since {}: {} (`morph enable {}` lifts it)\n",

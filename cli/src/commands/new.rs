@@ -4,6 +4,9 @@
 //! `cargo test` natively and runs with `morph run . greet`. The generated
 //! project depends on `morph-sdk` by path when this CLI was built from a
 //! Morph checkout that still exists (or `--sdk-path`), else by version. The
+//! C template builds the same way with clang (wasm32-wasi, a reactor) and
+//! carries its own copy of the C SDK (`sdk/c`'s `morph.h` and `morph.c`,
+//! compiled into this binary), so it needs no Morph checkout. The
 //! JavaScript, TypeScript and Python templates run as they are (no build
 //! step, no `tsc`): `morph run . greet`. Each has an entry that imports a
 //! second module, and the host API's types (`morph.d.ts`, `morph.pyi`).
@@ -37,6 +40,17 @@ const RUST: &[Template] = &[
     template!("rust", "build.sh"),
     template!("rust", "README.md"),
     (".gitignore", "/target\nextension.wasm\n"),
+];
+
+const C: &[Template] = &[
+    template!("c", "manifest.yaml"),
+    template!("c", "extension.c"),
+    template!("c", "test.c"),
+    ("morph.h", include_str!("../../../sdk/c/morph.h")),
+    ("morph.c", include_str!("../../../sdk/c/morph.c")),
+    template!("c", "build.sh"),
+    template!("c", "README.md"),
+    (".gitignore", "/build\nextension.wasm\n"),
 ];
 
 /// The host API's types, shipped in the JS and TS projects for editors.
@@ -78,7 +92,7 @@ pub fn new(args: &NewArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 for f in &files {
                     let _ = writeln!(out, "  {f}");
                 }
-                let build = if args.lang == Lang::Rust {
+                let build = if args.lang.is_built() {
                     "./build.sh && "
                 } else {
                     ""
@@ -137,6 +151,7 @@ fn create(args: &NewArgs) -> Result<Vec<String>, Error> {
     };
     let templates = match args.lang {
         Lang::Rust => RUST,
+        Lang::C => C,
         Lang::Js => JS,
         Lang::Ts => TS,
         Lang::Python => PYTHON,
@@ -151,7 +166,7 @@ fn create(args: &NewArgs) -> Result<Vec<String>, Error> {
         std::fs::write(&path, text)
             .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
     }
-    if args.lang == Lang::Rust {
+    if args.lang.is_built() {
         make_executable(&args.name.join("build.sh"))?;
     }
     Ok(files.iter().map(|(rel, _)| (*rel).to_owned()).collect())

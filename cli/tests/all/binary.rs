@@ -255,3 +255,56 @@ fn conformance_refuses_an_unknown_runtime_with_exit_2() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["error"]["code"], "invalid_params");
 }
+
+/// The C example (`examples/c-hello`, on `sdk/c`, built with Debian's clang
+/// and wasi-libc by `scripts/build-guests.sh`) runs through `morph run` on
+/// both engines; its `printf` lines arrive as audited `log` records.
+#[test]
+fn run_the_c_example_on_both_engines() {
+    let example = repo().join("examples/c-hello");
+    assert!(
+        example.join("extension.wasm").exists(),
+        "build the guests first: scripts/build-guests.sh"
+    );
+    for engine in ["wasmer", "wasmi"] {
+        let data = tempfile::tempdir().unwrap();
+        let run = |action: &str, params: &str| {
+            let out = morph()
+                .args(["run", example.to_str().unwrap(), action, "--json"])
+                .args(["--engine", engine, "--params", params])
+                .arg("--data-dir")
+                .arg(data.path())
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{engine} {action}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        };
+        let hello = run("hello", r#"{"name":"Zoë \"Z\""}"#);
+        assert_eq!(
+            hello["result"],
+            serde_json::json!({"greeting": "Hello, Zoë \"Z\"!"}),
+            "{engine}"
+        );
+        let printed = run("print", r#"{"count":2}"#);
+        assert!(printed["result"].is_string(), "{engine}: {printed}");
+        let logs: Vec<&str> = printed["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["capability"].as_str().unwrap())
+            .collect();
+        assert_eq!(logs, ["log", "log", "log"], "{engine}: {printed}");
+        let out = morph()
+            .args(["audit", "--verify"])
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{engine}");
+    }
+}

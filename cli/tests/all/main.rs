@@ -17,6 +17,7 @@ mod mcp_code;
 mod mcp_rmcp;
 mod memory;
 mod new;
+mod package_optimize;
 mod packages;
 mod process;
 mod python_libraries;

@@ -1,6 +1,10 @@
-//! `morph new` makes a project that runs: `--lang rust` builds to wasm,
-//! validates and runs; `--lang js|ts|python` run as they are, their entry
-//! importing a second module, with the host API's types beside them.
+//! `morph new` makes a project that runs: `--lang rust` and `--lang c` build
+//! to wasm, validate and run; `--lang js|ts|python` run as they are, their
+//! entry importing a second module, with the host API's types beside them.
+//!
+//! The C test needs clang, wasm-ld and wasi-libc (Debian's packages, installed
+//! by `scripts/wasm-toolchain.sh`, which `scripts/build-guests.sh` runs) and
+//! fails, saying so, without them.
 
 use std::process::Command;
 
@@ -50,8 +54,13 @@ fn the_rust_template_builds_to_wasm_and_runs() {
         String::from_utf8_lossy(&build.stderr)
     );
     assert!(project.join("extension.wasm").is_file());
+    validates_then_greets_and_logs(&project, &dir.path().join("data"));
+}
 
-    let out = morph().arg("validate").arg(&project).output().unwrap();
+/// `morph validate` passes on the built `project`, and `greet` answers
+/// `{"greeting": "Hello, Ada!"}` after one `log` call.
+fn validates_then_greets_and_logs(project: &std::path::Path, data: &std::path::Path) {
+    let out = morph().arg("validate").arg(project).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -61,7 +70,7 @@ fn the_rust_template_builds_to_wasm_and_runs() {
 
     let out = morph()
         .arg("run")
-        .arg(&project)
+        .arg(project)
         .args([
             "greet",
             "--json",
@@ -69,7 +78,7 @@ fn the_rust_template_builds_to_wasm_and_runs() {
             r#"{"name":"Ada"}"#,
             "--data-dir",
         ])
-        .arg(dir.path().join("data"))
+        .arg(data)
         .output()
         .unwrap();
     assert_eq!(
@@ -81,6 +90,74 @@ fn the_rust_template_builds_to_wasm_and_runs() {
     let env: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(env["result"]["greeting"], "Hello, Ada!");
     assert_eq!(env["audit"][0]["capability"], "log");
+}
+
+#[test]
+fn the_c_template_builds_to_wasm_and_runs() {
+    let clang = Command::new("clang").arg("--version").output();
+    assert!(
+        clang.as_ref().is_ok_and(|o| o.status.success()),
+        "`clang` does not run ({clang:?}): the C template needs clang, wasm-ld and \
+         wasi-libc; run scripts/wasm-toolchain.sh"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("hello-c");
+    let out = morph()
+        .args(["new", "--lang", "c", "--json"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for file in [
+        "manifest.yaml",
+        "extension.c",
+        "test.c",
+        "build.sh",
+        "README.md",
+    ] {
+        assert!(
+            doc["files"].as_array().unwrap().iter().any(|f| f == file),
+            "{file} is not listed: {doc}"
+        );
+    }
+    // The project carries the C SDK exactly as sdk/c has it.
+    let read = |name: &str| std::fs::read_to_string(project.join(name)).unwrap();
+    assert_eq!(read("morph.h"), include_str!("../../../sdk/c/morph.h"));
+    assert_eq!(read("morph.c"), include_str!("../../../sdk/c/morph.c"));
+
+    // Its unit tests run natively, the way its README says.
+    let test = Command::new(project.join("build.sh"))
+        .arg("test")
+        .output()
+        .unwrap();
+    assert!(
+        test.status.success() && String::from_utf8_lossy(&test.stdout).contains("tests passed"),
+        "{}{}",
+        String::from_utf8_lossy(&test.stdout),
+        String::from_utf8_lossy(&test.stderr)
+    );
+
+    let build = Command::new(project.join("build.sh")).output().unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    // The module names its SDK in the custom section `morph_sdk` (the name's
+    // length byte, the name, then the content).
+    let wasm = std::fs::read(project.join("extension.wasm")).unwrap();
+    let section = b"\x09morph_sdkmorph-sdk-c/";
+    assert!(
+        wasm.windows(section.len()).any(|w| w == section),
+        "no morph_sdk section naming morph-sdk-c"
+    );
+    validates_then_greets_and_logs(&project, &dir.path().join("data"));
 }
 
 #[test]

@@ -36,7 +36,18 @@ pub async fn run(
     isolation: Option<Isolation>,
     only: &[&str],
 ) -> Certificate {
-    let mut options = CertifyOptions::new(Probe::wasm_from_workspace().expect("build the guests"));
+    let probe = Probe::wasm_from_workspace().expect("build the guests");
+    run_probe(runtime, probe, engine, isolation, only).await
+}
+
+pub async fn run_probe(
+    runtime: Arc<dyn MorphRuntime>,
+    probe: Probe,
+    engine: &str,
+    isolation: Option<Isolation>,
+    only: &[&str],
+) -> Certificate {
+    let mut options = CertifyOptions::new(probe);
     options.load = LoadOptions {
         isolation,
         engine: Some(engine.to_owned()),
@@ -63,6 +74,21 @@ async fn wasmi_matches_its_expected_certificate() {
         panic!("{diff}\n{}", cert.to_table());
     }
     assert!(cert.is_pass() && cert.skipped == 0, "{}", cert.to_table());
+}
+
+/// The probe built for `wasm32-wasip1` earns the same certificate as the
+/// `wasm32-unknown-unknown` build on each engine (ABI.md, "WASI preview 1").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wasip1_probe_matches_the_expected_certificates() {
+    for engine in ["wasmer", "wasmi"] {
+        let dir = tempfile::tempdir().unwrap();
+        let probe = Probe::wasm_wasip1_from_workspace().expect("build the guests");
+        let cert = run_probe(wasm(engine, dir.path()), probe, engine, None, &[]).await;
+        if let Err(diff) = compare_with_expected(&cert, &expected(&format!("wasm-{engine}"))) {
+            panic!("wasip1 on {engine}: {diff}\n{}", cert.to_table());
+        }
+        assert!(cert.is_pass() && cert.skipped == 0, "{}", cert.to_table());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

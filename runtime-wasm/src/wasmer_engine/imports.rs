@@ -1,4 +1,5 @@
-//! The three `morph` host imports on wasmer, and guest memory access.
+//! The three `morph` host imports and the WASI preview 1 functions on
+//! wasmer, and guest memory access.
 //!
 //! Invariants: sizes are capped ([`check_call_sizes`], [`MAX_PANIC_MESSAGE`])
 //! before anything is read or allocated; every range goes through
@@ -6,9 +7,13 @@
 //! panics: it records the real cause in the bridge (`Bridge::raise`) and traps.
 
 use morph_capabilities::{Error, Result};
-use wasmer::{FunctionEnvMut, Memory, MemoryView, RuntimeError};
+use wasmer::{
+    Function, FunctionEnv, FunctionEnvMut, FunctionType, Memory, MemoryView, Module, RuntimeError,
+    Store, Type, Value,
+};
 
 use crate::bridge::{Bridge, MAX_PANIC_MESSAGE, check_call_sizes, guest_range};
+use crate::wasi::{self, GuestMemory};
 
 /// What the host imports reach: the bridge and, once instantiation is done,
 /// the guest's memory.
@@ -23,7 +28,7 @@ impl HostState {
         RuntimeError::user(Box::new(self.bridge.raise(error)))
     }
 
-    fn memory(&mut self) -> std::result::Result<Memory, RuntimeError> {
+    pub(super) fn memory(&mut self) -> std::result::Result<Memory, RuntimeError> {
         match &self.memory {
             Some(m) => Ok(m.clone()),
             None => Err(self.trap(Error::GuestCrash {
@@ -122,5 +127,83 @@ pub(super) fn host_panic(
             Ok(())
         }
         Err(e) => Err(state.trap(e)),
+    }
+}
+
+/// Guest memory behind a [`MemoryView`], for the WASI functions.
+struct ViewMemory<'a>(&'a MemoryView<'a>);
+
+impl GuestMemory for ViewMemory<'_> {
+    fn size(&self) -> usize {
+        view_size(self.0)
+    }
+
+    fn read(&self, ptr: u32, len: u32) -> Option<Vec<u8>> {
+        let range = guest_range(ptr as i32, len as i32, self.size()).ok()?;
+        let mut bytes = vec![0; range.len()];
+        self.0.read(range.start as u64, &mut bytes).ok()?;
+        Some(bytes)
+    }
+
+    fn write(&mut self, ptr: u32, bytes: &[u8]) -> bool {
+        let Ok(len) = i32::try_from(bytes.len()) else {
+            return false;
+        };
+        guest_range(ptr as i32, len, self.size())
+            .is_ok_and(|range| self.0.write(range.start as u64, bytes).is_ok())
+    }
+}
+
+/// The WASI preview 1 functions `module` imports, each linked to
+/// [`wasi::call`] (ABI.md, "WASI preview 1").
+pub(super) fn wasi_imports(
+    store: &mut Store,
+    env: &FunctionEnv<HostState>,
+    module: &Module,
+) -> Vec<(String, Function)> {
+    let to_type = |types: &[wasmparser::ValType]| -> Vec<Type> {
+        types
+            .iter()
+            .map(|t| match t {
+                wasmparser::ValType::I64 => Type::I64,
+                _ => Type::I32,
+            })
+            .collect()
+    };
+    module
+        .imports()
+        .filter(|import| import.module() == wasi::MODULE)
+        .filter_map(|import| wasi::Function::named(import.name()))
+        .map(|f| {
+            let ty = FunctionType::new(to_type(f.params()), to_type(f.results()));
+            let function =
+                Function::new_with_env(store, env, ty, move |env, args| wasi_call(env, f, args));
+            (f.name().to_owned(), function)
+        })
+        .collect()
+}
+
+/// One WASI call: the arguments as raw bits, the guest memory, the bridge.
+fn wasi_call(
+    mut env: FunctionEnvMut<HostState>,
+    f: wasi::Function,
+    args: &[Value],
+) -> std::result::Result<Vec<Value>, RuntimeError> {
+    let (state, store) = env.data_and_store_mut();
+    let memory = state.memory()?;
+    let view = memory.view(&store);
+    let raw: Vec<u64> = args
+        .iter()
+        .map(|v| match v {
+            Value::I32(x) => u64::from(*x as u32),
+            Value::I64(x) => *x as u64,
+            _ => 0,
+        })
+        .collect();
+    match wasi::call(f, &raw, &mut ViewMemory(&view), &mut state.bridge) {
+        Ok(_) if f.results().is_empty() => Ok(Vec::new()),
+        Ok(errno) => Ok(vec![Value::I32(errno)]),
+        // Already raised in the bridge: the call ends with it.
+        Err(e) => Err(RuntimeError::user(Box::new(e))),
     }
 }

@@ -14,15 +14,32 @@ use std::time::{Duration, Instant};
 use morph_capabilities::{Error, LimitKind, Result};
 use wasmer::sys::vm::TrapCode;
 use wasmer::{
-    ExportError, Function, FunctionEnv, InstantiationError, LinkError, Memory, RuntimeError, Store,
-    TypedFunction, imports,
+    ExportError, Exports, Function, FunctionEnv, Imports, InstantiationError, LinkError, Memory,
+    RuntimeError, Store, TypedFunction,
 };
 
-use super::imports::{HostState, host_call, host_panic, host_response, read_guest, write_guest};
+use super::imports::{
+    HostState, host_call, host_panic, host_response, read_guest, wasi_imports, write_guest,
+};
 use super::metering::{Meter, POINTS_PER_MS};
 use super::{WasmerModule, capped_memory, deadline};
 use crate::bridge::{ABI_VERSION, Bridge, TrapKind, check_result_len, unpack};
-use crate::engine::{CompiledModule, Entry, Instance};
+use crate::engine::{CompiledModule, Entry, Input, Instance};
+use crate::wasi;
+
+/// `morph_execute` as the module's ABI version spells it.
+#[derive(Clone)]
+enum Execute {
+    V1(TypedFunction<(i32, i32), i64>),
+    V2(TypedFunction<(i32, i32, i32, i32), i64>),
+}
+
+/// An entry point's function.
+#[derive(Clone)]
+enum EntryFn {
+    Json(TypedFunction<(i32, i32), i64>),
+    Execute(Execute),
+}
 
 impl WasmerModule {
     /// Maps a failed instantiation to a Morph error.
@@ -82,13 +99,29 @@ impl CompiledModule for WasmerModule {
                 memory: None,
             },
         );
-        let imports = imports! {
-            "morph" => {
-                "call" => Function::new_typed_with_env(&mut store, &env, host_call),
-                "response" => Function::new_typed_with_env(&mut store, &env, host_response),
-                "panic" => Function::new_typed_with_env(&mut store, &env, host_panic),
+        let mut morph = Exports::new();
+        morph.insert(
+            "call",
+            Function::new_typed_with_env(&mut store, &env, host_call),
+        );
+        morph.insert(
+            "response",
+            Function::new_typed_with_env(&mut store, &env, host_response),
+        );
+        morph.insert(
+            "panic",
+            Function::new_typed_with_env(&mut store, &env, host_panic),
+        );
+        let mut imports = Imports::new();
+        imports.register_namespace("morph", morph);
+        let wasi_functions = wasi_imports(&mut store, &env, &self.module);
+        if !wasi_functions.is_empty() {
+            let mut namespace = Exports::new();
+            for (name, function) in wasi_functions {
+                namespace.insert(name, function);
             }
-        };
+            imports.register_namespace(wasi::MODULE, namespace);
+        }
         let memory_denied = Arc::new(AtomicBool::new(false));
         let started = Instant::now();
         let instantiated = {
@@ -128,7 +161,16 @@ impl CompiledModule for WasmerModule {
                 Err(e) => Err(invalid(format!("export `{name}`: {e}"))),
             }
         };
-        let execute = required(Entry::Execute.export())?;
+        let execute = match exports.get_typed_function(&store, Entry::Execute.export()) {
+            Ok(v2) => Execute::V2(v2),
+            Err(_) => Execute::V1(required(Entry::Execute.export())?),
+        };
+        let initialize: Option<TypedFunction<(), ()>> =
+            match exports.get_typed_function(&store, wasi::INITIALIZE) {
+                Ok(f) => Some(f),
+                Err(ExportError::Missing(_)) => None,
+                Err(e) => return Err(invalid(format!("export `{}`: {e}", wasi::INITIALIZE))),
+            };
         let init = optional(Entry::Init.export())?;
         let on_event = optional(Entry::OnEvent.export())?;
         let alloc: TypedFunction<i32, i32> = exports
@@ -160,13 +202,30 @@ impl CompiledModule for WasmerModule {
             let _armed = deadline::arm(&live.store, call.as_ref());
             abi_version.call(&mut live.store)
         };
+        let expected = live.abi_version();
         match version {
-            Ok(ABI_VERSION) => Ok(Box::new(live)),
-            Ok(other) => Err(invalid(format!(
-                "morph_abi_version returned {other}; this host supports {ABI_VERSION}"
-            ))),
-            Err(trap) => Err(live.fail(trap)),
+            Ok(found) if found == expected => {}
+            Ok(found) if (1..=ABI_VERSION).contains(&found) => {
+                return Err(invalid(format!(
+                    "morph_abi_version returned {found}, but morph_execute has the signature of version {expected}"
+                )));
+            }
+            Ok(other) => {
+                return Err(invalid(format!(
+                    "morph_abi_version returned {other}; this host supports 1 to {ABI_VERSION}"
+                )));
+            }
+            Err(trap) => return Err(live.fail(trap)),
         }
+        // A WASI reactor sets itself up (constructors, libc) once.
+        if let Some(initialize) = initialize {
+            live.check_deadline()?;
+            let _armed = deadline::arm(&live.store, call.as_ref());
+            initialize
+                .call(&mut live.store)
+                .map_err(|trap| live.fail(trap))?;
+        }
+        Ok(Box::new(live))
     }
 }
 
@@ -192,18 +251,18 @@ struct WasmerInstance {
     alloc: TypedFunction<i32, i32>,
     free: TypedFunction<(i32, i32), ()>,
     init: Option<TypedFunction<(i32, i32), i64>>,
-    execute: TypedFunction<(i32, i32), i64>,
+    execute: Execute,
     on_event: Option<TypedFunction<(i32, i32), i64>>,
     budget: u64,
     memory_denied: Arc<AtomicBool>,
 }
 
 impl WasmerInstance {
-    fn entry(&self, entry: Entry) -> Option<&TypedFunction<(i32, i32), i64>> {
+    fn entry(&self, entry: Entry) -> Option<EntryFn> {
         match entry {
-            Entry::Init => self.init.as_ref(),
-            Entry::Execute => Some(&self.execute),
-            Entry::OnEvent => self.on_event.as_ref(),
+            Entry::Init => self.init.clone().map(EntryFn::Json),
+            Entry::Execute => Some(EntryFn::Execute(self.execute.clone())),
+            Entry::OnEvent => self.on_event.clone().map(EntryFn::Json),
         }
     }
 
@@ -235,8 +294,8 @@ impl WasmerInstance {
         Ok(())
     }
 
-    fn run(&mut self, func: &TypedFunction<(i32, i32), i64>, input: &[u8]) -> Result<Vec<u8>> {
-        let len = i32::try_from(input.len()).map_err(|_| {
+    fn run(&mut self, func: &EntryFn, input: &Input) -> Result<Vec<u8>> {
+        let len = i32::try_from(input.bytes.len()).map_err(|_| {
             Error::limit(
                 LimitKind::Memory,
                 "the input does not fit the guest's address space",
@@ -258,12 +317,25 @@ impl WasmerInstance {
                 .trap_error(TrapKind::Other, "morph_alloc returned 0"));
         }
         // A fresh view: morph_alloc may have grown the memory.
-        write_guest(&self.memory.view(&self.store), ptr, input)?;
+        write_guest(&self.memory.view(&self.store), ptr, &input.bytes)?;
 
         self.check_deadline()?;
-        let packed = func
-            .call(&mut self.store, ptr, len)
-            .map_err(|e| self.fail(e))?;
+        let packed = match func {
+            EntryFn::Json(f) | EntryFn::Execute(Execute::V1(f)) => {
+                f.call(&mut self.store, ptr, len)
+            }
+            EntryFn::Execute(Execute::V2(f)) => {
+                let (action_len, params_len) = input.split()?;
+                f.call(
+                    &mut self.store,
+                    ptr,
+                    action_len,
+                    ptr.wrapping_add(action_len),
+                    params_len,
+                )
+            }
+        }
+        .map_err(|e| self.fail(e))?;
         let (out_ptr, out_len) = unpack(packed);
         check_result_len(out_len, self.state().bridge.output_left())?;
         let output = read_guest(&self.memory.view(&self.store), out_ptr, out_len)?;
@@ -281,8 +353,15 @@ impl Instance for WasmerInstance {
         self.entry(entry).is_some()
     }
 
-    fn call(&mut self, entry: Entry, input: &[u8]) -> Result<Vec<u8>> {
-        let Some(func) = self.entry(entry).cloned() else {
+    fn abi_version(&self) -> i32 {
+        match self.execute {
+            Execute::V1(_) => 1,
+            Execute::V2(_) => 2,
+        }
+    }
+
+    fn call(&mut self, entry: Entry, input: &Input) -> Result<Vec<u8>> {
+        let Some(func) = self.entry(entry) else {
             return Err(Error::InvalidPackage {
                 reason: format!("the module does not export `{}`", entry.export()),
             });
@@ -291,7 +370,18 @@ impl Instance for WasmerInstance {
         self.memory_denied.store(false, Ordering::SeqCst);
         let call = self.state().bridge.call().cloned();
         let _armed = deadline::arm(&self.store, call.as_ref());
-        self.run(&func, input)
+        let output = self.run(&func, input)?;
+        if self.memory_denied.load(Ordering::SeqCst) {
+            // wasmer answers a refused grow with -1 where wasmi's limiter
+            // traps; a guest that survives it (C's `malloc` returning NULL)
+            // still ends with `memory_limit`, as on wasmi (ABI.md).
+            self.state().bridge.note_memory_denied();
+            return Err(self
+                .state()
+                .bridge
+                .trap_error(TrapKind::Other, "a memory grow was refused"));
+        }
+        Ok(output)
     }
 
     fn bridge(&mut self) -> &mut Bridge {

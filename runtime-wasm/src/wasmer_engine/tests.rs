@@ -12,7 +12,7 @@ use morph_capabilities::{
 
 use super::*;
 use crate::bridge::Bridge;
-use crate::engine::Entry;
+use crate::engine::{Entry, Input};
 
 /// A broker over real providers and a multi-thread runtime for host calls;
 /// guests run on plain threads, as in the runtime.
@@ -84,7 +84,7 @@ impl Harness {
             let result = module.instantiate(bridge).and_then(|mut instance| {
                 instance.bridge().end();
                 instance.bridge().begin(call);
-                let out = instance.call(Entry::Execute, &input);
+                let out = instance.call(Entry::Execute, &Input::json(input));
                 instance.bridge().end();
                 out
             });

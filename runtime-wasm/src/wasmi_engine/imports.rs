@@ -9,10 +9,11 @@ use std::fmt;
 
 use morph_capabilities::{Error, Result};
 use wasmi::errors::HostError;
-use wasmi::{Caller, Extern, Linker, Memory};
+use wasmi::{Caller, Extern, FuncType, Linker, Memory, Val, ValType};
 
 use super::StoreData;
 use crate::bridge::{self, Bridge, MAX_PANIC_MESSAGE};
+use crate::wasi;
 
 /// The host error our imports trap with; the real Morph error is already in
 /// the bridge (`Bridge::raise`).
@@ -36,7 +37,8 @@ fn raise(bridge: &mut Bridge, error: Error) -> wasmi::Error {
     import_trap(&bridge.raise(error))
 }
 
-/// The three `morph` imports (ABI.md, "Host imports").
+/// The three `morph` imports (ABI.md, "Host imports") and the WASI
+/// preview 1 functions (ABI.md, "WASI preview 1").
 pub(super) fn morph_linker(engine: &wasmi::Engine) -> Result<Linker<StoreData>> {
     let mut linker = Linker::new(engine);
     let link_error =
@@ -50,7 +52,54 @@ pub(super) fn morph_linker(engine: &wasmi::Engine) -> Result<Linker<StoreData>> 
     linker
         .func_wrap("morph", "panic", morph_panic)
         .map_err(link_error)?;
+    for f in wasi::Function::ALL.iter().copied() {
+        let ty = FuncType::new(
+            f.params().iter().map(to_val_type),
+            f.results().iter().map(to_val_type),
+        );
+        linker
+            .func_new(wasi::MODULE, f.name(), ty, move |caller, args, results| {
+                wasi_call(caller, f, args, results)
+            })
+            .map_err(link_error)?;
+    }
     Ok(linker)
+}
+
+fn to_val_type(ty: &wasmparser::ValType) -> ValType {
+    match ty {
+        wasmparser::ValType::I64 => ValType::I64,
+        _ => ValType::I32,
+    }
+}
+
+/// One WASI call (ABI.md, "WASI preview 1"): the arguments as raw bits,
+/// the guest memory, the bridge.
+fn wasi_call(
+    mut caller: Caller<'_, StoreData>,
+    f: wasi::Function,
+    args: &[Val],
+    results: &mut [Val],
+) -> std::result::Result<(), wasmi::Error> {
+    let Some(memory) = guest_memory(&caller) else {
+        return Err(raise(&mut caller.data_mut().bridge, no_memory()));
+    };
+    let raw: Vec<u64> = args
+        .iter()
+        .map(|v| match v {
+            Val::I32(x) => u64::from(*x as u32),
+            Val::I64(x) => *x as u64,
+            _ => 0,
+        })
+        .collect();
+    let (data, state) = memory.data_and_store_mut(&mut caller);
+    // On error the bridge has already remembered the real cause.
+    let errno = wasi::call(f, &raw, &mut wasi::SliceMemory(data), &mut state.bridge)
+        .map_err(|e| import_trap(&e))?;
+    if let Some(slot) = results.first_mut() {
+        *slot = Val::I32(errno);
+    }
+    Ok(())
 }
 
 fn guest_memory(caller: &Caller<'_, StoreData>) -> Option<Memory> {

@@ -17,7 +17,8 @@ use super::memory_cap::MemoryCap;
 use super::trap::instantiation_error;
 use super::{StoreData, WasmiModule};
 use crate::bridge::{self, ABI_VERSION, Bridge, TrapKind};
-use crate::engine::{CompiledModule, Entry, Instance};
+use crate::engine::{CompiledModule, Entry, Input, Instance};
+use crate::wasi;
 
 impl CompiledModule for WasmiModule {
     fn instantiate(&self, bridge: Bridge) -> Result<Box<dyn Instance>> {
@@ -66,18 +67,45 @@ impl CompiledModule for WasmiModule {
         let free = instance
             .get_typed_func::<(i32, i32), ()>(&store, "morph_free")
             .map_err(|e| missing("morph_free", e))?;
-        let entry = |name: &str| instance.get_typed_func::<(i32, i32), i64>(&store, name);
-        let execute = entry("morph_execute").map_err(|e| missing("morph_execute", e))?;
+        let execute = match instance
+            .get_typed_func::<(i32, i32, i32, i32), i64>(&store, Entry::Execute.export())
+        {
+            Ok(v2) => Execute::V2(v2),
+            Err(_) => Execute::V1(
+                instance
+                    .get_typed_func::<(i32, i32), i64>(&store, Entry::Execute.export())
+                    .map_err(|e| missing("morph_execute", e))?,
+            ),
+        };
         let init = optional_entry(&instance, &store, "morph_init")?;
         let on_event = optional_entry(&instance, &store, "morph_on_event")?;
+        let initialize = match instance.get_export(&store, wasi::INITIALIZE) {
+            None => None,
+            Some(_) => Some(
+                instance
+                    .get_typed_func::<(), ()>(&store, wasi::INITIALIZE)
+                    .map_err(|e| missing(wasi::INITIALIZE, e))?,
+            ),
+        };
 
+        let expected = execute.version();
         let found = run(&mut store, &version, (), budget)?;
-        if found != ABI_VERSION {
+        if found != expected {
             return Err(Error::InvalidPackage {
-                reason: format!(
-                    "morph_abi_version returned {found}; this host supports version {ABI_VERSION}"
-                ),
+                reason: if (1..=ABI_VERSION).contains(&found) {
+                    format!(
+                        "morph_abi_version returned {found}, but morph_execute has the signature of version {expected}"
+                    )
+                } else {
+                    format!(
+                        "morph_abi_version returned {found}; this host supports 1 to {ABI_VERSION}"
+                    )
+                },
             });
+        }
+        // A WASI reactor sets itself up (constructors, libc) once.
+        if let Some(initialize) = initialize {
+            run(&mut store, &initialize, (), budget)?;
         }
         Ok(Box::new(WasmiInstance {
             store,
@@ -94,13 +122,29 @@ impl CompiledModule for WasmiModule {
 
 type EntryFunc = TypedFunc<(i32, i32), i64>;
 
+/// `morph_execute` as the module's ABI version spells it.
+#[derive(Clone, Copy)]
+enum Execute {
+    V1(EntryFunc),
+    V2(TypedFunc<(i32, i32, i32, i32), i64>),
+}
+
+impl Execute {
+    fn version(self) -> i32 {
+        match self {
+            Execute::V1(_) => 1,
+            Execute::V2(_) => 2,
+        }
+    }
+}
+
 /// A live wasmi instance with its store.
 struct WasmiInstance {
     store: Store<StoreData>,
     memory: Memory,
     alloc: TypedFunc<i32, i32>,
     free: TypedFunc<(i32, i32), ()>,
-    execute: EntryFunc,
+    execute: Execute,
     init: Option<EntryFunc>,
     on_event: Option<EntryFunc>,
     /// The time guest code may run when no call (and so no deadline) is set.
@@ -108,11 +152,11 @@ struct WasmiInstance {
 }
 
 impl WasmiInstance {
-    fn entry(&self, entry: Entry) -> Option<EntryFunc> {
+    fn entry(&self, entry: Entry) -> Option<Execute> {
         match entry {
             Entry::Execute => Some(self.execute),
-            Entry::Init => self.init,
-            Entry::OnEvent => self.on_event,
+            Entry::Init => self.init.map(Execute::V1),
+            Entry::OnEvent => self.on_event.map(Execute::V1),
         }
     }
 }
@@ -122,11 +166,15 @@ impl Instance for WasmiInstance {
         self.entry(entry).is_some()
     }
 
-    fn call(&mut self, entry: Entry, input: &[u8]) -> Result<Vec<u8>> {
+    fn abi_version(&self) -> i32 {
+        self.execute.version()
+    }
+
+    fn call(&mut self, entry: Entry, input: &Input) -> Result<Vec<u8>> {
         let func = self.entry(entry).ok_or_else(|| {
             Error::internal(format!("the module does not export `{}`", entry.export()))
         })?;
-        let len = i32::try_from(input.len()).map_err(|_| {
+        let len = i32::try_from(input.bytes.len()).map_err(|_| {
             Error::limit(LimitKind::Memory, "the input does not fit in guest memory")
         })?;
         let (alloc, free, budget) = (self.alloc, self.free, self.budget);
@@ -140,9 +188,21 @@ impl Instance for WasmiInstance {
         }
         // The memory may have grown in `morph_alloc`: slice it afresh.
         let data = self.memory.data_mut(&mut self.store);
-        guest_slice_mut(data, ptr, len)?.copy_from_slice(input);
+        guest_slice_mut(data, ptr, len)?.copy_from_slice(&input.bytes);
 
-        let packed = run(&mut self.store, &func, (ptr, len), budget)?;
+        let packed = match func {
+            Execute::V1(f) => run(&mut self.store, &f, (ptr, len), budget)?,
+            Execute::V2(f) => {
+                let (action_len, params_len) = input.split()?;
+                let params = ptr.wrapping_add(action_len);
+                run(
+                    &mut self.store,
+                    &f,
+                    (ptr, action_len, params, params_len),
+                    budget,
+                )?
+            }
+        };
         let (out_ptr, out_len) = bridge::unpack(packed);
         bridge::check_result_len(out_len, self.store.data().bridge.output_left())?;
         let data = self.memory.data(&self.store);

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::WasmiEngine;
 use crate::bridge::Bridge;
-use crate::engine::{CompiledModule, Engine, Entry};
+use crate::engine::{CompiledModule, Engine, Entry, Input};
 
 /// A broker over real providers in a temporary directory, and the tokio
 /// runtime its host calls run on (the guest runs on a plain thread).
@@ -83,7 +83,7 @@ impl Harness {
             let mut outputs = Vec::new();
             for input in inputs {
                 instance.bridge().begin(self.call(limits));
-                let out = instance.call(Entry::Execute, input);
+                let out = instance.call(Entry::Execute, &Input::json(input.to_vec()));
                 instance.bridge().end();
                 outputs.push(out?);
             }

@@ -6,7 +6,10 @@ use serde_json::json;
 use crate::on_every_engine;
 use crate::support::{GuestOptions, guest_wasm, host, write_package};
 
-on_every_engine!(hostile_modules_are_refused_at_load);
+on_every_engine!(
+    hostile_modules_are_refused_at_load,
+    wasi_calls_with_bad_pointers_get_errnos_never_host_memory,
+);
 
 /// A module that satisfies the ABI; `$extra` adds items, `$version` is the
 /// value `morph_abi_version` returns.
@@ -40,12 +43,34 @@ async fn hostile_modules_are_refused_at_load(engine: &str) {
         ("no-execute", module("", 1, ""), "invalid_package", "morph_execute"),
         (
             "foreign-import",
+            wat::parse_str(r#"(module (import "env" "system" (func (param i32) (result i32))))"#)
+                .unwrap(),
+            "invalid_package",
+            "env.system",
+        ),
+        (
+            "unknown-wasi-function",
             wat::parse_str(
-                r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))"#,
+                r#"(module (import "wasi_snapshot_preview1" "fd_open" (func (param i32) (result i32))))"#,
+            )
+            .unwrap(),
+            "invalid_package",
+            "not a WASI preview 1 function",
+        ),
+        (
+            "wasi-wrong-signature",
+            wat::parse_str(
+                r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i64) (result i32))))"#,
             )
             .unwrap(),
             "invalid_package",
             "fd_write",
+        ),
+        (
+            "wasi-command",
+            module(r#"(func (export "_start"))"#, 1, EXECUTE),
+            "invalid_package",
+            "_start",
         ),
         (
             "bad-signature",
@@ -97,4 +122,69 @@ async fn hostile_modules_are_refused_at_load(engine: &str) {
             .unwrap(),
         json!({"value": 1})
     );
+}
+
+/// A guest that hands every WASI function it imports pointers and lengths
+/// outside its memory (and a descriptor that does not exist); it traps
+/// unless each call answered the errno ABI.md names.
+const WASI_BAD_POINTERS: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $bump (mut i32) (i32.const 1024))
+  (data (i32.const 0) "{\"ok\":true}")
+  ;; iovec at 64: a buffer far outside memory
+  (data (i32.const 64) "\f0\ff\ff\ff\64\00\00\00")
+  (func (export "morph_abi_version") (result i32) (i32.const 1))
+  (func (export "morph_alloc") (param i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $bump))
+    (global.set $bump (i32.add (global.get $bump) (local.get 0)))
+    (local.get $p))
+  (func (export "morph_free") (param i32 i32))
+  (func $expect (param $got i32) (param $want i32)
+    (if (i32.ne (local.get $got) (local.get $want)) (then unreachable)))
+  (func (export "morph_execute") (param i32 i32) (result i64)
+    ;; EFAULT (21): the iovec's buffer, the iovec table, the result slot
+    (call $expect (call $fd_write (i32.const 1) (i32.const 64) (i32.const 1) (i32.const 128)) (i32.const 21))
+    (call $expect (call $fd_write (i32.const 2) (i32.const 0xfffffff8) (i32.const 1) (i32.const 128)) (i32.const 21))
+    (call $expect (call $fd_read (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 65535)) (i32.const 21))
+    (call $expect (call $random_get (i32.const 65530) (i32.const 100)) (i32.const 21))
+    (call $expect (call $random_get (i32.const 0xffffffff) (i32.const 2)) (i32.const 21))
+    (call $expect (call $clock (i32.const 0) (i64.const 0) (i32.const 65535)) (i32.const 21))
+    (call $expect (call $args (i32.const 65534) (i32.const 0)) (i32.const 21))
+    ;; EINVAL (28): more iovecs than the cap; an unknown clock
+    (call $expect (call $fd_write (i32.const 1) (i32.const 64) (i32.const 0x7fffffff) (i32.const 128)) (i32.const 28))
+    (call $expect (call $clock (i32.const 9) (i64.const 0) (i32.const 256)) (i32.const 28))
+    ;; EBADF (8): a descriptor that does not exist, a path under none
+    (call $expect (call $fd_write (i32.const 9) (i32.const 64) (i32.const 1) (i32.const 128)) (i32.const 8))
+    (call $expect (call $path_open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 256)) (i32.const 8))
+    ;; ENOTCAPABLE (76) writing stdin, ENOSYS (52) for poll_oneoff
+    (call $expect (call $fd_write (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)) (i32.const 76))
+    (call $expect (call $poll (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 256)) (i32.const 52))
+    (i64.const 11)))"#;
+
+/// THREATS.md, "Guests reaching the host without the broker": WASI
+/// functions check every pointer like the `morph` imports; a bad one is an
+/// errno for the guest, never a host read or write outside its memory.
+async fn wasi_calls_with_bad_pointers_get_errnos_never_host_memory(engine: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (host, _) = host(dir.path(), engine, None);
+    let opts = GuestOptions {
+        id: "wasi-bad-pointers",
+        ..Default::default()
+    };
+    let pkg = write_package(
+        dir.path(),
+        &opts,
+        &wat::parse_str(WASI_BAD_POINTERS).unwrap(),
+    );
+    let id = host.load(&pkg, json!({})).await.unwrap();
+    let out = host.execute(&id, "state_get", json!({})).await;
+    assert_eq!(out.unwrap(), json!(true), "{engine}");
 }

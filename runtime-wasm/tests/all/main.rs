@@ -4,6 +4,7 @@
 
 mod behaviour;
 mod budget;
+mod c_guest;
 mod capabilities;
 mod examples;
 mod generated;
@@ -12,3 +13,4 @@ mod isolation;
 mod limits;
 mod support;
 mod threats;
+mod wasi;

@@ -161,3 +161,35 @@ impl Guest {
         assert_eq!(v, json!({"value": "alive"}));
     }
 }
+
+/// A host with one module loaded from bytes (not the test guest).
+pub struct Loaded {
+    pub dir: tempfile::TempDir,
+    pub host: Host,
+    pub id: String,
+}
+
+/// Loads `wasm`, whose manifest declares `actions` (a YAML `actions:` list)
+/// and `limits` (a YAML `resource_limits:` block or nothing), on `engine`.
+pub async fn load_module(
+    engine: &str,
+    wasm: &[u8],
+    actions: &str,
+    limits: &str,
+    isolation: Option<Isolation>,
+) -> morph_runtime_core::Result<Loaded> {
+    let dir = tempfile::tempdir().unwrap();
+    let (host, _audit) = host(dir.path(), engine, isolation);
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("guest.wasm"), wasm).unwrap();
+    std::fs::write(
+        pkg.join("manifest.yaml"),
+        format!(
+            "extension_id: module-under-test\nversion: 1.0.0\nmetadata:\n  name: Module under test\n  description: Loaded from bytes\nruntime: wasm\nentry: guest.wasm\npermissions: []\n{limits}\n{actions}"
+        ),
+    )
+    .unwrap();
+    let id = host.load(&pkg, json!({})).await?;
+    Ok(Loaded { dir, host, id })
+}

@@ -1,5 +1,5 @@
-//! The guest side of the Morph wasm ABI, version 1 (`runtime-wasm/ABI.md`):
-//! memory hand-over, result packing, the entry-point envelopes, and the
+//! The guest side of the Morph wasm ABI, version 2 (`runtime-wasm/ABI.md`):
+//! memory hand-over, result packing, the tagged result blocks, and the
 //! per-instance extension slot. The
 //! [`export_extension!`](crate::export_extension) macro is a thin shell over
 //! these functions; they are public only for it (`morph_sdk::__private`).
@@ -10,22 +10,29 @@
 //! - **a result block belongs to the host** once returned: it is leaked here
 //!   and freed by the host through `morph_free`, with the same layout
 //!   (`size` bytes, alignment 1) as a `morph_alloc` block;
-//! - **every entry point answers with an envelope** (`{"ok": ..}` or
-//!   `{"error": {"code", "message"}}`), whatever the input; only a panic
-//!   (reported through the `panic` import) or a limit ends a call otherwise.
+//! - **every entry point answers with a result block** (first byte `0` and
+//!   the value's JSON, `1` and `{"code", "message"}`, `2` and text),
+//!   whatever the input; only a panic (reported through the `panic` import)
+//!   or a limit ends a call otherwise;
+//! - **`morph_execute`'s params are parsed once**, by the extension's
+//!   [`Extension::execute_raw`] (by default into a `Value`).
 
 use std::cell::RefCell;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::extension::Extension;
+use crate::extension::{Extension, Output};
 
-/// Returned when even the envelope cannot be serialised (it always can).
-const FALLBACK_ENVELOPE: &[u8] =
-    br#"{"error":{"code":"guest_error","message":"the result could not be serialised"}}"#;
+/// The first byte of a result block (ABI.md, version 2).
+const TAG_JSON: u8 = 0;
+const TAG_ERROR: u8 = 1;
+const TAG_TEXT: u8 = 2;
+
+/// Returned when even the error cannot be serialised (it always can).
+const FALLBACK_BLOCK: &[u8] =
+    b"\x01{\"code\":\"guest_error\",\"message\":\"the result could not be serialised\"}";
 
 /// Packs a result block as the ABI's `(ptr << 32) | len`, both unsigned.
 pub fn pack(ptr: u32, len: u32) -> i64 {
@@ -38,55 +45,75 @@ pub fn unpack(packed: i64) -> (u32, u32) {
     ((bits >> 32) as u32, bits as u32)
 }
 
-/// Serialises a result as the ABI's envelope.
-pub fn envelope(result: Result<Value>) -> Vec<u8> {
-    let value = match result {
-        Ok(value) => serde_json::json!({ "ok": value }),
-        Err(err) => serde_json::json!({ "error": err.to_json() }),
+/// Serialises a result as the ABI's tagged result block.
+pub fn result_block(result: Result<Output>) -> Vec<u8> {
+    let mut block = Vec::new();
+    let written = match result {
+        Ok(Output::Json(value)) => {
+            block.push(TAG_JSON);
+            serde_json::to_writer(&mut block, &value)
+        }
+        Ok(Output::JsonText(text)) => {
+            block.reserve_exact(text.len() + 1);
+            block.push(TAG_JSON);
+            block.extend_from_slice(&text);
+            Ok(())
+        }
+        Ok(Output::Text(text)) => {
+            block.reserve_exact(text.len() + 1);
+            block.push(TAG_TEXT);
+            block.extend_from_slice(text.as_bytes());
+            Ok(())
+        }
+        Err(err) => {
+            block.push(TAG_ERROR);
+            serde_json::to_writer(&mut block, &err.to_json())
+        }
     };
-    serde_json::to_vec(&value).unwrap_or_else(|_| FALLBACK_ENVELOPE.to_vec())
-}
-
-/// `morph_execute`'s input.
-#[derive(Deserialize)]
-struct ExecuteInput {
-    action: String,
-    #[serde(default)]
-    params: Value,
+    match written {
+        Ok(()) => block,
+        Err(_) => FALLBACK_BLOCK.to_vec(),
+    }
 }
 
 /// `morph_init`: a fresh instance from `Default`, then `init(config)`. The
 /// instance is kept only when `init` succeeds.
 pub fn run_init<E: Extension + Default>(slot: &RefCell<Option<E>>, input: &[u8]) -> Vec<u8> {
-    envelope((|| {
+    result_block((|| {
         let config: Value = serde_json::from_slice(input).map_err(malformed("init"))?;
         let mut slot = slot.try_borrow_mut().map_err(|_| reentered())?;
         *slot = None;
         let mut ext = E::default();
         ext.init(config)?;
         *slot = Some(ext);
-        Ok(Value::Null)
+        Ok(Output::Json(Value::Null))
     })())
 }
 
 /// `morph_execute`: runs the action on the instance, creating it from
-/// `Default` when the host never called `morph_init`.
-pub fn run_execute<E: Extension + Default>(slot: &RefCell<Option<E>>, input: &[u8]) -> Vec<u8> {
-    envelope((|| {
-        let input: ExecuteInput = serde_json::from_slice(input).map_err(malformed("execute"))?;
+/// `Default` when the host never called `morph_init`. The params are the
+/// host's JSON text, handed to [`Extension::execute_raw`] unparsed.
+pub fn run_execute<E: Extension + Default>(
+    slot: &RefCell<Option<E>>,
+    action: &[u8],
+    params: &[u8],
+) -> Vec<u8> {
+    result_block((|| {
+        let action = std::str::from_utf8(action)
+            .map_err(|e| Error::new(format!("malformed `execute` input from the host: {e}")))?;
         let mut slot = slot.try_borrow_mut().map_err(|_| reentered())?;
         slot.get_or_insert_with(E::default)
-            .execute(&input.action, input.params)
+            .execute_raw(action, params)
     })())
 }
 
 /// `morph_on_event`: hands the event to the instance.
 pub fn run_on_event<E: Extension + Default>(slot: &RefCell<Option<E>>, input: &[u8]) -> Vec<u8> {
-    envelope((|| {
+    result_block((|| {
         let event: Event = serde_json::from_slice(input).map_err(malformed("on_event"))?;
         let mut slot = slot.try_borrow_mut().map_err(|_| reentered())?;
         slot.get_or_insert_with(E::default).on_event(event)?;
-        Ok(Value::Null)
+        Ok(Output::Json(Value::Null))
     })())
 }
 
@@ -139,13 +166,37 @@ impl<E: Extension + Default> Instance<E> {
         unsafe { entry(ptr, len, |input| run_init(&self.slot, input)) }
     }
 
-    /// `morph_execute`.
+    /// `morph_execute` (version 2): one block holding the action name and,
+    /// right after it, the params.
     ///
     /// # Safety
-    /// As [`Instance::init`].
-    pub unsafe fn execute(&self, ptr: i32, len: i32) -> i64 {
-        // SAFETY: forwarded from this function's contract.
-        unsafe { entry(ptr, len, |input| run_execute(&self.slot, input)) }
+    /// `(action_ptr, action_len + params_len)` must be a block from
+    /// `morph_alloc` that the caller gives up, with `params_ptr ==
+    /// action_ptr + action_len` (see [`entry`]).
+    pub unsafe fn execute(
+        &self,
+        action_ptr: i32,
+        action_len: i32,
+        params_ptr: i32,
+        params_len: i32,
+    ) -> i64 {
+        let action_len = action_len as u32 as usize;
+        let params_len = params_len as u32 as usize;
+        let contiguous = (action_ptr as u32 as usize).checked_add(action_len)
+            == Some(params_ptr as u32 as usize);
+        let Some(total) = action_len.checked_add(params_len).filter(|_| contiguous) else {
+            return leak(result_block(Err(Error::new(
+                "malformed `execute` input from the host: the action and the params are not one block",
+            ))));
+        };
+        // SAFETY: forwarded from this function's contract; `total` is the
+        // block's length.
+        unsafe {
+            entry(action_ptr, total as i32, |input| {
+                let (action, params) = input.split_at(action_len.min(input.len()));
+                run_execute(&self.slot, action, params)
+            })
+        }
     }
 
     /// `morph_on_event`.
@@ -219,6 +270,10 @@ unsafe fn entry(ptr: i32, len: i32, f: impl FnOnce(&[u8]) -> Vec<u8>) -> i64 {
     };
     let output = f(&input);
     drop(input);
+    // On `wasm32-wasip1` a `print!` without a newline waits in std's line
+    // buffer: the host logs it under this call, not a later one.
+    #[cfg(target_os = "wasi")]
+    let _ = std::io::Write::flush(&mut std::io::stdout());
     leak(output)
 }
 
@@ -273,8 +328,19 @@ mod tests {
         }
     }
 
+    /// A result block as version 1's envelope, to compare against.
     fn parse(bytes: &[u8]) -> Value {
-        serde_json::from_slice(bytes).unwrap()
+        match bytes.split_first() {
+            Some((0, [])) => json!({"ok": null}),
+            Some((0, json)) => json!({"ok": serde_json::from_slice::<Value>(json).unwrap()}),
+            Some((1, error)) => json!({"error": serde_json::from_slice::<Value>(error).unwrap()}),
+            Some((2, text)) => json!({"text": std::str::from_utf8(text).unwrap()}),
+            other => panic!("not a result block: {other:?}"),
+        }
+    }
+
+    fn execute(slot: &RefCell<Option<Counter>>, action: &str, params: &str) -> Value {
+        parse(&run_execute(slot, action.as_bytes(), params.as_bytes()))
     }
 
     #[test]
@@ -287,26 +353,30 @@ mod tests {
     }
 
     #[test]
-    fn envelopes_match_the_abi() {
+    fn result_blocks_match_the_abi() {
+        let json_block = result_block(Ok(Output::Json(json!([1, "a"]))));
+        assert_eq!(json_block, b"\x00[1,\"a\"]");
         assert_eq!(
-            parse(&envelope(Ok(json!([1, "a"])))),
-            json!({"ok": [1, "a"]})
+            result_block(Ok(Output::JsonText(b"{\"n\":1}".to_vec()))),
+            b"\x00{\"n\":1}"
         );
-        assert_eq!(parse(&envelope(Ok(Value::Null))), json!({"ok": null}));
         assert_eq!(
-            parse(&envelope(Err(Error::new("bad")))),
+            result_block(Ok(Output::Text("a \"quoted\" line".into()))),
+            b"\x02a \"quoted\" line"
+        );
+        assert_eq!(
+            parse(&result_block(Err(Error::new("bad")))),
             json!({"error": {"code": "guest_error", "message": "bad"}})
         );
-        assert!(parse(FALLBACK_ENVELOPE)["error"]["message"].is_string());
+        assert!(parse(FALLBACK_BLOCK)["error"]["message"].is_string());
     }
 
     #[test]
     fn init_then_execute_share_the_instance() {
         let slot = RefCell::new(None::<Counter>);
         assert_eq!(parse(&run_init(&slot, br#"{"k": 1}"#)), json!({"ok": null}));
-        let input = br#"{"action": "state", "params": {"x": true}}"#;
-        run_execute(&slot, input);
-        let out = parse(&run_execute(&slot, input));
+        execute(&slot, "state", r#"{"x": true}"#);
+        let out = execute(&slot, "state", r#"{"x": true}"#);
         assert_eq!(out["ok"]["calls"], 2);
         assert_eq!(out["ok"]["config"], json!({"k": 1}));
         assert_eq!(out["ok"]["params"], json!({"x": true}));
@@ -315,9 +385,15 @@ mod tests {
     #[test]
     fn execute_without_init_uses_a_default_instance() {
         let slot = RefCell::new(None::<Counter>);
-        let out = parse(&run_execute(&slot, br#"{"action": "state"}"#));
+        let out = execute(&slot, "state", "null");
         assert_eq!(out["ok"]["calls"], 1);
         assert_eq!(out["ok"]["params"], Value::Null);
+        let out = execute(&slot, "state", "");
+        assert_eq!(
+            out["ok"]["params"],
+            Value::Null,
+            "no params at all read as null"
+        );
     }
 
     #[test]
@@ -331,22 +407,24 @@ mod tests {
     #[test]
     fn errors_keep_their_codes() {
         let slot = RefCell::new(None::<Counter>);
-        let out = parse(&run_execute(
-            &slot,
-            br#"{"action": "denied", "params": {}}"#,
-        ));
+        let out = execute(&slot, "denied", "{}");
         assert_eq!(out["error"]["code"], "permission_denied");
-        let out = parse(&run_execute(&slot, br#"{"action": "nope"}"#));
+        let out = execute(&slot, "nope", "{}");
         assert_eq!(out["error"]["code"], "guest_error");
     }
 
     #[test]
     fn malformed_input_is_an_error_envelope_not_a_panic() {
         let slot = RefCell::new(None::<Counter>);
-        for input in [&b""[..], b"{", b"[]", br#"{"params": {}}"#] {
-            let out = parse(&run_execute(&slot, input));
-            assert_eq!(out["error"]["code"], "guest_error", "{input:?}");
+        for params in ["{", "[1,", "nul"] {
+            let out = execute(&slot, "state", params);
+            assert_eq!(out["error"]["code"], "guest_error", "{params:?}");
         }
+        let out = parse(&run_execute(&slot, b"\xff", b"{}"));
+        assert_eq!(
+            out["error"]["code"], "guest_error",
+            "an action that is not UTF-8"
+        );
         let out = parse(&run_on_event(&slot, br#"{"message": "no source"}"#));
         assert!(
             out["error"]["message"]
@@ -362,7 +440,7 @@ mod tests {
         let event =
             br#"{"source": "other", "level": "info", "message": "hi", "data": null, "ts_ms": 5}"#;
         assert_eq!(parse(&run_on_event(&slot, event)), json!({"ok": null}));
-        let out = parse(&run_execute(&slot, br#"{"action": "state"}"#));
+        let out = execute(&slot, "state", "{}");
         assert_eq!(out["ok"]["events"], json!(["hi"]));
     }
 }

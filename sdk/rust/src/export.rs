@@ -7,7 +7,8 @@
 //! natively and several extensions can link into one native binary.
 
 /// Exports a [`Extension`](crate::Extension) type as the Morph guest of this
-/// crate (build it as a `cdylib` for `wasm32-unknown-unknown`).
+/// crate (build it as a `cdylib` for `wasm32-unknown-unknown` or
+/// `wasm32-wasip1`).
 ///
 /// On `wasm32` it generates `morph_abi_version`, `morph_alloc`, `morph_free`,
 /// `morph_init`, `morph_execute` and `morph_on_event` (ABI version
@@ -43,6 +44,11 @@ macro_rules! export_extension {
         const _: () = {
             static INSTANCE: $crate::__private::Instance<$ty> = $crate::__private::Instance::new();
 
+            /// The SDK's name in the module (ABI.md, "The SDK's name").
+            #[unsafe(link_section = "morph_sdk")]
+            #[used]
+            static MORPH_SDK: [u8; $crate::SDK_NAME_BYTES.len()] = $crate::SDK_NAME_BYTES;
+
             #[unsafe(no_mangle)]
             extern "C" fn morph_abi_version() -> i32 {
                 $crate::ABI_VERSION
@@ -67,9 +73,15 @@ macro_rules! export_extension {
             }
 
             #[unsafe(no_mangle)]
-            unsafe extern "C" fn morph_execute(ptr: i32, len: i32) -> i64 {
-                // SAFETY: as `morph_init`.
-                unsafe { INSTANCE.execute(ptr, len) }
+            unsafe extern "C" fn morph_execute(
+                action_ptr: i32,
+                action_len: i32,
+                params_ptr: i32,
+                params_len: i32,
+            ) -> i64 {
+                // SAFETY: the host passes one `morph_alloc` block holding the
+                // action, then the params, which it gives up (ABI.md).
+                unsafe { INSTANCE.execute(action_ptr, action_len, params_ptr, params_len) }
             }
 
             #[unsafe(no_mangle)]

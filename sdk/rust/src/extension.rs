@@ -9,8 +9,37 @@
 
 use serde_json::Value;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events::Event;
+
+/// What an action returns to the host (ABI version 2 carries each as it is,
+/// with no envelope around it).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// A JSON value.
+    Json(Value),
+    /// JSON text the extension wrote itself (it must be valid JSON: the host
+    /// refuses anything else with `guest_crash`).
+    JsonText(Vec<u8>),
+    /// Text, which the caller receives as a JSON string; the extension does
+    /// not escape it.
+    Text(String),
+}
+
+/// Parses the params' JSON text as [`Extension::execute_raw`] receives it
+/// (empty is `null`): what the default `execute_raw` does before calling
+/// [`Extension::execute`], for overrides that handle some actions
+/// themselves and hand the others on.
+///
+/// # Errors
+/// A `guest_error` for text that is not JSON.
+pub fn parse_params(params: &[u8]) -> Result<Value> {
+    if params.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(params)
+        .map_err(|e| Error::new(format!("malformed `execute` input from the host: {e}")))
+}
 
 /// A Morph extension.
 ///
@@ -67,6 +96,20 @@ pub trait Extension {
     /// An error becomes `guest_error` with its message, or keeps its code when
     /// it is one a capability call of this call returned (`?` on a wrapper).
     fn execute(&mut self, action: &str, params: Value) -> Result<Value>;
+
+    /// Runs `action` on its params exactly as the host sent them: JSON text,
+    /// not parsed yet (empty when there are none). The default parses them
+    /// into a [`Value`] and calls [`execute`](Extension::execute); override
+    /// it to parse large params once, straight into your own types (with
+    /// `serde_json::from_slice`), or to answer with JSON text or plain text.
+    ///
+    /// # Errors
+    /// As [`execute`](Extension::execute)'s; params that are not JSON are a
+    /// `guest_error`.
+    fn execute_raw(&mut self, action: &str, params: &[u8]) -> Result<Output> {
+        self.execute(action, parse_params(params)?)
+            .map(Output::Json)
+    }
 
     /// Receives an event from the host bus (needs `event:listen`).
     ///

@@ -64,13 +64,30 @@ pub mod log;
 pub mod vault;
 
 pub use error::{Error, GUEST_ERROR, Result};
-pub use extension::Extension;
+pub use extension::{Extension, Output, parse_params};
 pub use host::invoke;
 pub use panic::MAX_PANIC_BYTES;
 pub use serde_json::{self, Value, json};
 
 /// The guest ABI version this SDK implements (`morph_abi_version`).
-pub const ABI_VERSION: i32 = 1;
+pub const ABI_VERSION: i32 = 2;
+
+/// The SDK's name and version, as the module's `morph_sdk` custom section
+/// carries it (`runtime-wasm/ABI.md`, "The SDK's name").
+pub const SDK_NAME: &str = concat!("morph-sdk-rust/", env!("CARGO_PKG_VERSION"));
+
+/// [`SDK_NAME`] as bytes of a fixed length, for the custom section.
+#[doc(hidden)]
+pub const SDK_NAME_BYTES: [u8; SDK_NAME.len()] = {
+    let mut bytes = [0u8; SDK_NAME.len()];
+    let name = SDK_NAME.as_bytes();
+    let mut i = 0;
+    while i < name.len() {
+        bytes[i] = name[i];
+        i += 1;
+    }
+    bytes
+};
 
 /// What [`export_extension!`] expands to. Not a public API.
 #[doc(hidden)]

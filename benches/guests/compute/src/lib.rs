@@ -8,12 +8,21 @@
 //!
 //! Actions (parameters in parentheses):
 //! - `fib` (n) returns `fib(n)`;
-//! - `transform` (doc) returns the json workload's summary `{"count", "bytes"}`;
+//! - `transform` (doc: the document as JSON) returns the json workload's
+//!   summary `{"count", "bytes"}`; the params' JSON text is parsed once,
+//!   straight into the workload's records (ABI version 2's raw params);
 //! - `sha256` (len) returns the hex digest of the sha256 workload's `len` bytes;
 //! - `echo` (any) returns its params (the overhead figure).
 
 use morph_bench_workloads as workloads;
-use morph_sdk::{Error, Extension, Value, json};
+use morph_sdk::{Error, Extension, Output, Value, json};
+use serde::Deserialize;
+
+/// `transform`'s params, parsed from the host's JSON text in one pass.
+#[derive(Deserialize)]
+struct TransformParams {
+    doc: Vec<workloads::Record>,
+}
 
 /// The guest; it keeps no state.
 #[derive(Debug, Default)]
@@ -29,13 +38,9 @@ impl Extension for ComputeGuest {
                 Ok(json!(workloads::fib(n)))
             }
             "transform" => {
-                let doc = params
-                    .get("doc")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| Error::new("missing string parameter `doc`"))?;
-                let summary =
-                    workloads::transform(doc).map_err(|e| Error::new(format!("transform: {e}")))?;
-                serde_json::to_value(summary).map_err(|e| Error::new(e.to_string()))
+                let params: TransformParams = serde_json::from_value(params)
+                    .map_err(|e| Error::new(format!("transform: {e}")))?;
+                summary(params)
             }
             "sha256" => {
                 let len = usize::try_from(u64_param(&params, "len")?)
@@ -45,6 +50,22 @@ impl Extension for ComputeGuest {
             other => Err(Error::new(format!("unknown action `{other}`"))),
         }
     }
+
+    fn execute_raw(&mut self, action: &str, params: &[u8]) -> Result<Output, Error> {
+        if action == "transform" {
+            let params: TransformParams = serde_json::from_slice(params)
+                .map_err(|e| Error::new(format!("transform: {e}")))?;
+            return summary(params).map(Output::Json);
+        }
+        self.execute(action, morph_sdk::parse_params(params)?)
+            .map(Output::Json)
+    }
+}
+
+fn summary(params: TransformParams) -> Result<Value, Error> {
+    let summary = workloads::transform_records(params.doc)
+        .map_err(|e| Error::new(format!("transform: {e}")))?;
+    serde_json::to_value(summary).map_err(|e| Error::new(e.to_string()))
 }
 
 fn u64_param(params: &Value, name: &str) -> Result<u64, Error> {
@@ -69,9 +90,16 @@ mod tests {
         assert_eq!(run("fib", json!({"n": 10})).unwrap(), json!(55));
         let doc = workloads::document(4096);
         let summary = workloads::transform(&doc).unwrap();
+        let doc_value: Value = serde_json::from_str(&doc).unwrap();
+        let expected = json!({"count": summary.count, "bytes": summary.bytes});
         assert_eq!(
-            run("transform", json!({"doc": doc})).unwrap(),
-            json!({"count": summary.count, "bytes": summary.bytes})
+            run("transform", json!({"doc": doc_value})).unwrap(),
+            expected
+        );
+        let raw = serde_json::to_vec(&json!({"doc": doc_value})).unwrap();
+        assert_eq!(
+            ComputeGuest.execute_raw("transform", &raw).unwrap(),
+            Output::Json(expected)
         );
         assert_eq!(
             run("sha256", json!({"len": 3})).unwrap(),
