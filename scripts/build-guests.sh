@@ -10,7 +10,11 @@
 #   runtime-wasm/tests/wasi-guest/morph_wasi_guest.wasm (wasip1)
 #   benches/guests/compute/morph_bench_guest.wasm
 #   benches/guests/extism-compute/extism_compute.wasm
+#   examples/demo/wasm/extension.wasm
 # Guests get their own target dir, so this never waits on a host build's lock.
+#
+# Usage: build-guests.sh          every guest (scripts/test.sh, CI)
+#        build-guests.sh --demo   only examples/demo/wasm (scripts/demo.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -18,10 +22,20 @@ cd "$(dirname "$0")/.."
 GUEST_TARGET_DIR="$CARGO_TARGET_DIR/guests"
 TARGET=wasm32-unknown-unknown
 
+case "${1:-}" in
+    "") demo_only=false targets=(wasm32-unknown-unknown wasm32-wasip1) ;;
+    --demo) demo_only=true targets=(wasm32-unknown-unknown) ;;
+    *)
+        echo "usage: $0 [--demo]" >&2
+        exit 2
+        ;;
+esac
+
 # Idempotent; quiet when the targets are already installed.
 installed="$(rustup target list --installed)"
-for t in wasm32-unknown-unknown wasm32-wasip1; do
+for t in "${targets[@]}"; do
     if ! grep -qx "$t" <<<"$installed"; then
+        echo "build-guests.sh: downloading Rust's standard library for $t (rustup target add $t, once; some 20 to 40 MB)"
         rustup target add "$t"
     fi
 done
@@ -41,6 +55,13 @@ guest_build() {
         "$@"
 }
 
+out="$GUEST_TARGET_DIR/$TARGET/release"
+if "$demo_only"; then
+    guest_build --target "$TARGET" -p morph-demo
+    cp "$out/morph_demo.wasm" examples/demo/wasm/extension.wasm
+    exit 0
+fi
+
 guest_build --target wasm32-wasip1 -p morph-test-guest -p morph-wasi-guest
 wasip1="$GUEST_TARGET_DIR/wasm32-wasip1/release"
 cp "$wasip1/morph_test_guest.wasm" runtime-wasm/tests/guest/morph_test_guest_wasip1.wasm
@@ -52,18 +73,20 @@ guest_build \
     -p task-digest \
     -p morph-test-guest \
     -p morph-bench-guest \
-    -p morph-bench-extism-guest
+    -p morph-bench-extism-guest \
+    -p morph-demo
 
-out="$GUEST_TARGET_DIR/$TARGET/release"
 cp "$out/github_issues.wasm" examples/github-issues/extension.wasm
 cp "$out/task_digest.wasm" examples/task-digest/extension.wasm
 cp "$out/morph_test_guest.wasm" runtime-wasm/tests/guest/morph_test_guest.wasm
 cp "$out/morph_bench_guest.wasm" benches/guests/compute/morph_bench_guest.wasm
 cp "$out/morph_bench_extism_guest.wasm" benches/guests/extism-compute/extism_compute.wasm
+cp "$out/morph_demo.wasm" examples/demo/wasm/extension.wasm
 
 for f in examples/github-issues/extension.wasm examples/task-digest/extension.wasm runtime-wasm/tests/guest/morph_test_guest.wasm \
     runtime-wasm/tests/guest/morph_test_guest_wasip1.wasm runtime-wasm/tests/wasi-guest/morph_wasi_guest.wasm \
-    benches/guests/compute/morph_bench_guest.wasm benches/guests/extism-compute/extism_compute.wasm; do
+    benches/guests/compute/morph_bench_guest.wasm benches/guests/extism-compute/extism_compute.wasm \
+    examples/demo/wasm/extension.wasm; do
     printf '%8d bytes  %s\n' "$(wc -c <"$f")" "$f"
 done
 

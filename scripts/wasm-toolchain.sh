@@ -44,7 +44,7 @@ else
     exit 1
 fi
 
-echo "wasm-toolchain.sh: installing ${missing[*]}"
+echo "wasm-toolchain.sh: downloading and installing Debian packages (apt-get, once): ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -7,6 +7,7 @@ mod audit_witness;
 mod binary;
 mod cancel;
 mod code;
+mod demo;
 mod envelope;
 mod host_api;
 mod js_libraries;

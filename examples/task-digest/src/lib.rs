@@ -1,6 +1,5 @@
 //! `task-digest`: a Morph extension that keeps tasks and writes a Markdown
-//! digest of them, grouped by status. It needs no network, which makes it
-//! the extension the README's first command runs.
+//! digest of them, grouped by status. It needs no network.
 //!
 //! Actions:
 //! - `add {title, status}`: creates a task, returns it;
