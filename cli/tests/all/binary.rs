@@ -134,6 +134,27 @@ fn repo() -> std::path::PathBuf {
         .to_path_buf()
 }
 
+/// `morph run EXAMPLE ACTION --json --engine ENGINE --params PARAMS
+/// --data-dir DATA`, which must succeed: its envelope and its stderr.
+fn run_json(
+    example: &std::path::Path,
+    action: &str,
+    engine: &str,
+    params: &str,
+    data: &std::path::Path,
+) -> (Value, String) {
+    let out = morph()
+        .args(["run", example.to_str().unwrap(), action, "--json"])
+        .args(["--engine", engine, "--params", params])
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{engine} {action}: {stderr}");
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+}
+
 #[test]
 fn run_the_task_digest_example_on_both_engines_with_logs_on_stderr() {
     let example = repo().join("examples/task-digest");
@@ -145,27 +166,8 @@ fn run_the_task_digest_example_on_both_engines_with_logs_on_stderr() {
     for (engine, title) in [("wasmer", "Write the docs"), ("wasmi", "Ship it")] {
         // `add` logs through the broker while the CLI is writing: this once
         // deadlocked on a held stderr lock.
-        let out = morph()
-            .args([
-                "run",
-                example.to_str().unwrap(),
-                "add",
-                "--json",
-                "--engine",
-                engine,
-            ])
-            .args(["--params", &format!(r#"{{"title":"{title}"}}"#)])
-            .arg("--data-dir")
-            .arg(data.path())
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let params = format!(r#"{{"title":"{title}"}}"#);
+        let (env, stderr) = run_json(&example, "add", engine, &params, data.path());
         assert_eq!(env["result"]["title"], title);
         let caps: Vec<&str> = env["audit"]
             .as_array()
@@ -177,7 +179,7 @@ fn run_the_task_digest_example_on_both_engines_with_logs_on_stderr() {
         assert_eq!(caps, vec!["data.create_task", "data.create_task", "log"]);
         assert_eq!(env["audit"][0]["phase"], "intent");
         assert_eq!(env["audit"][1]["phase"], "outcome");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("added task"));
+        assert!(stderr.contains("added task"), "{stderr}");
     }
     let out = morph()
         .args(["run", example.to_str().unwrap(), "digest"])
@@ -268,22 +270,8 @@ fn run_the_c_example_on_both_engines() {
     );
     for engine in ["wasmer", "wasmi"] {
         let data = tempfile::tempdir().unwrap();
-        let run = |action: &str, params: &str| {
-            let out = morph()
-                .args(["run", example.to_str().unwrap(), action, "--json"])
-                .args(["--engine", engine, "--params", params])
-                .arg("--data-dir")
-                .arg(data.path())
-                .output()
-                .unwrap();
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{engine} {action}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            serde_json::from_slice::<Value>(&out.stdout).unwrap()
-        };
+        let run =
+            |action: &str, params: &str| run_json(&example, action, engine, params, data.path()).0;
         let hello = run("hello", r#"{"name":"Zoë \"Z\""}"#);
         assert_eq!(
             hello["result"],

@@ -5,12 +5,10 @@
 //! Each ends in an error code or an ordinary answer on both engines, never
 //! a host crash, and the extension keeps serving.
 
-use std::path::Path;
-
 use serde_json::{Value, json};
 
 use crate::on_every_engine;
-use crate::support::{Loaded, load_module};
+use crate::support::{Loaded, built_guest, load_module};
 
 on_every_engine!(
     memory_faults_and_bad_pointers_end_in_guest_crash,
@@ -20,13 +18,7 @@ on_every_engine!(
 );
 
 fn hostile_wasm() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c-guest/hostile.wasm");
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; build the guests first with scripts/build-guests.sh",
-            path.display()
-        )
-    })
+    built_guest("c-guest/hostile.wasm")
 }
 
 const ACTIONS: &str = include_str!("../c-guest/actions.yaml");

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::on_every_engine;
-use crate::support::{GuestOptions, guest_wasm, host, write_package};
+use crate::support::{GuestOptions, WAT_BUMP_ALLOCATOR, guest_wasm, host, write_package};
 
 on_every_engine!(
     hostile_modules_are_refused_at_load,
@@ -17,14 +17,8 @@ fn module(extra: &str, version: i32, exports: &str) -> Vec<u8> {
     wat::parse_str(format!(
         r#"(module
             (memory (export "memory") 1)
-            (global $bump (mut i32) (i32.const 1024))
             (func (export "morph_abi_version") (result i32) (i32.const {version}))
-            (func (export "morph_alloc") (param i32) (result i32)
-                (local $p i32)
-                (local.set $p (global.get $bump))
-                (global.set $bump (i32.add (global.get $bump) (local.get 0)))
-                (local.get $p))
-            (func (export "morph_free") (param i32 i32))
+            {WAT_BUMP_ALLOCATOR}
             {exports}
             {extra})"#
     ))
@@ -136,17 +130,11 @@ const WASI_BAD_POINTERS: &str = r#"(module
   (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
-  (global $bump (mut i32) (i32.const 1024))
   (data (i32.const 0) "{\"ok\":true}")
   ;; iovec at 64: a buffer far outside memory
   (data (i32.const 64) "\f0\ff\ff\ff\64\00\00\00")
   (func (export "morph_abi_version") (result i32) (i32.const 1))
-  (func (export "morph_alloc") (param i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $bump))
-    (global.set $bump (i32.add (global.get $bump) (local.get 0)))
-    (local.get $p))
-  (func (export "morph_free") (param i32 i32))
+  ALLOCATOR
   (func $expect (param $got i32) (param $want i32)
     (if (i32.ne (local.get $got) (local.get $want)) (then unreachable)))
   (func (export "morph_execute") (param i32 i32) (result i64)
@@ -182,7 +170,7 @@ async fn wasi_calls_with_bad_pointers_get_errnos_never_host_memory(engine: &str)
     let pkg = write_package(
         dir.path(),
         &opts,
-        &wat::parse_str(WASI_BAD_POINTERS).unwrap(),
+        &wat::parse_str(WASI_BAD_POINTERS.replace("ALLOCATOR", WAT_BUMP_ALLOCATOR)).unwrap(),
     );
     let id = host.load(&pkg, json!({})).await.unwrap();
     let out = host.execute(&id, "state_get", json!({})).await;

@@ -96,20 +96,15 @@ async fn logs_count_toward_the_output_limit(engine: &str) {
 /// A module whose `morph_execute` grows its table by `delta` elements and
 /// returns `{"ok":N}` where N is what `table.grow` answered (-1 when refused).
 fn table_grower(delta: u32, initial: u32) -> Vec<u8> {
+    let alloc = crate::support::WAT_BUMP_ALLOCATOR;
     wat::parse_str(format!(
         r#"(module
             (memory (export "memory") 1)
             (table $t {initial} funcref)
-            (global $bump (mut i32) (i32.const 1024))
             (data (i32.const 16) "{{\"ok\":-1}}")
             (data (i32.const 32) "{{\"ok\":0}} ")
             (func (export "morph_abi_version") (result i32) (i32.const 1))
-            (func (export "morph_alloc") (param i32) (result i32)
-                (local $p i32)
-                (local.set $p (global.get $bump))
-                (global.set $bump (i32.add (global.get $bump) (local.get 0)))
-                (local.get $p))
-            (func (export "morph_free") (param i32 i32))
+            {alloc}
             (func (export "morph_execute") (param i32 i32) (result i64)
                 (if (result i64) (i32.eq (table.grow $t (ref.null func) (i32.const {delta})) (i32.const -1))
                     (then (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 9)))

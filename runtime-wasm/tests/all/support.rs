@@ -32,9 +32,11 @@ macro_rules! on_every_engine {
     };
 }
 
-/// The test guest, built by `scripts/build-guests.sh`.
-pub fn guest_wasm() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest/morph_test_guest.wasm");
+/// A module `scripts/build-guests.sh` built, by its path under `tests/`.
+pub fn built_guest(path: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(path);
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e}; build the guests first with scripts/build-guests.sh",
@@ -42,6 +44,22 @@ pub fn guest_wasm() -> Vec<u8> {
         )
     })
 }
+
+/// The test guest, built by `scripts/build-guests.sh`.
+pub fn guest_wasm() -> Vec<u8> {
+    built_guest("guest/morph_test_guest.wasm")
+}
+
+/// The ABI's allocator exports in WAT, for hand-written modules (put it
+/// where `ALLOCATOR` stands): `morph_alloc` (also `$alloc`) bumps `$bump`
+/// from 1024, `morph_free` frees nothing.
+pub const WAT_BUMP_ALLOCATOR: &str = r#"(global $bump (mut i32) (i32.const 1024))
+  (func $alloc (export "morph_alloc") (param i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $bump))
+    (global.set $bump (i32.add (global.get $bump) (local.get 0)))
+    (local.get $p))
+  (func (export "morph_free") (param i32 i32))"#;
 
 /// The actions of the test guest, as a manifest declares them.
 pub const GUEST_ACTIONS: &str = include_str!("../guest/actions.yaml");

@@ -3,14 +3,12 @@
 //! broker or refused; ABI version 2's raw results; version 1 modules still
 //! run.
 
-use std::path::Path;
-
 use morph_runtime_core::Isolation;
 use morph_runtime_core::capabilities::audit::Decision;
 use serde_json::json;
 
 use crate::on_every_engine;
-use crate::support::{Loaded, load_module};
+use crate::support::{Loaded, WAT_BUMP_ALLOCATOR, built_guest, load_module};
 
 on_every_engine!(
     stdout_and_stderr_become_audited_log_records,
@@ -25,13 +23,7 @@ on_every_engine!(
 
 /// The WASI guest, built by `scripts/build-guests.sh`.
 fn wasi_guest() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wasi-guest/morph_wasi_guest.wasm");
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; build the guests first with scripts/build-guests.sh",
-            path.display()
-        )
-    })
+    built_guest("wasi-guest/morph_wasi_guest.wasm")
 }
 
 const ACTIONS: &str = include_str!("../wasi-guest/actions.yaml");
@@ -183,15 +175,9 @@ async fn version_two_returns_text_and_json_text_unwrapped(engine: &str) {
 /// `{"action", "params"}` input inside an `{"ok": ...}` envelope.
 const VERSION_ONE: &str = r#"(module
   (memory (export "memory") 1)
-  (global $next (mut i32) (i32.const 1024))
   (data (i32.const 0) "{\"ok\":")
   (func (export "morph_abi_version") (result i32) (i32.const 1))
-  (func $alloc (export "morph_alloc") (param $size i32) (result i32)
-    (local $ptr i32)
-    (local.set $ptr (global.get $next))
-    (global.set $next (i32.add (global.get $next) (local.get $size)))
-    (local.get $ptr))
-  (func (export "morph_free") (param i32 i32))
+  ALLOCATOR
   (func (export "morph_execute") (param $ptr i32) (param $len i32) (result i64)
     (local $out i32)
     (local.set $out (call $alloc (i32.add (local.get $len) (i32.const 7))))
@@ -206,7 +192,7 @@ const ECHO_ACTION: &str =
     "actions:\n  - {name: echo, description: Echoes, parameters: [{name: x, type: any}]}\n";
 
 async fn a_version_one_module_still_runs(engine: &str) {
-    let wasm = wat::parse_str(VERSION_ONE).unwrap();
+    let wasm = wat::parse_str(VERSION_ONE.replace("ALLOCATOR", WAT_BUMP_ALLOCATOR)).unwrap();
     let g = load_module(engine, &wasm, ECHO_ACTION, "", None)
         .await
         .unwrap();
@@ -221,10 +207,12 @@ async fn a_version_one_module_still_runs(engine: &str) {
 async fn a_version_mismatch_is_refused_at_load(engine: &str) {
     // A version 1 signature claiming version 2, and a version 3.
     for claimed in ["2", "3"] {
-        let wat = VERSION_ONE.replace(
-            "(result i32) (i32.const 1))",
-            &format!("(result i32) (i32.const {claimed}))"),
-        );
+        let wat = VERSION_ONE
+            .replace("ALLOCATOR", WAT_BUMP_ALLOCATOR)
+            .replace(
+                "(result i32) (i32.const 1))",
+                &format!("(result i32) (i32.const {claimed}))"),
+            );
         let wasm = wat::parse_str(&wat).unwrap();
         let e = load_module(engine, &wasm, ECHO_ACTION, "", None)
             .await
