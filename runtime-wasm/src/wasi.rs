@@ -29,6 +29,9 @@ pub const INITIALIZE: &str = "_initialize";
 /// The longest line of stdout or stderr kept in one `log` record.
 pub const MAX_LINE: usize = 4096;
 
+/// The most bytes a WASI call copies out of guest memory or fills at once.
+const CHUNK: usize = 64 * 1024;
+
 /// The most iovecs one `fd_write` or `fd_read` may pass.
 const MAX_IOVECS: u32 = 1024;
 
@@ -297,7 +300,7 @@ pub fn call(
             0..=3 => put(memory, arg(1), &1_000u64.to_le_bytes()),
             _ => errno::INVAL,
         },
-        Function::RandomGet => random(memory, arg(0), arg(1)),
+        Function::RandomGet => random(memory, arg(0), arg(1), bridge)?,
         Function::ArgsSizesGet | Function::EnvironSizesGet => {
             match put(memory, arg(0), &0u32.to_le_bytes()) {
                 errno::SUCCESS => put(memory, arg(1), &0u32.to_le_bytes()),
@@ -322,7 +325,10 @@ pub fn call(
         | Function::SockSend
         | Function::SockShutdown => errno::NOSYS,
         // No directory is preopened: every path and other descriptor is bad.
-        f if f.name().starts_with("fd_") && standard && f != Function::FdPrestatGet => {
+        f if f.name().starts_with("fd_")
+            && standard
+            && !matches!(f, Function::FdPrestatGet | Function::FdPrestatDirName) =>
+        {
             errno::NOTCAPABLE
         }
         _ => errno::BADF,
@@ -355,19 +361,34 @@ fn fdstat(fd: u32) -> [u8; 24] {
     stat
 }
 
-/// `random_get`: `len` bytes from the host's CSPRNG at `ptr`.
-fn random(memory: &mut dyn GuestMemory, ptr: u32, len: u32) -> i32 {
+/// `random_get`: `len` bytes from the host's CSPRNG at `ptr`, filled in
+/// chunks of [`CHUNK`] so the host never holds more than one chunk, with the
+/// deadline checked between chunks.
+fn random(memory: &mut dyn GuestMemory, ptr: u32, len: u32, bridge: &mut Bridge) -> Result<i32> {
     let fits = (ptr as usize)
         .checked_add(len as usize)
         .is_some_and(|end| end <= memory.size());
     if !fits {
-        return errno::FAULT;
+        return Ok(errno::FAULT);
     }
-    let mut bytes = vec![0u8; len as usize];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        return errno::IO;
+    let mut chunk = vec![0u8; (len as usize).min(CHUNK)];
+    let mut done: u32 = 0;
+    while done < len {
+        if bridge.out_of_time() {
+            let e = bridge.trap_error(crate::bridge::TrapKind::OutOfTime, "random_get");
+            return Err(bridge.raise(e));
+        }
+        let n = (len - done).min(CHUNK as u32);
+        let part = &mut chunk[..n as usize];
+        if getrandom::getrandom(part).is_err() {
+            return Ok(errno::IO);
+        }
+        if !memory.write(ptr + done, part) {
+            return Ok(errno::FAULT);
+        }
+        done += n;
     }
-    put(memory, ptr, &bytes)
+    Ok(errno::SUCCESS)
 }
 
 /// `fd_write` on stdout or stderr: gathers the iovecs, logs every complete
@@ -393,12 +414,18 @@ fn write_stream(
         let field = |at: usize| {
             u32::from_le_bytes([iovec[at], iovec[at + 1], iovec[at + 2], iovec[at + 3]])
         };
-        let Some(bytes) = memory.read(field(0), field(4)) else {
-            outcome = Ok(errno::FAULT);
-            break;
-        };
-        written = written.saturating_add(field(4));
-        outcome = append_lines(stream, &mut pending, &bytes, bridge);
+        // Copied in chunks: the host never holds more than one of them.
+        let (base, len) = (field(0), field(4));
+        let mut offset: u32 = 0;
+        while offset < len && matches!(outcome, Ok(errno::SUCCESS)) {
+            let n = (len - offset).min(CHUNK as u32);
+            outcome = match base.checked_add(offset).and_then(|at| memory.read(at, n)) {
+                Some(bytes) => append_lines(stream, &mut pending, &bytes, bridge),
+                None => Ok(errno::FAULT),
+            };
+            offset += n;
+        }
+        written = written.saturating_add(offset);
         if !matches!(outcome, Ok(errno::SUCCESS)) {
             break;
         }
